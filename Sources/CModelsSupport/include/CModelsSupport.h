@@ -1,0 +1,42 @@
+/* CModelsSupport: the few C shims the Swift core needs.
+ *
+ * libcurl's curl_easy_setopt/getinfo and curl_multi_setopt are variadic, and
+ * jansson's type tests and reference counting are macros or inline functions;
+ * Swift can call neither reliably. Each shim here is a one-line, typed wrapper.
+ * Nothing in this target holds state except the share handle's locks. */
+#ifndef CMODELS_SUPPORT_H
+#define CMODELS_SUPPORT_H
+
+#include <curl/curl.h>
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- libcurl ---------------------------------------------------------- */
+
+CURLcode cms_easy_setopt_long(CURL *h, CURLoption opt, long value);
+CURLcode cms_easy_setopt_off(CURL *h, CURLoption opt, curl_off_t value);
+CURLcode cms_easy_setopt_ptr(CURL *h, CURLoption opt, const void *value);
+CURLcode cms_easy_setopt_write(CURL *h, size_t (*fn)(char *, size_t, size_t, void *));
+CURLcode cms_easy_setopt_header(CURL *h, size_t (*fn)(char *, size_t, size_t, void *));
+CURLcode cms_easy_setopt_xferinfo(CURL *h, int (*fn)(void *, curl_off_t, curl_off_t, curl_off_t, curl_off_t));
+CURLcode cms_easy_setopt_share(CURL *h, CURLSH *share);
+CURLcode cms_easy_getinfo_long(CURL *h, CURLINFO info, long *out);
+CURLcode cms_easy_getinfo_off(CURL *h, CURLINFO info, curl_off_t *out);
+CURLMcode cms_multi_setopt_long(CURLM *m, CURLMoption opt, long value);
+
+/* A share handle for connections, DNS and TLS sessions, with a pthread mutex per
+ * lock kind so easy handles on any thread can use it. Freed with cms_share_free,
+ * once no easy handle uses it. */
+typedef struct cms_share cms_share;
+cms_share *cms_share_new(void);
+CURLSH *cms_share_handle(cms_share *s);
+void cms_share_free(cms_share *s);
+
+/* ---- jansson ---------------------------------------------------------- */
+
+int cms_json_type(const json_t *j);              /* a json_type value */
+json_t *cms_json_incref(json_t *j);
+void cms_json_decref(json_t *j);
+
+#endif

@@ -1,0 +1,67 @@
+#include "CModelsSupport.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+
+CURLcode cms_easy_setopt_long(CURL *h, CURLoption opt, long value) { return curl_easy_setopt(h, opt, value); }
+CURLcode cms_easy_setopt_off(CURL *h, CURLoption opt, curl_off_t value) { return curl_easy_setopt(h, opt, value); }
+CURLcode cms_easy_setopt_ptr(CURL *h, CURLoption opt, const void *value) { return curl_easy_setopt(h, opt, value); }
+CURLcode cms_easy_setopt_write(CURL *h, size_t (*fn)(char *, size_t, size_t, void *)) {
+    return curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, fn);
+}
+CURLcode cms_easy_setopt_header(CURL *h, size_t (*fn)(char *, size_t, size_t, void *)) {
+    return curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, fn);
+}
+CURLcode cms_easy_setopt_xferinfo(CURL *h, int (*fn)(void *, curl_off_t, curl_off_t, curl_off_t, curl_off_t)) {
+    return curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, fn);
+}
+CURLcode cms_easy_setopt_share(CURL *h, CURLSH *share) { return curl_easy_setopt(h, CURLOPT_SHARE, share); }
+CURLcode cms_easy_getinfo_long(CURL *h, CURLINFO info, long *out) { return curl_easy_getinfo(h, info, out); }
+CURLcode cms_easy_getinfo_off(CURL *h, CURLINFO info, curl_off_t *out) { return curl_easy_getinfo(h, info, out); }
+CURLMcode cms_multi_setopt_long(CURLM *m, CURLMoption opt, long value) { return curl_multi_setopt(m, opt, value); }
+
+/* A share handle with one mutex per curl_lock_data kind; libcurl asks for each by number. */
+struct cms_share {
+    CURLSH *handle;
+    pthread_mutex_t locks[CURL_LOCK_DATA_LAST];
+};
+
+static void cms_share_lock(CURL *h, curl_lock_data data, curl_lock_access access, void *user) {
+    (void)h; (void)access;
+    cms_share *s = user;
+    if ((int)data >= 0 && data < CURL_LOCK_DATA_LAST) pthread_mutex_lock(&s->locks[data]);
+}
+
+static void cms_share_unlock(CURL *h, curl_lock_data data, void *user) {
+    (void)h;
+    cms_share *s = user;
+    if ((int)data >= 0 && data < CURL_LOCK_DATA_LAST) pthread_mutex_unlock(&s->locks[data]);
+}
+
+cms_share *cms_share_new(void) {
+    cms_share *s = calloc(1, sizeof *s);
+    if (!s) return NULL;
+    s->handle = curl_share_init();
+    if (!s->handle) { free(s); return NULL; }
+    for (int i = 0; i < CURL_LOCK_DATA_LAST; i++) pthread_mutex_init(&s->locks[i], NULL);
+    curl_share_setopt(s->handle, CURLSHOPT_LOCKFUNC, cms_share_lock);
+    curl_share_setopt(s->handle, CURLSHOPT_UNLOCKFUNC, cms_share_unlock);
+    curl_share_setopt(s->handle, CURLSHOPT_USERDATA, s);
+    curl_share_setopt(s->handle, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+    curl_share_setopt(s->handle, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+    curl_share_setopt(s->handle, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+    return s;
+}
+
+CURLSH *cms_share_handle(cms_share *s) { return s ? s->handle : NULL; }
+
+void cms_share_free(cms_share *s) {
+    if (!s) return;
+    curl_share_cleanup(s->handle);
+    for (int i = 0; i < CURL_LOCK_DATA_LAST; i++) pthread_mutex_destroy(&s->locks[i]);
+    free(s);
+}
+
+int cms_json_type(const json_t *j) { return j ? (int)json_typeof(j) : -1; }
+json_t *cms_json_incref(json_t *j) { return json_incref(j); }
+void cms_json_decref(json_t *j) { json_decref(j); }

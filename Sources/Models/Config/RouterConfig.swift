@@ -1,0 +1,210 @@
+/// The router's configuration, read from the one JSON object of `models_router_new`.
+/// Every key of the schema is known here; anything else is an error naming the key.
+public struct RouterConfig: Sendable, Equatable {
+    public var primary: String
+    public var fallbacks: [String] = []
+    /// Providers by name, in the order the config gave them.
+    public var providers: [(name: String, config: ProviderConfig)] = []
+    public var timeoutMs: Int64 = 120_000
+    public var streamConnectTimeoutMs: Int64 = 30_000
+    public var maxRetries: Int = 2
+    public var retryBaseMs: Int64 = 500
+    public var retryMaxMs: Int64 = 10_000
+    /// nil: no cooldowns.
+    public var cooldown: CooldownConfig?
+    public var rateLimits: [(provider: String, limit: RateLimitConfig)] = []
+    public var thinking = ThinkingConfig()
+
+    public init(primary: String) { self.primary = primary }
+
+    public func provider(named name: String) -> ProviderConfig? {
+        providers.first(where: { $0.name == name })?.config
+    }
+
+    public static func == (a: RouterConfig, b: RouterConfig) -> Bool {
+        a.primary == b.primary && a.fallbacks == b.fallbacks
+            && a.providers.elementsEqual(b.providers, by: { $0.name == $1.name && $0.config == $1.config })
+            && a.timeoutMs == b.timeoutMs && a.streamConnectTimeoutMs == b.streamConnectTimeoutMs
+            && a.maxRetries == b.maxRetries && a.retryBaseMs == b.retryBaseMs && a.retryMaxMs == b.retryMaxMs
+            && a.cooldown == b.cooldown && a.thinking == b.thinking
+            && a.rateLimits.elementsEqual(b.rateLimits, by: { $0.provider == $1.provider && $0.limit == $1.limit })
+    }
+}
+
+public struct ProviderConfig: Sendable, Equatable {
+    public var apiKey: String?
+    /// The environment variable that holds the key (read when the router is built).
+    public var apiKeyEnv: String?
+    public var baseURL: String?
+    /// Extra headers sent with every request to this provider (e.g. OpenRouter's `HTTP-Referer`).
+    public var headers: [Header] = []
+    /// GitHub Copilot only: the GitHub token exchanged for Copilot API tokens.
+    public var githubToken: String?
+    public var githubTokenEnv: String?
+    public var tokenURL: String?
+
+    public struct Header: Sendable, Equatable {
+        public var name: String
+        public var value: String
+    }
+
+    public init() {}
+}
+
+public struct CooldownConfig: Sendable, Equatable {
+    public var baseMs: Int64 = 60_000
+    public var maxMs: Int64 = 3_600_000
+    public var multiplier: Double = 5
+    public init() {}
+}
+
+public struct RateLimitConfig: Sendable, Equatable {
+    public var requestsPerSecond: Double
+    public var burst: Int
+}
+
+public struct ThinkingConfig: Sendable, Equatable {
+    public enum Level: String, Sendable { case off, enabled, adaptive }
+    /// nil: decided by `enabled`, or by the model (Claude 4.6 models think by default).
+    public var level: Level?
+    public var enabled: Bool?
+    public var budgetTokens: Int = 8192
+    public init() {}
+}
+
+extension RouterConfig {
+    static let topLevelKeys = [
+        "primary", "fallbacks", "providers", "timeout_ms", "stream_connect_timeout_ms", "max_retries",
+        "retry_base_ms", "retry_max_ms", "cooldown", "rate_limits", "thinking",
+    ]
+    static let providerKeys = ["api_key", "api_key_env", "base_url", "headers", "github_token", "github_token_env", "token_url"]
+    static let copilotOnlyKeys = ["github_token", "github_token_env", "token_url"]
+
+    /// The largest config text accepted; a config is a few kilobytes.
+    public static let maxTextBytes = 1 << 20
+
+    /// Parses and validates config JSON text.
+    public init(text: UnsafeRawBufferPointer) throws(ModelsError) {
+        guard text.count <= Self.maxTextBytes else {
+            throw .invalidArgument("config: \(text.count) bytes is larger than the limit of \(Self.maxTextBytes)")
+        }
+        let json: JSON
+        do { json = try JSON.parse(text) } catch {
+            throw .invalidArgument("config: not valid JSON: \(error.message) (line \(error.line), column \(error.column))")
+        }
+        try self.init(json: json)
+    }
+
+    public init(json: JSON) throws(ModelsError) {
+        let top = try ConfigReader(json, path: "", allowed: Self.topLevelKeys)
+        guard let primary = try top.string("primary") else {
+            throw .invalidArgument("config: \"primary\" is required (a model name such as \"openai/gpt-4o\")")
+        }
+        try Self.checkModel(primary, key: "primary")
+        self.init(primary: primary)
+
+        fallbacks = try top.stringArray("fallbacks") ?? []
+        for (i, model) in fallbacks.enumerated() { try Self.checkModel(model, key: "fallbacks[\(i)]") }
+
+        for (name, value) in try top.objectMembers("providers") ?? [] {
+            try Self.checkProviderName(name, key: "providers")
+            providers.append((name, try Self.readProvider(name, value)))
+        }
+
+        let durations = 1...Int64(86_400_000)
+        timeoutMs = try top.integer("timeout_ms", in: durations) ?? timeoutMs
+        streamConnectTimeoutMs = try top.integer("stream_connect_timeout_ms", in: durations) ?? streamConnectTimeoutMs
+        maxRetries = Int(try top.integer("max_retries", in: 0...100) ?? Int64(maxRetries))
+        retryBaseMs = try top.integer("retry_base_ms", in: 0...3_600_000) ?? retryBaseMs
+        retryMaxMs = try top.integer("retry_max_ms", in: 0...3_600_000) ?? retryMaxMs
+
+        if let c = try top.child("cooldown", allowed: ["base_ms", "max_ms", "multiplier"]) {
+            var cooldown = CooldownConfig()
+            cooldown.baseMs = try c.integer("base_ms", in: durations) ?? cooldown.baseMs
+            cooldown.maxMs = try c.integer("max_ms", in: durations) ?? cooldown.maxMs
+            cooldown.multiplier = try c.number("multiplier", above: 0.999_999, max: 1000) ?? cooldown.multiplier
+            guard cooldown.maxMs >= cooldown.baseMs else {
+                throw .invalidArgument("config: \"cooldown.max_ms\" must not be below \"cooldown.base_ms\"")
+            }
+            self.cooldown = cooldown
+        }
+
+        for (name, value) in try top.objectMembers("rate_limits") ?? [] {
+            try Self.checkProviderName(name, key: "rate_limits")
+            let r = try ConfigReader(value, path: "rate_limits.\(name)", allowed: ["requests_per_second", "burst"])
+            guard let rps = try r.number("requests_per_second", above: 0, max: 1_000_000) else {
+                throw .invalidArgument("config: \"rate_limits.\(name).requests_per_second\" is required")
+            }
+            let defaultBurst = max(1, Int64(rps.rounded(.up)))
+            let burst = try r.integer("burst", in: 1...1_000_000) ?? defaultBurst
+            rateLimits.append((name, RateLimitConfig(requestsPerSecond: rps, burst: Int(burst))))
+        }
+
+        if let t = try top.child("thinking", allowed: ["level", "enabled", "budget_tokens"]) {
+            if let level = try t.string("level") {
+                guard let parsed = ThinkingConfig.Level(rawValue: level) else {
+                    throw .invalidArgument("config: \"thinking.level\" must be \"off\", \"enabled\" or \"adaptive\"")
+                }
+                thinking.level = parsed
+            }
+            thinking.enabled = try t.bool("enabled")
+            thinking.budgetTokens = Int(try t.integer("budget_tokens", in: 1024...1_000_000) ?? Int64(thinking.budgetTokens))
+        }
+    }
+
+    private static func readProvider(_ name: String, _ value: JSON) throws(ModelsError) -> ProviderConfig {
+        let r = try ConfigReader(value, path: "providers.\(name)", allowed: providerKeys)
+        var p = ProviderConfig()
+        p.apiKey = try r.string("api_key")
+        p.apiKeyEnv = try r.string("api_key_env")
+        if p.apiKey != nil && p.apiKeyEnv != nil {
+            throw .invalidArgument("config: \"providers.\(name)\" gives both \"api_key\" and \"api_key_env\"; keep one")
+        }
+        if let url = try r.string("base_url") {
+            guard url.hasPrefix("http://") || url.hasPrefix("https://"), url.utf8.count > 8,
+                  !url.utf8.contains(where: { $0 <= 0x20 || $0 == 0x7f }) else {
+                throw .invalidArgument("config: \"providers.\(name).base_url\" must be an http:// or https:// URL")
+            }
+            p.baseURL = url.hasSuffix("/") ? String(url.dropLast()) : url
+        }
+        for (header, v) in try r.objectMembers("headers") ?? [] {
+            guard let text = v.string else {
+                throw .invalidArgument("config: \"providers.\(name).headers.\(header)\" must be a string, not \(v.kindName)")
+            }
+            guard isHeaderName(header), !text.utf8.contains(where: { $0 == 0x0d || $0 == 0x0a || $0 == 0 }) else {
+                throw .invalidArgument("config: \"providers.\(name).headers.\(header)\" is not a valid HTTP header")
+            }
+            p.headers.append(.init(name: header, value: text))
+        }
+        p.githubToken = try r.string("github_token")
+        p.githubTokenEnv = try r.string("github_token_env")
+        if let url = try r.string("token_url") {
+            guard url.hasPrefix("http://") || url.hasPrefix("https://") else {
+                throw .invalidArgument("config: \"providers.\(name).token_url\" must be an http:// or https:// URL")
+            }
+            p.tokenURL = url
+        }
+        if name != ModelName.copilotProvider, let key = copilotOnlyKeys.first(where: { r.has($0) }) {
+            throw .invalidArgument("config: \"providers.\(name).\(key)\" applies to the github-copilot provider only")
+        }
+        return p
+    }
+
+    private static func checkModel(_ model: String, key: String) throws(ModelsError) {
+        if let problem = ModelName.problem(with: model) {
+            throw .invalidArgument("config: \"\(key)\" \(problem); model names look like \"provider/model-id\"")
+        }
+    }
+
+    private static func checkProviderName(_ name: String, key: String) throws(ModelsError) {
+        guard !name.isEmpty, !name.utf8.contains(where: { $0 == UInt8(ascii: "/") || $0 <= 0x20 || $0 == 0x7f }) else {
+            throw .invalidArgument("config: \"\(key)\" has a provider name that is empty or holds '/', spaces or control characters")
+        }
+    }
+
+    private static func isHeaderName(_ s: String) -> Bool {
+        !s.isEmpty && s.utf8.allSatisfy { c in
+            (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c == 0x2d || c == 0x5f
+        }
+    }
+}
