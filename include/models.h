@@ -103,6 +103,16 @@ int models_error_is_transient(const models_error *e);
 /* Frees an error object. NULL does nothing. */
 void models_error_free(models_error *e);
 
+/* Creates an error object, for providers written in C (see
+** models_router_add_provider()) to report a failure the router can classify:
+** `code` is a negative models_code (anything else becomes MODELS_ERR_API),
+** `message` is copied (NULL gives the code's name), `http_status` and
+** `retry_after_ms` are 0 when unknown. Transience follows the code and status
+** as for the library's own errors. Returns the error, which the caller owns
+** until it hands it to the library; NULL only when out of memory. */
+models_error *models_error_new(models_code code, const char *message, int http_status,
+                               int64_t retry_after_ms);
+
 /* ---------------------------------------------------------------------------
 ** Routers
 **
@@ -131,6 +141,286 @@ models_router *models_router_new(const char *config_json, models_error **err);
 /* Frees a router. NULL does nothing. No call on the router may be running
 ** or start afterwards. */
 void models_router_free(models_router *r);
+
+/* Replaces the primary model and the fallbacks while requests may be in
+** flight (hot reload): a request already running finishes with the models it
+** started with. `fallbacks` is an array of `n_fallbacks` model names (may be
+** NULL when n_fallbacks is 0). The strings are copied. Returns MODELS_OK, or
+** MODELS_ERR_INVALID_ARGUMENT for a NULL or malformed name. Thread-safe. */
+models_code models_router_set_models(models_router *r, const char *primary,
+                                     const char *const *fallbacks, size_t n_fallbacks,
+                                     models_error **err);
+
+/* The health of each model, in routing order, without calling any API: a JSON
+** array of objects {"model", "provider", "available", "reason"}, where reason
+** (present only when unavailable) is "provider not registered" or
+** "cooldown (42s remaining)". Returns a new string the caller frees with
+** models_free(); NULL for a NULL router. Thread-safe. */
+char *models_router_health(models_router *r);
+
+/* The registered provider names as a sorted JSON array of strings, e.g.
+** ["anthropic","openai"]. Returns a new string the caller frees with
+** models_free(); NULL for a NULL router. Thread-safe. */
+char *models_router_providers(models_router *r);
+
+/* ---------------------------------------------------------------------------
+** Chat
+**
+** A request is an OpenAI Chat Completions request object:
+**
+**   {"messages": [{"role": "user", "content": "Hello"}], "max_tokens": 100}
+**
+** "model" is optional: absent (or equal to the primary), the router tries the
+** primary, then each fallback; naming another model ("openai/gpt-4o-mini")
+** sends the request to that model alone. Every other field ("temperature",
+** "tools", "response_format", vendor extensions...) reaches an
+** OpenAI-compatible provider unchanged, and is translated for Anthropic.
+**
+** How failures are reported: when a single model was tried, its own error
+** (MODELS_ERR_API with the HTTP status and Retry-After, MODELS_ERR_TRANSPORT,
+** MODELS_ERR_TIMEOUT, MODELS_ERR_PROTOCOL); when several were tried,
+** MODELS_ERR_ALL_FAILED, whose message lists each model and why and whose
+** status and Retry-After are the last failure's; when every model is cooling
+** down, MODELS_ERR_ALL_COOLDOWN; when no model's provider is registered,
+** MODELS_ERR_NO_PROVIDER. A request that is not a JSON object, whose
+** "messages" is not an array of objects, or that is larger than 32 MiB is
+** MODELS_ERR_INVALID_ARGUMENT.
+*/
+
+/* Sends a request and waits for the complete answer. On MODELS_OK,
+** *response_json is a new string (free it with models_free()) holding a
+** "chat.completion" object whose "model" is the model that answered
+** ("openai/gpt-4o"). On failure *response_json is NULL and the code (and *err)
+** say why. Blocks the calling thread, which does the network work itself (no
+** thread is created); bounded by the router's timeout_ms per model.
+** Thread-safe: any number of threads may call it on one router. */
+models_code models_chat(models_router *r, const char *request_json,
+                char **response_json, models_error **err);
+
+/* Called once per chunk of a stream: `chunk_json` is one
+** "chat.completion.chunk" object, `len` bytes long and NUL-terminated, lent
+** for the duration of the call. Return 0 to go on, non-zero to stop the
+** stream at once (the stream call then returns MODELS_ERR_CANCELLED). */
+typedef int (*models_chunk_fn)(void *user, const char *chunk_json, size_t len);
+
+/* Called with a piece of the model's thinking (Anthropic extended thinking, or
+** "reasoning_content" from an OpenAI-compatible server): `len` bytes of UTF-8,
+** NOT NUL-terminated, lent for the duration of the call. */
+typedef void (*models_text_fn)(void *user, const char *text, size_t len);
+
+/* Sends a request as a stream and calls `on_chunk` for every chunk as it
+** arrives, on the calling thread, until the stream ends. `on_thinking` may be
+** NULL; `user` is passed to both. Returns MODELS_OK once the provider's stream
+** ended properly, MODELS_ERR_CANCELLED when `on_chunk` asked to stop, and an
+** error code otherwise; chunks delivered before an error stay delivered.
+** Retries and fallbacks happen only before the first chunk: once a provider
+** has accepted the request (HTTP 200) the stream is its. `on_chunk` must not
+** be NULL. Thread-safe, as models_chat(). */
+models_code models_chat_stream(models_router *r, const char *request_json,
+                               models_chunk_fn on_chunk, models_text_fn on_thinking,
+                               void *user, models_error **err);
+
+/* ---------------------------------------------------------------------------
+** Pull streams
+**
+** The same stream as models_chat_stream(), read one chunk per call. A stream
+** handle is used by one thread at a time, except models_stream_cancel(),
+** which any thread may call while the stream is open.
+*/
+
+typedef struct models_stream models_stream;
+
+/* Sends a request as a stream and returns once a provider has accepted it
+** (response headers with a 2xx status), before the first chunk: retries and
+** fallbacks are over by then. Returns the stream, or NULL on failure with
+** *err set (the same codes as models_chat()). Close it with
+** models_stream_close(). Thread-safe. */
+models_stream *models_stream_open(models_router *r, const char *request_json, models_error **err);
+
+/* Reads the next chunk. Returns MODELS_OK with *chunk_json pointing to one
+** "chat.completion.chunk" object of *len bytes, NUL-terminated and lent until
+** the next call on this stream (or its close); MODELS_DONE at the end of the
+** stream (*chunk_json is NULL); or an error code: MODELS_ERR_PROTOCOL for a
+** stream that ended before its terminator or sent malformed data,
+** MODELS_ERR_API for an error event inside the stream, MODELS_ERR_TIMEOUT when
+** the stream sent nothing for timeout_ms, MODELS_ERR_CANCELLED after
+** models_stream_cancel(). After an error, every later call returns the same
+** error. `len` may be NULL. */
+models_code models_stream_next(models_stream *s, const char **chunk_json, size_t *len,
+                               models_error **err);
+
+/* Sets the callback that receives thinking text while models_stream_next()
+** reads the stream (NULL removes it). Call it before reading. */
+void models_stream_on_thinking(models_stream *s, models_text_fn fn, void *user);
+
+/* The token usage the stream reported so far: prompt (input) and completion
+** (output) tokens; 0 when the provider has not reported them (yet). Either
+** out-pointer may be NULL. Complete once the stream is done. */
+void models_stream_usage(const models_stream *s, int64_t *input_tokens, int64_t *output_tokens);
+
+/* The full name of the model that answered ("anthropic/claude-sonnet-4-6"),
+** lent until models_stream_close(). NULL for a NULL stream. */
+const char *models_stream_model(const models_stream *s);
+
+/* Cancels the stream from any thread: a models_stream_next() in progress or
+** to come returns MODELS_ERR_CANCELLED promptly (within milliseconds), and the
+** connection is closed. Safe to call more than once; must not be called once
+** models_stream_close() has begun. */
+void models_stream_cancel(models_stream *s);
+
+/* Reads the rest of the stream and returns its text: the "delta.content"
+** pieces of choice 0 joined. On MODELS_OK *text is a new string the caller
+** frees with models_free(); on failure *text is NULL. */
+models_code models_stream_collect(models_stream *s, char **text, models_error **err);
+
+/* Closes the stream and frees it; an unfinished stream's connection is
+** closed. NULL does nothing. */
+void models_stream_close(models_stream *s);
+
+/* ---------------------------------------------------------------------------
+** Cancellable calls
+**
+** models_chat(), models_chat_stream() and models_stream_open() block; a
+** models_call lets another thread interrupt them (a signal handler's flag
+** polled by a watcher thread, an asyncio task being cancelled, a UI button).
+*/
+
+typedef struct models_call models_call;
+
+/* Creates a cancellation token for calls. Returns NULL only when out of
+** memory. Free it with models_call_free() once no call uses it. */
+models_call *models_call_new(void);
+
+/* Cancels every call made with `call`, from any thread: a call in progress
+** returns MODELS_ERR_CANCELLED promptly (its transfer is aborted, a backoff
+** wait is cut short), and a call started later with the same object returns
+** MODELS_ERR_CANCELLED at once. Cannot be undone. NULL does nothing. */
+void models_call_cancel(models_call *call);
+
+/* 1 once models_call_cancel() was called on `call`, else 0. */
+int models_call_is_cancelled(const models_call *call);
+
+/* Frees a call object. NULL does nothing. No call may be using it. */
+void models_call_free(models_call *call);
+
+/* models_chat(), cancellable through `call` (NULL: not cancellable). */
+models_code models_chat_call(models_router *r, const char *request_json, models_call *call,
+                             char **response_json, models_error **err);
+
+/* models_chat_stream(), cancellable through `call` (NULL: not cancellable). */
+models_code models_chat_stream_call(models_router *r, const char *request_json, models_call *call,
+                                    models_chunk_fn on_chunk, models_text_fn on_thinking,
+                                    void *user, models_error **err);
+
+/* models_stream_open(), cancellable through `call` (NULL: not cancellable);
+** the stream it returns is cancelled by models_call_cancel() as well as by
+** models_stream_cancel(). */
+models_stream *models_stream_open_call(models_router *r, const char *request_json,
+                                       models_call *call, models_error **err);
+
+/* ---------------------------------------------------------------------------
+** Cooldowns
+**
+** A model that still fails transiently after its retries is skipped for
+** base x multiplier^(failures-1), capped at max; a success clears it;
+** permanent errors (400, 401, 403, 404, 422) never cool a model down. An
+** expired cooldown keeps its failure count, so the next failure escalates,
+** until the model has gone `max` without failing. The "cooldown" config key
+** gives a router its own tracker; a tracker made here can be shared by
+** several routers. Every function is thread-safe and accepts NULL (doing
+** nothing, or reporting the model available).
+*/
+
+typedef struct models_cooldown models_cooldown;
+
+/* Creates a tracker. Values <= 0 take the defaults: base 60000 ms, max
+** 3600000 ms, multiplier 5 (a multiplier below 1 counts as 1). Free it with
+** models_cooldown_free(). */
+models_cooldown *models_cooldown_new(int64_t base_ms, int64_t max_ms, double multiplier);
+
+/* Records a failure of `model` (a full name), starting or extending its cooldown. */
+void models_cooldown_record_failure(models_cooldown *c, const char *model);
+
+/* Records a success of `model`: its cooldown and failure count are cleared. */
+void models_cooldown_record_success(models_cooldown *c, const char *model);
+
+/* 1 when `model` is not cooling down, else 0. */
+int models_cooldown_is_available(models_cooldown *c, const char *model);
+
+/* Milliseconds left in `model`'s cooldown; 0 when it is available. */
+int64_t models_cooldown_remaining_ms(models_cooldown *c, const char *model);
+
+/* The models of `models_json_array` (a JSON array of names) that are
+** available, in the same order, as a JSON array. Returns a new string the
+** caller frees with models_free(), or NULL when the input is NULL or not a
+** JSON array of strings. */
+char *models_cooldown_available_from(models_cooldown *c, const char *models_json_array);
+
+/* Clears `model`'s state, as if it had never failed. */
+void models_cooldown_reset(models_cooldown *c, const char *model);
+
+/* Clears every model's state. */
+void models_cooldown_reset_all(models_cooldown *c);
+
+/* Forgets models whose cooldown ended long enough ago (max) that they would
+** start afresh anyway, so the tracker does not grow with every model ever
+** seen. Never changes an answer. */
+void models_cooldown_gc(models_cooldown *c);
+
+/* Releases the caller's reference. Routers using the tracker keep it alive
+** until they drop it, so this is safe while they run. NULL does nothing. */
+void models_cooldown_free(models_cooldown *c);
+
+/* Makes the router use tracker `c` (shared: the router takes its own
+** reference) instead of its own; NULL turns cooldowns off. Returns MODELS_OK,
+** or MODELS_ERR_INVALID_ARGUMENT for a NULL router. Thread-safe. */
+models_code models_router_set_cooldown(models_router *r, models_cooldown *c);
+
+/* ---------------------------------------------------------------------------
+** Providers written in C
+**
+** The counterpart of the Go package's Provider interface: register callbacks
+** under a provider name and the router routes, retries, falls back and cools
+** down for it exactly as for a built-in provider. Requests and answers are
+** JSON in the OpenAI Chat Completions shape; the request's "model" is the
+** model id (the part after "name/"). Callbacks may be called from several
+** threads at once. To fail, a callback returns a negative models_code and may
+** set *err to an error from models_error_new() (the library takes it over),
+** so the router can classify it (the callbacks return models_code values as
+** int): MODELS_ERR_API with status 429 or 5xx, or
+** MODELS_ERR_TRANSPORT / MODELS_ERR_TIMEOUT, are retried; others are not.
+*/
+
+typedef struct models_provider_callbacks {
+    /* Required. Answers a request: on MODELS_OK, *response_json is a
+    ** "chat.completion" object as a NUL-terminated string allocated with
+    ** malloc(); the library frees it with free(). */
+    int (*chat)(void *user, const char *model_id, const char *request_json,
+                char **response_json, models_error **err);
+    /* Optional (NULL if the provider does not stream). Starts a stream and
+    ** sets *stream to the provider's own handle. */
+    int (*stream_open)(void *user, const char *model_id, const char *request_json,
+                       void **stream, models_error **err);
+    /* Required with stream_open. Returns MODELS_OK with the next
+    ** "chat.completion.chunk" object in *chunk_json (NUL-terminated, *len
+    ** bytes, owned by the provider until the next call), MODELS_DONE at the
+    ** end, or an error. A chunk with "usage" reports the token counts. */
+    int (*stream_next)(void *user, void *stream, const char **chunk_json, size_t *len,
+                               models_error **err);
+    /* Optional. Releases a stream handle; called once per opened stream. */
+    void (*stream_close)(void *user, void *stream);
+    /* Optional. Called once with `user` when the router drops the provider
+    ** (router freed, or the name registered again). */
+    void (*destroy)(void *user);
+} models_provider_callbacks;
+
+/* Registers (or replaces) the provider `name` (no '/'), served by `callbacks`
+** with `user`. The callbacks table is copied. Returns MODELS_OK, or
+** MODELS_ERR_INVALID_ARGUMENT for a NULL router or table, a NULL chat
+** callback, stream_open without stream_next, or a bad name. Thread-safe. */
+models_code models_router_add_provider(models_router *r, const char *name,
+                                       const models_provider_callbacks *callbacks, void *user,
+                                       models_error **err);
 
 /* ---------------------------------------------------------------------------
 ** Model names and providers

@@ -22,7 +22,7 @@ public func models_router_new(_ configText: UnsafePointer<CChar>?, _ err: ErrorO
         fail(.invalidArgument("config: larger than the limit of \(RouterConfig.maxTextBytes) bytes"), err)
         return nil
     }
-    do {
+    do throws(ModelsError) {
         let config = try RouterConfig(text: bytes)
         let router = try Router(config: config)
         succeed(err)
@@ -37,4 +37,49 @@ public func models_router_new(_ configText: UnsafePointer<CChar>?, _ err: ErrorO
 public func models_router_free(_ r: OpaquePointer?) {
     guard let r else { return }
     Unmanaged<RouterObject>.fromOpaque(UnsafeRawPointer(r)).release()
+}
+
+@_cdecl("models_router_set_models")
+public func models_router_set_models(_ r: OpaquePointer?, _ primary: UnsafePointer<CChar>?,
+                                     _ fallbacks: UnsafePointer<UnsafePointer<CChar>?>?, _ count: Int,
+                                     _ err: ErrorOut?) -> Int32 {
+    do throws(ModelsError) {
+        let router = try routerObject(r, function: "models_router_set_models").router
+        guard let primary, let primaryName = CStrings.string(primary, limit: 4096) else {
+            throw .invalidArgument("models_router_set_models: primary is NULL or not valid UTF-8")
+        }
+        guard count >= 0, count <= 10_000, count == 0 || fallbacks != nil else {
+            throw .invalidArgument("models_router_set_models: fallbacks is NULL but n_fallbacks is \(count)")
+        }
+        var names: [String] = []
+        for i in 0..<count {
+            guard let p = fallbacks![i], let name = CStrings.string(p, limit: 4096) else {
+                throw .invalidArgument("models_router_set_models: fallbacks[\(i)] is NULL or not valid UTF-8")
+            }
+            names.append(name)
+        }
+        try router.setModels(primary: primaryName, fallbacks: names)
+        return succeed(err)
+    } catch {
+        return fail(error, err)
+    }
+}
+
+@_cdecl("models_router_health")
+public func models_router_health(_ r: OpaquePointer?) -> UnsafeMutablePointer<CChar>? {
+    guard let r else { return nil }
+    return CStrings.copy(JSON.array(RouterObject.from(r).router.health().map(\.json)).serialized())
+}
+
+@_cdecl("models_router_providers")
+public func models_router_providers(_ r: OpaquePointer?) -> UnsafeMutablePointer<CChar>? {
+    guard let r else { return nil }
+    return CStrings.copy(JSON.array(RouterObject.from(r).router.providerNames.map { .string($0) }).serialized())
+}
+
+@_cdecl("models_router_set_cooldown")
+public func models_router_set_cooldown(_ r: OpaquePointer?, _ c: OpaquePointer?) -> Int32 {
+    guard let r else { return ModelsCode.invalidArgument.rawValue }
+    RouterObject.from(r).router.setCooldown(c.map { CooldownObject.from($0).cooldown })
+    return ModelsCode.ok.rawValue
 }

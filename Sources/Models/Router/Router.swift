@@ -1,9 +1,236 @@
-/// Routes OpenAI-shaped chat requests to providers: the primary model, then each
-/// fallback. Thread-safe: one router serves many threads at once.
+import Synchronization
+
+/// Routes OpenAI-shaped chat requests: the primary model, then each fallback
+/// in order, retrying transient failures on the same model with backoff,
+/// skipping models in cooldown, and pacing each provider with its rate limit.
+/// Thread-safe: one router serves many threads at once, and its models,
+/// providers and cooldown tracker can be replaced while requests are in flight
+/// (a request finishes with the list it started with).
 public final class Router: Sendable {
     public let config: RouterConfig
+    private let retry: RetryPolicy
+    private let rateLimiters: [String: RateLimiter]
+    private let state: Mutex<State>
 
-    public init(config: RouterConfig) throws(ModelsError) {
+    struct State: @unchecked Sendable {
+        var primary: String
+        var fallbacks: [String]
+        var providers: [String: any ChatProvider]
+        var cooldown: Cooldown?
+    }
+
+    public init(config: RouterConfig, environment: ProviderRegistry.Environment = ProviderRegistry.processEnvironment)
+        throws(ModelsError)
+    {
         self.config = config
+        retry = RetryPolicy(config: config)
+        var limiters: [String: RateLimiter] = [:]
+        for (provider, limit) in config.rateLimits { limiters[provider] = RateLimiter(config: limit) }
+        rateLimiters = limiters
+        let providers = try ProviderRegistry.build(config, environment: environment)
+        state = Mutex(State(primary: config.primary, fallbacks: config.fallbacks, providers: providers,
+                            cooldown: config.cooldown.map { Cooldown(config: $0) }))
+    }
+
+    // MARK: Configuration at run time
+
+    /// Replaces the primary model and the fallbacks (hot reload).
+    public func setModels(primary: String, fallbacks: [String]) throws(ModelsError) {
+        for (i, model) in ([primary] + fallbacks).enumerated() {
+            if let problem = ModelName.problem(with: model) {
+                throw .invalidArgument(i == 0 ? "primary model \(problem)" : "fallback \(i - 1) \(problem)")
+            }
+        }
+        state.withLock { $0.primary = primary; $0.fallbacks = fallbacks }
+        Log.info("models set: primary \(primary), fallbacks [\(fallbacks.joined(separator: ", "))]")
+    }
+
+    public var models: (primary: String, fallbacks: [String]) {
+        state.withLock { ($0.primary, $0.fallbacks) }
+    }
+
+    /// Registers (or replaces) a provider under its name.
+    public func register(_ provider: any ChatProvider) {
+        state.withLock { $0.providers[provider.name] = provider }
+    }
+
+    /// Shares a cooldown tracker with this router; nil turns cooldowns off.
+    public func setCooldown(_ cooldown: Cooldown?) {
+        state.withLock { $0.cooldown = cooldown }
+    }
+
+    public var cooldown: Cooldown? { state.withLock { $0.cooldown } }
+
+    /// The registered provider names, sorted.
+    public var providerNames: [String] { state.withLock { $0.providers.keys.sorted() } }
+
+    /// Each model's provider and availability, in routing order, without calling any API.
+    public func health() -> [ModelHealth] {
+        let s = state.withLock { $0 }
+        return ([s.primary] + s.fallbacks).map { model in
+            let provider = ModelName.provider(of: model)
+            if s.providers[provider] == nil {
+                return ModelHealth(model: model, provider: provider, available: false, reason: "provider not registered")
+            }
+            if let cooldown = s.cooldown {
+                let remaining = cooldown.remainingMs(model)
+                if remaining > 0 {
+                    return ModelHealth(model: model, provider: provider, available: false,
+                                       reason: "cooldown (\(ModelHealth.formatRemaining(remaining)) remaining)")
+                }
+            }
+            return ModelHealth(model: model, provider: provider, available: true, reason: "")
+        }
+    }
+
+    // MARK: Requests
+
+    /// A complete answer (`chat.completion`); its `model` is the model that answered.
+    public func chat(_ request: JSON, cancellation: Cancellation? = nil) throws(ModelsError) -> JSON {
+        let (response, model) = try route(request, cancellation: cancellation, stream: false) { provider, call throws(ModelsError) in
+            try provider.chat(call)
+        }
+        var answer = response
+        answer.set("model", .string(model))
+        return answer
+    }
+
+    /// An open stream: a provider accepted the request. The fallback decision is
+    /// final from here on; errors later in the stream are the caller's.
+    public func openStream(_ request: JSON, cancellation: Cancellation? = nil) throws(ModelsError) -> ChatStream {
+        let (stream, model) = try route(request, cancellation: cancellation, stream: true) { provider, call throws(ModelsError) in
+            try provider.openStream(call)
+        }
+        return ChatStream(stream: stream, model: model)
+    }
+
+    /// The routing loop shared by chat and streams.
+    private func route<T>(_ request: JSON, cancellation: Cancellation?, stream: Bool,
+                          _ send: (any ChatProvider, ChatCall) throws(ModelsError) -> T) throws(ModelsError) -> (T, String)
+    {
+        try Self.validate(request)
+        let snapshot = state.withLock { $0 }
+        let models: [String]
+        if let requested = request["model"]?.string, !requested.isEmpty, requested != snapshot.primary {
+            if let problem = ModelName.problem(with: requested) { throw .invalidArgument("request \"model\" \(problem)") }
+            models = [requested]
+        } else {
+            models = [snapshot.primary] + snapshot.fallbacks
+        }
+        // The backoff sleeps wait on a token even when the caller gave none.
+        let token = cancellation ?? Cancellation()
+
+        var outcomes: [(model: String, reason: String)] = []
+        var lastError: ModelsError?
+        var attemptedModels = 0
+        var cooling = 0
+        var unregistered: [String] = []
+
+        for (index, model) in models.enumerated() {
+            let providerName = ModelName.provider(of: model)
+            guard let provider = snapshot.providers[providerName] else {
+                outcomes.append((model, "provider \"\(providerName)\" is not registered"))
+                unregistered.append(providerName)
+                continue
+            }
+            if let cooldown = snapshot.cooldown, !cooldown.isAvailable(model) {
+                let remaining = ModelHealth.formatRemaining(cooldown.remainingMs(model))
+                outcomes.append((model, "in cooldown (\(remaining) remaining)"))
+                Log.debug("skipping \(model): in cooldown for \(remaining)")
+                cooling += 1
+                continue
+            }
+            attemptedModels += 1
+            if index > 0 { Log.info("falling back to \(model)") }
+            let hasFallbacks = models.count > 1 && index == 0
+            var timeoutMs = config.timeoutMs
+            if hasFallbacks { timeoutMs = min(timeoutMs, 60_000) }
+            let modelDeadline = MonotonicClock.nowMs() + timeoutMs
+
+            var attempt = 0
+            while true {
+                let now = MonotonicClock.nowMs()
+                let result: T
+                do {
+                    try waitForRateLimit(providerName, deadline: modelDeadline, token: token)
+                    let headersDeadline = stream && hasFallbacks
+                        ? min(MonotonicClock.nowMs() + config.streamConnectTimeoutMs, modelDeadline) : modelDeadline
+                    var limits = TransferLimits(headersDeadlineMs: headersDeadline,
+                                                totalDeadlineMs: stream ? nil : modelDeadline,
+                                                idleTimeoutMs: config.timeoutMs)
+                    limits.maxBodyBytes = 10 << 20
+                    result = try send(provider, ChatCall(request: request, model: model, limits: limits, cancellation: token))
+                } catch {
+                    if error.code == .cancelled || error.code == .invalidArgument || error.code == .noMemory { throw error }
+                    lastError = error
+                    Log.warn("\(model): attempt \(attempt + 1) failed: \(error.message)")
+                    if retry.shouldRetry(after: error, attempt: attempt) {
+                        let delay = retry.delayMs(retry: attempt, retryAfterMs: error.retryAfterMs, random: Double.random(in: 0..<1))
+                        if now + delay < modelDeadline || MonotonicClock.nowMs() + delay < modelDeadline {
+                            Log.info("\(model): retrying in \(delay) ms")
+                            try token.sleep(ms: delay)
+                            attempt += 1
+                            continue
+                        }
+                    }
+                    if error.isTransient, let cooldown = snapshot.cooldown {
+                        let ms = cooldown.recordFailure(model)
+                        Log.warn("cooling \(model) down for \(ModelHealth.formatRemaining(ms))")
+                    }
+                    outcomes.append((model, error.message))
+                    break
+                }
+                snapshot.cooldown?.recordSuccess(model)
+                return (result, model)
+            }
+        }
+
+        if attemptedModels == 0 && cooling > 0 {
+            throw ModelsError(.allCooldown, "all models in cooldown (" + Self.describe(outcomes) + ")")
+        }
+        guard let lastError else {
+            let names = Array(Set(unregistered)).sorted()
+            let hint = names.map { name in
+                name == ModelName.copilotProvider
+                    ? "add \"github-copilot\" under \"providers\" with a github_token, or register a token source"
+                    : "add \"\(name)\" under \"providers\" in the config or set \(KnownProviders.apiKeyVariable(name))"
+            }.joined(separator: "; ")
+            throw ModelsError(.noProvider, "no provider registered for \(names.map { "\"\($0)\"" }.joined(separator: ", ")): \(hint)")
+        }
+        if attemptedModels == 1 && outcomes.count == 1 { throw lastError }
+        throw ModelsError(.allFailed, "all models failed: " + Self.describe(outcomes),
+                          status: lastError.status, retryAfterMs: lastError.retryAfterMs, isTransient: lastError.isTransient)
+    }
+
+    private func waitForRateLimit(_ provider: String, deadline: Int64, token: Cancellation) throws(ModelsError) {
+        guard let limiter = rateLimiters[provider] else { return }
+        let wait = limiter.reserve()
+        guard wait > 0 else { return }
+        if MonotonicClock.nowMs() + wait >= deadline {
+            limiter.cancelReservation()
+            throw ModelsError(.timeout, "rate limit of \(provider) needs a wait of \(wait) ms, past the model's timeout", isTransient: true)
+        }
+        Log.debug("rate limit: waiting \(wait) ms for \(provider)")
+        do { try token.sleep(ms: wait) } catch {
+            limiter.cancelReservation()
+            throw error
+        }
+    }
+
+    private static func describe(_ outcomes: [(model: String, reason: String)]) -> String {
+        outcomes.map { "\($0.model): \($0.reason)" }.joined(separator: "; ")
+    }
+
+    /// The request must be an object whose `messages` is an array of objects.
+    static func validate(_ request: JSON) throws(ModelsError) {
+        guard request.kind == .object else { throw .invalidArgument("request must be a JSON object, not \(request.kindName)") }
+        guard let messages = request["messages"] else { throw .invalidArgument("request has no \"messages\"") }
+        guard let list = messages.array else { throw .invalidArgument("request \"messages\" must be an array, not \(messages.kindName)") }
+        for (i, m) in list.enumerated() where m.kind != .object {
+            throw .invalidArgument("request \"messages[\(i)]\" must be an object, not \(m.kindName)")
+        }
+        if let model = request["model"], model.kind != .string, !model.isNull {
+            throw .invalidArgument("request \"model\" must be a string, not \(model.kindName)")
+        }
     }
 }

@@ -1,0 +1,134 @@
+import Glibc
+
+/// Anthropic's native Messages API behind the OpenAI-shaped interface: the
+/// request and the answer are translated by the pure functions of
+/// `AnthropicRequest`, `AnthropicResponse` and `AnthropicStreamTranslator`;
+/// this type only does the HTTP and the one retry without thinking.
+public final class AnthropicProvider: ChatProvider {
+    public let name = "anthropic"
+    private let baseURL: String
+    private let apiKey: String?
+    private let headers: [(name: String, value: String)]
+    private let thinking: ThinkingConfig
+
+    public static let apiVersion = "2023-06-01"
+
+    public init(baseURL: String, apiKey: String?, headers: [(name: String, value: String)] = [], thinking: ThinkingConfig) {
+        self.baseURL = baseURL
+        self.apiKey = apiKey
+        self.headers = headers
+        self.thinking = thinking
+    }
+
+    public func chat(_ call: ChatCall) throws(ModelsError) -> JSON {
+        let body = try AnthropicRequest.translate(call.request, modelID: call.modelID, thinking: thinking, stream: false)
+        let transfer = try sendRetryingWithoutThinking(body, call: call, stream: false)
+        defer { transfer.close() }
+        let bytes = try transfer.readBody(limit: call.limits.maxBodyBytes)
+        let json: JSON
+        do { json = try JSON.parse(bytes) } catch {
+            throw ModelsError(.protocol, "anthropic answered with invalid JSON: \(error.message)")
+        }
+        return try AnthropicResponse.translate(json, model: call.model, created: Int64(time(nil)))
+    }
+
+    public func openStream(_ call: ChatCall) throws(ModelsError) -> any ProviderStream {
+        let body = try AnthropicRequest.translate(call.request, modelID: call.modelID, thinking: thinking, stream: true)
+        let transfer = try sendRetryingWithoutThinking(body, call: call, stream: true)
+        guard transfer.head.isEventStream else {
+            let text = ProviderErrors.message(inBody: (try? transfer.readBody(limit: 64 << 10, truncate: true)) ?? [])
+            transfer.close()
+            throw ModelsError(.protocol, "anthropic did not answer with an event stream: \(Redact.secrets(text, known: secrets))")
+        }
+        return AnthropicStream(transfer: transfer, model: call.model)
+    }
+
+    private var secrets: [String] { apiKey.map { [$0] } ?? [] }
+
+    /// Sends the request and waits for a 2xx head. A 400 that rejects thinking
+    /// is retried once with thinking removed, as a user of the API would.
+    private func sendRetryingWithoutThinking(_ body: JSON, call: ChatCall, stream: Bool) throws(ModelsError) -> HTTPTransfer {
+        var body = body
+        var retried = false
+        while true {
+            let transfer = try HTTPTransfer(request(body, stream: stream), limits: call.limits, cancellation: call.cancellation)
+            let head: HTTPResponseHead
+            do { head = try transfer.awaitHead() } catch {
+                transfer.close()
+                throw error
+            }
+            if head.isSuccess { return transfer }
+            let error = ProviderErrors.fromTransfer(transfer, provider: name, secrets: secrets)
+            transfer.close()
+            if !retried, body["thinking"] != nil, AnthropicRequest.isThinkingRejection(status: error.status, message: error.message) {
+                Log.info("anthropic rejected extended thinking for \(call.modelID); retrying once without it")
+                body = AnthropicRequest.withoutThinking(body)
+                retried = true
+                continue
+            }
+            throw error
+        }
+    }
+
+    private func request(_ body: JSON, stream: Bool) -> HTTPRequest {
+        var headers: [(name: String, value: String)] = [
+            ("Content-Type", "application/json"),
+            ("Accept", stream ? "text/event-stream" : "application/json"),
+            ("anthropic-version", Self.apiVersion),
+        ]
+        if let apiKey, !apiKey.isEmpty { headers.append(("x-api-key", apiKey)) }
+        headers += self.headers
+        return HTTPRequest(method: .post, url: baseURL + "/messages", headers: headers, body: Array(body.serialized().utf8))
+    }
+}
+
+/// Anthropic's event stream, translated event by event into chunks.
+final class AnthropicStream: ProviderStream {
+    private let transfer: HTTPTransfer
+    private var parser = SSEParser()
+    private var translator: AnthropicStreamTranslator
+    private var finished = false
+
+    init(transfer: HTTPTransfer, model: String) {
+        self.transfer = transfer
+        translator = AnthropicStreamTranslator(model: model, created: Int64(time(nil)))
+    }
+
+    deinit { transfer.close() }
+
+    var usage: (input: Int64, output: Int64) { (translator.inputTokens, translator.outputTokens) }
+
+    func pump(_ outlet: ChunkOutlet) throws(ModelsError) -> Bool {
+        guard !finished else { return false }
+        let more = try transfer.pump { bytes throws(ModelsError) in
+            try self.parser.feed(bytes) { event throws(ModelsError) in try self.handle(event, outlet) }
+        }
+        if finished {
+            transfer.finishQuietly()
+            return false
+        }
+        if !more { throw ModelsError(.protocol, "stream from anthropic ended before completion (no message_stop)") }
+        return true
+    }
+
+    func close() { transfer.close() }
+
+    private func handle(_ event: borrowing SSEEvent, _ outlet: ChunkOutlet) throws(ModelsError) {
+        guard !finished else { return }
+        let data: JSON
+        do { data = try JSON.parse(event.data) } catch {
+            throw ModelsError(.protocol, "stream from anthropic sent an event that is not valid JSON")
+        }
+        let type = event.type.count == 0 ? "" : event.typeString
+        switch try translator.translate(type: type, data: data) {
+        case .chunk(let chunk):
+            try outlet.chunk(json: chunk)
+        case .thinking(let text):
+            outlet.thinking(text)
+        case .nothing:
+            break
+        case .end:
+            finished = true
+        }
+    }
+}

@@ -1,0 +1,87 @@
+/// Any provider that speaks OpenAI Chat Completions: `POST {base}/chat/completions`
+/// with a bearer key. GitHub Copilot is one too, with its own credentials and headers.
+public final class OpenAICompatibleProvider: ChatProvider {
+    /// Where and how to authenticate one request. Copilot's change per request.
+    public struct Endpoint: Sendable {
+        public var baseURL: String
+        public var bearer: String?
+        public var headers: [(name: String, value: String)]
+
+        public init(baseURL: String, bearer: String?, headers: [(name: String, value: String)] = []) {
+            self.baseURL = baseURL
+            self.bearer = bearer
+            self.headers = headers
+        }
+    }
+
+    public let name: String
+    private let endpoint: @Sendable (Cancellation?) throws(ModelsError) -> Endpoint
+    private let http1Only: Bool
+
+    /// A provider with a fixed base URL and key.
+    public convenience init(name: String, baseURL: String, apiKey: String?, headers: [(name: String, value: String)] = []) {
+        let endpoint = Endpoint(baseURL: baseURL, bearer: apiKey, headers: headers)
+        self.init(name: name, http1Only: false) { _ throws(ModelsError) in endpoint }
+    }
+
+    /// A provider whose endpoint is computed for every request (GitHub Copilot).
+    public init(name: String, http1Only: Bool,
+                endpoint: @escaping @Sendable (Cancellation?) throws(ModelsError) -> Endpoint) {
+        self.name = name
+        self.http1Only = http1Only
+        self.endpoint = endpoint
+    }
+
+    public func chat(_ call: ChatCall) throws(ModelsError) -> JSON {
+        let (transfer, secrets) = try start(call, stream: false)
+        defer { transfer.close() }
+        let head = try transfer.awaitHead()
+        guard head.isSuccess else { throw ProviderErrors.fromTransfer(transfer, provider: name, secrets: secrets) }
+        let bytes = try transfer.readBody(limit: call.limits.maxBodyBytes)
+        let json: JSON
+        do { json = try JSON.parse(bytes) } catch {
+            throw ModelsError(.protocol, "\(name) answered with invalid JSON: \(error.message)")
+        }
+        guard json.kind == .object else { throw ModelsError(.protocol, "\(name) answered with \(json.kindName), not an object") }
+        if json["error"] != nil, json["choices"] == nil {
+            throw ModelsError(.api, "\(name) answered with an error: \(Redact.secrets(ProviderErrors.message(inBody: bytes), known: secrets))",
+                              status: head.status)
+        }
+        guard json["choices"]?.kind == .array else { throw ModelsError(.protocol, "\(name) answered without \"choices\"") }
+        return json
+    }
+
+    public func openStream(_ call: ChatCall) throws(ModelsError) -> any ProviderStream {
+        let (transfer, secrets) = try start(call, stream: true)
+        do throws(ModelsError) {
+            let head = try transfer.awaitHead()
+            guard head.isSuccess else { throw ProviderErrors.fromTransfer(transfer, provider: name, secrets: secrets) }
+            guard head.isEventStream else {
+                // Some servers answer a stream request with a JSON error and status 200.
+                let body = (try? transfer.readBody(limit: 64 << 10, truncate: true)) ?? []
+                let text = Redact.secrets(ProviderErrors.message(inBody: body), known: secrets)
+                throw ModelsError(.protocol, "\(name) did not answer with an event stream (Content-Type \"\(head.contentType)\"): \(text)")
+            }
+            return OpenAIStream(transfer: transfer, provider: name)
+        } catch {
+            transfer.close()
+            throw error
+        }
+    }
+
+    private func start(_ call: ChatCall, stream: Bool) throws(ModelsError) -> (HTTPTransfer, [String]) {
+        let endpoint = try self.endpoint(call.cancellation)
+        let body = OpenAIRequest.body(call.request, modelID: call.modelID, stream: stream)
+        var headers: [(name: String, value: String)] = [
+            ("Content-Type", "application/json"),
+            ("Accept", stream ? "text/event-stream" : "application/json"),
+        ]
+        if let bearer = endpoint.bearer, !bearer.isEmpty { headers.append(("Authorization", "Bearer \(bearer)")) }
+        headers += endpoint.headers
+        var request = HTTPRequest(method: .post, url: endpoint.baseURL + "/chat/completions", headers: headers,
+                                  body: Array(body.serialized().utf8))
+        request.http1Only = http1Only
+        let transfer = try HTTPTransfer(request, limits: call.limits, cancellation: call.cancellation)
+        return (transfer, endpoint.bearer.map { [$0] } ?? [])
+    }
+}

@@ -1,0 +1,42 @@
+/// An OpenAI-compatible event stream: each `data:` event is one
+/// `chat.completion.chunk`, passed on byte for byte once `ChunkInspector` has
+/// checked it. `data: [DONE]` ends it; a body that ends before is an error.
+final class OpenAIStream: ProviderStream {
+    private let transfer: HTTPTransfer
+    private let provider: String
+    private var parser = SSEParser()
+    private var inspector: ChunkInspector
+    private var finished = false
+
+    init(transfer: HTTPTransfer, provider: String) {
+        self.transfer = transfer
+        self.provider = provider
+        inspector = ChunkInspector(source: provider)
+    }
+
+    deinit { transfer.close() }
+
+    var usage: (input: Int64, output: Int64) { inspector.usage }
+
+    func pump(_ outlet: ChunkOutlet) throws(ModelsError) -> Bool {
+        guard !finished else { return false }
+        let more = try transfer.pump { bytes throws(ModelsError) in
+            try self.parser.feed(bytes) { event throws(ModelsError) in
+                guard !self.finished else { return }
+                if event.dataEquals("[DONE]") {
+                    self.finished = true
+                    return
+                }
+                try self.inspector.deliver(event.data, to: outlet)
+            }
+        }
+        if finished {
+            transfer.finishQuietly()
+            return false
+        }
+        if !more { throw ModelsError(.protocol, "stream from \(provider) ended before completion (no [DONE])") }
+        return true
+    }
+
+    func close() { transfer.close() }
+}

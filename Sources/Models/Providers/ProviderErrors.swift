@@ -1,0 +1,33 @@
+/// Turns a provider's error answer into a `ModelsError` a user can act on:
+/// the HTTP status, the Retry-After, and the provider's own message.
+public enum ProviderErrors {
+    /// The message inside an error body: `{"error":{"message":...}}` (OpenAI,
+    /// Anthropic), `{"error":"..."}`, `{"message":...}` or `{"detail":...}`;
+    /// else the start of the body as text.
+    public static func message(inBody body: [UInt8]) -> String {
+        if let json = try? JSON.parse(body) {
+            if let error = json["error"] {
+                if let m = error["message"]?.string, !m.isEmpty { return m }
+                if let m = error.string, !m.isEmpty { return m }
+            }
+            if let m = json["message"]?.string, !m.isEmpty { return m }
+            if let m = json["detail"]?.string, !m.isEmpty { return m }
+        }
+        let text = String(decoding: body.prefix(300), as: UTF8.self)
+        let cleaned = String(text.unicodeScalars.map { $0.value < 0x20 ? " " : Character($0) }).trimmingSpaces
+        return cleaned.isEmpty ? "(empty body)" : cleaned
+    }
+
+    /// An HTTP error answer from `provider`, with secrets removed from its message.
+    public static func httpError(provider: String, head: HTTPResponseHead, body: [UInt8], secrets: [String]) -> ModelsError {
+        let text = Redact.secrets(message(inBody: body), known: secrets)
+        return .api(status: head.status, message: "\(provider) answered HTTP \(head.status): \(text)",
+                    retryAfterMs: head.retryAfterMs)
+    }
+
+    /// Reads an error answer's body (bounded, truncated rather than failing) and builds the error.
+    static func fromTransfer(_ transfer: HTTPTransfer, provider: String, secrets: [String]) -> ModelsError {
+        let body = (try? transfer.readBody(limit: 64 << 10, truncate: true)) ?? []
+        return httpError(provider: provider, head: transfer.head, body: body, secrets: secrets)
+    }
+}

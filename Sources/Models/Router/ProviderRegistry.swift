@@ -1,0 +1,65 @@
+import Glibc
+
+/// Builds the providers a config names: the counterpart of the Go package's
+/// `BuildProviders`. `anthropic` gets the native Messages client, `github-copilot`
+/// the Copilot client, every other name an OpenAI-compatible client.
+public enum ProviderRegistry {
+    public typealias Environment = (String) -> String?
+
+    public static func processEnvironment(_ name: String) -> String? {
+        guard let v = getenv(name) else { return nil }
+        let s = String(cString: v)
+        return s.isEmpty ? nil : s
+    }
+
+    /// Builds one provider per config entry, then adds providers that the
+    /// environment provides for the models in use (`OPENAI_API_KEY` for an
+    /// `openai/...` model) and `anthropic` when `ANTHROPIC_API_KEY` is set.
+    public static func build(_ config: RouterConfig, environment env: Environment = processEnvironment)
+        throws(ModelsError) -> [String: any ChatProvider]
+    {
+        var providers: [String: any ChatProvider] = [:]
+        for (name, pc) in config.providers {
+            providers[name] = try make(name: name, config: pc, config: config, environment: env)
+        }
+        var wanted = Set(([config.primary] + config.fallbacks).map(ModelName.provider(of:)))
+        wanted.insert("anthropic")
+        for name in wanted.sorted() where providers[name] == nil {
+            guard KnownProviders.defaultBaseURL(name) != nil, name != ModelName.copilotProvider,
+                  env(KnownProviders.apiKeyVariable(name)) != nil else { continue }
+            providers[name] = try make(name: name, config: ProviderConfig(), config: config, environment: env)
+            Log.debug("registered provider \(name) from \(KnownProviders.apiKeyVariable(name))")
+        }
+        return providers
+    }
+
+    static func make(name: String, config pc: ProviderConfig, config: RouterConfig, environment env: Environment)
+        throws(ModelsError) -> any ChatProvider
+    {
+        let key = apiKey(name: name, config: pc, environment: env)
+        switch name {
+        case "anthropic":
+            return AnthropicProvider(baseURL: pc.baseURL ?? KnownProviders.anthropicBaseURL, apiKey: key,
+                                     headers: pc.headers.map { ($0.name, $0.value) }, thinking: config.thinking)
+        default:
+            var baseURL = pc.baseURL ?? KnownProviders.defaultBaseURL(name)
+            if baseURL == nil {
+                Log.warn("provider \(name) has no base_url and is not a known provider; using \(KnownProviders.openAIBaseURL)")
+                baseURL = KnownProviders.openAIBaseURL
+            }
+            return OpenAICompatibleProvider(name: name, baseURL: baseURL!, apiKey: key,
+                                            headers: pc.headers.map { ($0.name, $0.value) })
+        }
+    }
+
+    /// `api_key`, else the variable `api_key_env` names, else `<NAME>_API_KEY`.
+    static func apiKey(name: String, config pc: ProviderConfig, environment env: Environment) -> String? {
+        if let key = pc.apiKey { return key }
+        if let variable = pc.apiKeyEnv {
+            if let key = env(variable) { return key }
+            Log.warn("provider \(name): the environment variable \(variable) named by api_key_env is not set")
+            return nil
+        }
+        return env(KnownProviders.apiKeyVariable(name))
+    }
+}

@@ -1,0 +1,70 @@
+/// An open chat stream as the caller sees it: chunks pulled one at a time
+/// (`next`) or pushed to a callback (`pumpAll`), the usage, and the model that
+/// answered. Used from one thread at a time; `cancellation` may be triggered
+/// from any thread.
+public final class ChatStream {
+    public let model: String
+    private let stream: any ProviderStream
+    private let queue = ChunkOutlet()
+    private var ended = false
+    private var failure: ModelsError?
+
+    init(stream: any ProviderStream, model: String) {
+        self.stream = stream
+        self.model = model
+    }
+
+    deinit { stream.close() }
+
+    public var usage: (input: Int64, output: Int64) { stream.usage }
+
+    /// Where thinking text goes in pull mode.
+    public var onThinking: ChunkOutlet.Thinking? {
+        get { queue.onThinking }
+        set { queue.onThinking = newValue }
+    }
+
+    /// The next chunk (NUL-terminated JSON bytes, valid until the next call), or
+    /// nil at the end. After a failure every call throws the same error.
+    public func next() throws(ModelsError) -> UnsafeRawBufferPointer? {
+        while true {
+            if let chunk = queue.popQueued() { return chunk }
+            if let failure { throw failure }
+            if ended { return nil }
+            do {
+                if try !stream.pump(queue) { ended = true; stream.close() }
+            } catch {
+                failure = error
+                stream.close()
+            }
+        }
+    }
+
+    /// Delivers every remaining chunk to `outlet` (push mode).
+    public func pumpAll(_ outlet: ChunkOutlet) throws(ModelsError) {
+        if let failure { throw failure }
+        defer { stream.close() }
+        do {
+            while try stream.pump(outlet) {}
+            ended = true
+        } catch {
+            failure = error
+            throw error
+        }
+    }
+
+    /// Reads the rest of the stream and returns the text of its `delta.content`
+    /// pieces joined (the counterpart of the Go package's `StreamAll`).
+    public func collect() throws(ModelsError) -> String {
+        var text = ""
+        while let chunk = try next() {
+            guard let json = try? JSON.parse(chunk), let choices = json["choices"]?.array else { continue }
+            for choice in choices where (choice["index"]?.int ?? 0) == 0 {
+                if let piece = choice["delta"]?["content"]?.string { text += piece }
+            }
+        }
+        return text
+    }
+
+    public func close() { stream.close() }
+}

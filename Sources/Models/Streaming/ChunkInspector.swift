@@ -1,0 +1,55 @@
+import CModelsSupport
+
+/// Checks one `chat.completion.chunk` an OpenAI-shaped stream produced and
+/// reads what the library needs from it (an error object, the usage, reasoning
+/// text) with a single jansson parse and no other allocation, then hands the
+/// original bytes on unchanged.
+struct ChunkInspector {
+    let source: String
+    private(set) var usage: (input: Int64, output: Int64) = (0, 0)
+
+    init(source: String) { self.source = source }
+
+    /// `bytes` must be followed by a NUL byte (it is passed on to C as is).
+    mutating func deliver(_ bytes: UnsafeRawBufferPointer, to outlet: ChunkOutlet) throws(ModelsError) {
+        var error = json_error_t()
+        guard let root = json_loadb(bytes.baseAddress?.assumingMemoryBound(to: CChar.self), bytes.count, 0, &error) else {
+            throw ModelsError(.protocol, "stream from \(source) sent a chunk that is not valid JSON")
+        }
+        defer { cms_json_decref(root) }
+        guard cms_json_type(root) == Int32(JSON_OBJECT.rawValue) else {
+            throw ModelsError(.protocol, "stream from \(source) sent a chunk that is not a JSON object")
+        }
+        if let err = json_object_get(root, "error") {
+            let object = JSON(borrowing: err)
+            let message = object["message"]?.string ?? object.string ?? object.serialized()
+            let status = object["code"]?.int.flatMap { (400...599).contains($0) ? Int($0) : nil } ?? 0
+            throw ModelsError(.api, "\(source) reported an error in the stream: \(message)", status: status,
+                              isTransient: ModelsError.isTransientStatus(status))
+        }
+        if let u = json_object_get(root, "usage"), cms_json_type(u) == Int32(JSON_OBJECT.rawValue) {
+            usage = (Self.integer(u, "prompt_tokens") ?? usage.input, Self.integer(u, "completion_tokens") ?? usage.output)
+        }
+        if outlet.wantsThinking { Self.reportReasoning(root, outlet) }
+        try outlet.chunk(bytes)
+    }
+
+    /// `choices[0].delta.reasoning_content` (DeepSeek and many OpenAI-compatible
+    /// servers) or `.reasoning` (OpenRouter) goes to the thinking callback too.
+    private static func reportReasoning(_ root: UnsafeMutablePointer<json_t>, _ outlet: ChunkOutlet) {
+        guard let choices = json_object_get(root, "choices"), let first = json_array_get(choices, 0),
+              let delta = json_object_get(first, "delta") else { return }
+        for key in ["reasoning_content", "reasoning"] {
+            if let r = json_object_get(delta, key), let p = json_string_value(r) {
+                let n = json_string_length(r)
+                if n > 0 { outlet.thinking(UnsafeRawBufferPointer(start: p, count: n)) }
+                return
+            }
+        }
+    }
+
+    private static func integer(_ object: UnsafeMutablePointer<json_t>, _ key: String) -> Int64? {
+        guard let v = json_object_get(object, key), cms_json_type(v) == Int32(JSON_INTEGER.rawValue) else { return nil }
+        return Int64(json_integer_value(v))
+    }
+}

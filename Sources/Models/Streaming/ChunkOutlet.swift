@@ -1,0 +1,67 @@
+/// Where a stream's chunks go: straight to a push callback, or into a queue
+/// that the pull API drains one chunk per call.
+///
+/// A chunk is the bytes of one `chat.completion.chunk` JSON object, always
+/// followed in memory by a NUL byte, so C receives it without a copy.
+public final class ChunkOutlet {
+    /// Receives one chunk; returns false to stop the stream.
+    public typealias PushChunk = (UnsafeRawBufferPointer) -> Bool
+    /// Receives a piece of the model's thinking (UTF-8, not NUL-terminated).
+    public typealias Thinking = (UnsafeRawBufferPointer) -> Void
+
+    private let push: PushChunk?
+    private var queue = ByteQueue()
+    public var onThinking: Thinking?
+
+    /// Chunks go to `push` as they arrive.
+    public init(push: @escaping PushChunk, onThinking: Thinking? = nil) {
+        self.push = push
+        self.onThinking = onThinking
+    }
+
+    /// Chunks wait in a queue for `popQueued`.
+    public init() {
+        push = nil
+    }
+
+    public var wantsThinking: Bool { onThinking != nil }
+
+    /// Delivers a chunk. `bytes` must be followed by a NUL byte in memory.
+    func chunk(_ bytes: UnsafeRawBufferPointer) throws(ModelsError) {
+        if let push {
+            guard push(bytes) else { throw ModelsError(.cancelled, "stopped by the chunk callback") }
+        } else {
+            try queue.push(bytes)
+        }
+    }
+
+    /// Delivers a chunk built as JSON (by a translating provider).
+    func chunk(json: JSON) throws(ModelsError) {
+        let text = json.serialized()
+        let count = text.utf8.count
+        // withCString lends the string's own NUL-terminated storage: no copy.
+        try text.withCString { p in
+            Result { () throws(ModelsError) in try chunk(UnsafeRawBufferPointer(start: p, count: count)) }
+        }.get()
+    }
+
+    func thinking(_ text: UnsafeRawBufferPointer) {
+        onThinking?(text)
+    }
+
+    func thinking(_ text: String) {
+        guard let onThinking else { return }
+        var text = text
+        text.withUTF8 { onThinking(UnsafeRawBufferPointer($0)) }
+    }
+
+    var hasQueued: Bool { !queue.isEmpty }
+
+    /// The next queued chunk (NUL-terminated), valid until the next call that can
+    /// deliver chunks; nil when the queue is empty (and then the queue's memory is reused).
+    func popQueued() -> UnsafeRawBufferPointer? {
+        if let chunk = queue.pop() { return chunk }
+        queue.clear()
+        return nil
+    }
+}

@@ -1,0 +1,50 @@
+/// One HTTP request as a provider builds it.
+public struct HTTPRequest: Sendable {
+    public enum Method: String, Sendable { case get = "GET", post = "POST" }
+
+    public var method: Method
+    public var url: String
+    /// Header lines as name and value. Secrets (Authorization) travel here and
+    /// nowhere else: they are never logged.
+    public var headers: [(name: String, value: String)]
+    public var body: [UInt8]
+    /// Restricts the transfer to HTTP/1.1 (GitHub Copilot times out on HTTP/2).
+    public var http1Only = false
+
+    public init(method: Method, url: String, headers: [(name: String, value: String)] = [], body: [UInt8] = []) {
+        self.method = method
+        self.url = url
+        self.headers = headers
+        self.body = body
+    }
+}
+
+/// When a transfer must give up. Deadlines are absolute times of `MonotonicClock`.
+public struct TransferLimits: Sendable {
+    /// The response headers must have arrived by then (time to first byte).
+    public var headersDeadlineMs: Int64
+    /// The whole transfer must be over by then; nil for streams, whose body is
+    /// bounded by the caller and by `idleTimeoutMs`.
+    public var totalDeadlineMs: Int64?
+    /// A stream that sends nothing for this long fails with a timeout.
+    public var idleTimeoutMs: Int64
+    /// The largest body read into memory (non-streaming answers and error bodies).
+    public var maxBodyBytes: Int = 10 << 20
+
+    public init(headersDeadlineMs: Int64, totalDeadlineMs: Int64?, idleTimeoutMs: Int64) {
+        self.headersDeadlineMs = headersDeadlineMs
+        self.totalDeadlineMs = totalDeadlineMs
+        self.idleTimeoutMs = idleTimeoutMs
+    }
+}
+
+/// The status line and the headers the library reads.
+public struct HTTPResponseHead: Sendable {
+    public var status: Int = 0
+    public var contentType: String = ""
+    public var retryAfter: String?
+
+    public var isSuccess: Bool { (200..<300).contains(status) }
+    public var isEventStream: Bool { contentType.lowercased().hasPrefix("text/event-stream") }
+    public var retryAfterMs: Int64 { retryAfter.flatMap { RetryAfter.milliseconds($0) } ?? 0 }
+}

@@ -1,0 +1,312 @@
+import CModelsSupport
+import Glibc
+
+/// One HTTP exchange over libcurl, driven by the calling thread.
+///
+/// Each transfer owns a multi handle (from a pool) so the thread can wait in
+/// `curl_multi_poll`, where a cancel from another thread wakes it at once
+/// (`curl_multi_wakeup`). Connections live in the process-wide share handle, so
+/// they are kept alive and reused across transfers and threads. No thread is
+/// created: the caller's thread does the work.
+///
+/// The body goes either into a bounded buffer (`readBody`) or, for streams, to a
+/// sink a piece at a time (`pump`), so a stream holds no more than one read's worth.
+public final class HTTPTransfer {
+    public typealias BodySink = (UnsafeRawBufferPointer) throws(ModelsError) -> Void
+
+    private let handles: Curl.HandlePair
+    private let limits: TransferLimits
+    private let cancellation: Cancellation?
+    /// Host and port for messages (never the path, query or credentials).
+    public let host: String
+    private var headerList: UnsafeMutablePointer<curl_slist>?
+    private let requestBody: UnsafeMutableRawBufferPointer
+    private let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
+
+    public private(set) var head = HTTPResponseHead()
+    private var headersComplete = false
+    private var headerBytes = 0
+    private var finishedCode: CURLcode?
+    private var attached = false
+
+    private var sink: BodySink?
+    private var body: [UInt8] = []
+    private var bodyLimit = 0
+    /// An error raised while curl was calling us back; reported once control returns.
+    private var callbackError: ModelsError?
+    private var deliveredSincePump = false
+    private var lastActivityMs: Int64
+
+    static let maxHeaderBytes = 256 << 10
+
+    /// Starts the transfer (nothing is sent until it is driven).
+    public init(_ request: HTTPRequest, limits: TransferLimits, cancellation: Cancellation?) throws(ModelsError) {
+        guard let handles = Curl.takeHandles() else { throw ModelsError(.noMemory, "cannot create a libcurl handle") }
+        self.handles = handles
+        self.limits = limits
+        self.cancellation = cancellation
+        self.host = Self.hostForMessages(request.url)
+        lastActivityMs = MonotonicClock.nowMs()
+        requestBody = .allocate(byteCount: max(request.body.count, 1), alignment: 1)
+        request.body.withUnsafeBytes { if let base = $0.baseAddress { requestBody.baseAddress!.copyMemory(from: base, byteCount: $0.count) } }
+        errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
+        do { try configure(request) } catch {
+            close()
+            throw error
+        }
+    }
+
+    deinit { close() }
+
+    // MARK: Driving
+
+    /// Waits for the response headers (status line and header lines).
+    public func awaitHead() throws(ModelsError) -> HTTPResponseHead {
+        try drive(until: { headersComplete }, deadline: min(limits.headersDeadlineMs, limits.totalDeadlineMs ?? .max),
+                  timeoutMessage: { "no response from \(host) within \(limits.headersDeadlineMs - startMs) ms" })
+        if !headersComplete { try throwFinished() }
+        return head
+    }
+
+    /// Reads the whole body into memory, up to `limit` bytes (beyond it: `.protocol`
+    /// error, or silent truncation when `truncate` is set, for error bodies).
+    public func readBody(limit: Int, truncate: Bool = false) throws(ModelsError) -> [UInt8] {
+        bodyLimit = limit
+        truncateBody = truncate
+        let deadline = limits.totalDeadlineMs ?? (MonotonicClock.nowMs() + limits.idleTimeoutMs)
+        try drive(until: { false }, deadline: deadline,
+                  timeoutMessage: { "the answer from \(host) did not complete within \(deadline - startMs) ms" })
+        try throwFinished()
+        return body
+    }
+    private var truncateBody = false
+    private let startMs = MonotonicClock.nowMs()
+
+    /// Drives the transfer until some body bytes went to `sink` or the body
+    /// ended. Returns false once the body has ended cleanly; throws on failure.
+    public func pump(_ sink: @escaping BodySink) throws(ModelsError) -> Bool {
+        self.sink = sink
+        defer { self.sink = nil }
+        if finishedCode != nil { try throwFinished(); return false }
+        deliveredSincePump = false
+        try drive(until: { deliveredSincePump }, deadline: nil, timeoutMessage: { "" })
+        if deliveredSincePump { return true }
+        try throwFinished()
+        return false
+    }
+
+    /// After a stream's terminator: lets curl read the rest of the body (usually
+    /// just the chunked-encoding trailer) so the connection can be reused. Gives
+    /// up quietly after `withinMs`.
+    public func finishQuietly(withinMs: Int64 = 200) {
+        guard finishedCode == nil else { return }
+        sink = { _ throws(ModelsError) in }
+        let deadline = MonotonicClock.nowMs() + withinMs
+        _ = try? drive(until: { false }, deadline: deadline, timeoutMessage: { "" })
+    }
+
+    /// Releases the handles; an unfinished transfer's connection is closed.
+    public func close() {
+        if attached {
+            curl_multi_remove_handle(handles.multi, handles.easy)
+            attached = false
+        }
+        if let list = headerList { curl_slist_free_all(list); headerList = nil }
+        if !released {
+            released = true
+            Curl.returnHandles(handles)
+            requestBody.deallocate()
+            errorBuffer.deallocate()
+        }
+    }
+    private var released = false
+
+    private func throwFinished() throws(ModelsError) {
+        if let e = callbackError { throw e }
+        guard let code = finishedCode else { return }
+        guard code != CURLE_OK else { return }
+        throw TransportErrors.error(for: code, detail: String(cString: errorBuffer), host: host)
+    }
+
+    private func drive(until done: () -> Bool, deadline: Int64?, timeoutMessage: () -> String) throws(ModelsError) {
+        let multi = SendableHandle(multi: handles.multi)
+        try cancellation.whileWaitingOrDirect(wake: { curl_multi_wakeup(multi.multi) }) { () throws(ModelsError) in
+            while true {
+                if let e = callbackError { throw e }
+                if done() || finishedCode != nil { return }
+                try cancellation?.checkCancelled()
+                let now = MonotonicClock.nowMs()
+                if let deadline, now >= deadline { throw ModelsError(.timeout, timeoutMessage(), isTransient: true) }
+                if headersComplete, sink != nil, now - lastActivityMs >= limits.idleTimeoutMs {
+                    throw ModelsError(.timeout, "the stream from \(host) sent nothing for \(limits.idleTimeoutMs) ms", isTransient: true)
+                }
+                var running: Int32 = 0
+                let mc = curl_multi_perform(handles.multi, &running)
+                guard mc == CURLM_OK else {
+                    throw ModelsError(.transport, "libcurl: \(String(cString: curl_multi_strerror(mc)))")
+                }
+                collectFinished()
+                if let e = callbackError { throw e }
+                if done() || finishedCode != nil { return }
+                var wait = Int64(1000)
+                if let deadline { wait = min(wait, deadline - now) }
+                if headersComplete, sink != nil { wait = min(wait, lastActivityMs + limits.idleTimeoutMs - now) }
+                _ = curl_multi_poll(handles.multi, nil, 0, Int32(max(wait, 1)), nil)
+            }
+        }
+    }
+
+    private func collectFinished() {
+        var left: Int32 = 0
+        while let msg = curl_multi_info_read(handles.multi, &left) {
+            if msg.pointee.msg == CURLMSG_DONE { finishedCode = msg.pointee.data.result }
+        }
+    }
+
+    // MARK: Callbacks (called by curl on the driving thread)
+
+    fileprivate func receiveHeader(_ line: UnsafeRawBufferPointer) -> Bool {
+        headerBytes += line.count
+        guard headerBytes <= Self.maxHeaderBytes else {
+            callbackError = ModelsError(.protocol, "the response headers from \(host) are larger than \(Self.maxHeaderBytes) bytes")
+            return false
+        }
+        lastActivityMs = MonotonicClock.nowMs()
+        let text = String(decoding: line, as: UTF8.self)
+        if text.hasPrefix("HTTP/") {
+            // A new response (after 100 Continue, or the final one): start over.
+            head = HTTPResponseHead()
+            headersComplete = false
+            var status: Int = 0
+            _ = cms_easy_getinfo_long(handles.easy, CURLINFO_RESPONSE_CODE, &status)
+            head.status = status
+            return true
+        }
+        if text == "\r\n" || text == "\n" {
+            if head.status >= 200 { headersComplete = true }
+            return true
+        }
+        guard let colon = text.firstIndex(of: ":") else { return true }
+        let name = text[..<colon].lowercased()
+        let value = String(text[text.index(after: colon)...]).trimmingSpaces
+        switch name {
+        case "content-type": head.contentType = value
+        case "retry-after": head.retryAfter = value
+        default: break
+        }
+        return true
+    }
+
+    fileprivate func receiveBody(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        lastActivityMs = MonotonicClock.nowMs()
+        if let sink, head.isSuccess {
+            do { try sink(bytes) } catch {
+                callbackError = error
+                return false
+            }
+            deliveredSincePump = true
+            return true
+        }
+        let limit = bodyLimit > 0 ? bodyLimit : limits.maxBodyBytes
+        if body.count + bytes.count > limit {
+            if truncateBody {
+                body.append(contentsOf: bytes.prefix(max(0, limit - body.count)))
+                return true
+            }
+            callbackError = ModelsError(.protocol, "the response body from \(host) is larger than \(limit) bytes")
+            return false
+        }
+        body.append(contentsOf: bytes)
+        return true
+    }
+
+    // MARK: Setup
+
+    private func configure(_ request: HTTPRequest) throws(ModelsError) {
+        let easy = handles.easy
+        let me = Unmanaged.passUnretained(self).toOpaque()
+        var rc = CURLE_OK
+        func set(_ code: CURLcode) { if rc == CURLE_OK { rc = code } }
+        set(cms_easy_setopt_ptr(easy, CURLOPT_URL, request.url))
+        set(cms_easy_setopt_ptr(easy, CURLOPT_PROTOCOLS_STR, "http,https"))
+        set(cms_easy_setopt_long(easy, CURLOPT_FOLLOWLOCATION, 0))
+        set(cms_easy_setopt_long(easy, CURLOPT_SSL_VERIFYPEER, 1))
+        set(cms_easy_setopt_long(easy, CURLOPT_SSL_VERIFYHOST, 2))
+        set(cms_easy_setopt_long(easy, CURLOPT_NOSIGNAL, 1))
+        set(cms_easy_setopt_long(easy, CURLOPT_TCP_KEEPALIVE, 1))
+        set(cms_easy_setopt_long(easy, CURLOPT_SUPPRESS_CONNECT_HEADERS, 1))
+        set(cms_easy_setopt_long(easy, CURLOPT_BUFFERSIZE, 64 << 10))
+        set(cms_easy_setopt_share(easy, Curl.share))
+        set(cms_easy_setopt_ptr(easy, CURLOPT_USERAGENT, LibraryVersion.userAgent))
+        set(cms_easy_setopt_ptr(easy, CURLOPT_ERRORBUFFER, errorBuffer))
+        let connectMs = max(1, min(limits.headersDeadlineMs - MonotonicClock.nowMs(), 30_000))
+        set(cms_easy_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, Int(connectMs)))
+        if request.http1Only { set(cms_easy_setopt_long(easy, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1)) }
+
+        for h in request.headers + [("Expect", "")] {
+            // "Expect:" with no value stops curl from waiting for 100 Continue on large bodies.
+            let line = h.value.isEmpty ? "\(h.name):" : "\(h.name): \(h.value)"
+            guard let list = curl_slist_append(headerList, line) else { throw ModelsError(.noMemory, "out of memory") }
+            headerList = list
+        }
+        set(cms_easy_setopt_ptr(easy, CURLOPT_HTTPHEADER, headerList))
+
+        switch request.method {
+        case .post:
+            set(cms_easy_setopt_long(easy, CURLOPT_POST, 1))
+            set(cms_easy_setopt_ptr(easy, CURLOPT_POSTFIELDS, requestBody.baseAddress))
+            set(cms_easy_setopt_off(easy, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(request.body.count)))
+        case .get:
+            set(cms_easy_setopt_long(easy, CURLOPT_HTTPGET, 1))
+        }
+
+        if let proxy = Proxy.forURL(request.url) {
+            set(cms_easy_setopt_ptr(easy, CURLOPT_PROXY, proxy.url))
+            if let noProxy = proxy.noProxy { set(cms_easy_setopt_ptr(easy, CURLOPT_NOPROXY, noProxy)) }
+        } else {
+            set(cms_easy_setopt_ptr(easy, CURLOPT_PROXY, ""))
+        }
+
+        set(cms_easy_setopt_write(easy, { data, size, count, user in
+            let transfer = Unmanaged<HTTPTransfer>.fromOpaque(user!).takeUnretainedValue()
+            let n = size * count
+            return transfer.receiveBody(UnsafeRawBufferPointer(start: data, count: n)) ? n : 0
+        }))
+        set(cms_easy_setopt_ptr(easy, CURLOPT_WRITEDATA, me))
+        set(cms_easy_setopt_header(easy, { data, size, count, user in
+            let transfer = Unmanaged<HTTPTransfer>.fromOpaque(user!).takeUnretainedValue()
+            let n = size * count
+            return transfer.receiveHeader(UnsafeRawBufferPointer(start: data, count: n)) ? n : 0
+        }))
+        set(cms_easy_setopt_ptr(easy, CURLOPT_HEADERDATA, me))
+
+        guard rc == CURLE_OK else {
+            throw TransportErrors.error(for: rc, detail: String(cString: curl_easy_strerror(rc)), host: host)
+        }
+        guard curl_multi_add_handle(handles.multi, easy) == CURLM_OK else {
+            throw ModelsError(.transport, "libcurl refused the transfer")
+        }
+        attached = true
+    }
+
+    /// `scheme://host:port` of a URL, without credentials, path or query.
+    static func hostForMessages(_ url: String) -> String {
+        var rest = Substring(url)
+        if let colon = rest.firstIndex(of: ":"), rest[colon...].hasPrefix("://") {
+            rest = rest[rest.index(colon, offsetBy: 3)...]
+        }
+        if let slash = rest.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) { rest = rest[..<slash] }
+        if let at = rest.lastIndex(of: "@") { rest = rest[rest.index(after: at)...] }
+        return String(rest)
+    }
+}
+
+private struct SendableHandle: @unchecked Sendable { let multi: UnsafeMutableRawPointer }
+
+extension Optional where Wrapped == Cancellation {
+    /// Installs the waker when there is a cancellation token; runs `body` as is otherwise.
+    func whileWaitingOrDirect<T>(wake: @escaping @Sendable () -> Void, _ body: () throws(ModelsError) -> T) throws(ModelsError) -> T {
+        guard let token = self else { return try body() }
+        return try token.whileWaiting(wake: wake, body)
+    }
+}

@@ -1,0 +1,109 @@
+import Glibc
+import Models
+
+/// The largest request text accepted (images as data: URLs make requests large).
+let maxRequestBytes = 32 << 20
+
+/// Parses a caller's request text; the router validates its shape.
+func parseRequest(_ text: UnsafePointer<CChar>?, function: String) throws(ModelsError) -> JSON {
+    guard let text else { throw .invalidArgument("\(function): request_json is NULL") }
+    guard let bytes = CStrings.bytes(text, limit: maxRequestBytes) else {
+        throw .invalidArgument("\(function): request_json is larger than \(maxRequestBytes) bytes")
+    }
+    do { return try JSON.parse(bytes) } catch {
+        throw .invalidArgument("request_json is not valid JSON: \(error.message) (line \(error.line), column \(error.column))")
+    }
+}
+
+func routerObject(_ r: OpaquePointer?, function: String) throws(ModelsError) -> RouterObject {
+    guard let r else { throw .invalidArgument("\(function): router is NULL") }
+    return RouterObject.from(r)
+}
+
+@_cdecl("models_chat")
+public func models_chat(_ r: OpaquePointer?, _ request: UnsafePointer<CChar>?,
+                        _ response: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?, _ err: ErrorOut?) -> Int32 {
+    models_chat_call(r, request, nil, response, err)
+}
+
+@_cdecl("models_chat_call")
+public func models_chat_call(_ r: OpaquePointer?, _ request: UnsafePointer<CChar>?, _ call: OpaquePointer?,
+                             _ response: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?, _ err: ErrorOut?) -> Int32 {
+    response?.pointee = nil
+    do throws(ModelsError) {
+        let router = try routerObject(r, function: "models_chat").router
+        guard let response else { throw ModelsError.invalidArgument("models_chat: response_json is NULL") }
+        let json = try parseRequest(request, function: "models_chat")
+        let answer = try router.chat(json, cancellation: call.map { CallObject.from($0).cancellation })
+        guard let text = CStrings.copy(answer.serialized()) else { throw ModelsError(.noMemory, "out of memory") }
+        response.pointee = text
+        return succeed(err)
+    } catch {
+        return fail(error, err)
+    }
+}
+
+public typealias ChunkFunction = @convention(c) (UnsafeMutableRawPointer?, UnsafePointer<CChar>?, Int) -> Int32
+public typealias TextFunction = @convention(c) (UnsafeMutableRawPointer?, UnsafePointer<CChar>?, Int) -> Void
+
+/// Wraps a C text callback and its user pointer as a thinking sink.
+func thinkingSink(_ fn: TextFunction?, _ user: UnsafeMutableRawPointer?) -> ChunkOutlet.Thinking? {
+    guard let fn else { return nil }
+    return { text in fn(user, text.baseAddress?.assumingMemoryBound(to: CChar.self), text.count) }
+}
+
+@_cdecl("models_chat_stream")
+public func models_chat_stream(_ r: OpaquePointer?, _ request: UnsafePointer<CChar>?, _ onChunk: ChunkFunction?,
+                               _ onThinking: TextFunction?, _ user: UnsafeMutableRawPointer?, _ err: ErrorOut?) -> Int32 {
+    models_chat_stream_call(r, request, nil, onChunk, onThinking, user, err)
+}
+
+@_cdecl("models_chat_stream_call")
+public func models_chat_stream_call(_ r: OpaquePointer?, _ request: UnsafePointer<CChar>?, _ call: OpaquePointer?,
+                                    _ onChunk: ChunkFunction?, _ onThinking: TextFunction?,
+                                    _ user: UnsafeMutableRawPointer?, _ err: ErrorOut?) -> Int32 {
+    do throws(ModelsError) {
+        let router = try routerObject(r, function: "models_chat_stream").router
+        guard let onChunk else { throw ModelsError.invalidArgument("models_chat_stream: on_chunk is NULL") }
+        let json = try parseRequest(request, function: "models_chat_stream")
+        let stream = try router.openStream(json, cancellation: call.map { CallObject.from($0).cancellation })
+        let outlet = ChunkOutlet(push: { chunk in
+            onChunk(user, chunk.baseAddress?.assumingMemoryBound(to: CChar.self), chunk.count) == 0
+        }, onThinking: thinkingSink(onThinking, user))
+        try stream.pumpAll(outlet)
+        return succeed(err)
+    } catch {
+        return fail(error, err)
+    }
+}
+
+/// The object behind `models_call *`: a cancellation token for one call.
+final class CallObject {
+    let cancellation = Cancellation()
+
+    var handle: OpaquePointer { OpaquePointer(Unmanaged.passRetained(self).toOpaque()) }
+    static func from(_ handle: OpaquePointer) -> CallObject {
+        Unmanaged<CallObject>.fromOpaque(UnsafeRawPointer(handle)).takeUnretainedValue()
+    }
+}
+
+@_cdecl("models_call_new")
+public func models_call_new() -> OpaquePointer? { CallObject().handle }
+
+@_cdecl("models_call_cancel")
+public func models_call_cancel(_ call: OpaquePointer?) {
+    guard let call else { return }
+    CallObject.from(call).cancellation.cancel()
+}
+
+@_cdecl("models_call_is_cancelled")
+public func models_call_is_cancelled(_ call: OpaquePointer?) -> Int32 {
+    guard let call else { return 0 }
+    return CallObject.from(call).cancellation.isCancelled ? 1 : 0
+}
+
+@_cdecl("models_call_free")
+public func models_call_free(_ call: OpaquePointer?) {
+    guard let call else { return }
+    Unmanaged<CallObject>.fromOpaque(UnsafeRawPointer(call)).release()
+}
