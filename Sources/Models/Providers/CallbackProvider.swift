@@ -47,7 +47,8 @@ public final class CallbackProvider: ChatProvider, @unchecked Sendable {
 
     public func openStream(_ call: ChatCall) throws(ModelsError) -> any ProviderStream {
         try call.cancellation?.checkCancelled()
-        guard let streamFunction else { throw ModelsError(.invalidArgument, "provider \(name) does not stream") }
+        // Not the caller's fault and not transient: the router moves on to a fallback that streams.
+        guard let streamFunction else { throw ModelsError(.noProvider, "provider \(name) does not stream") }
         return CallbackStream(try streamFunction(call), provider: name, cancellation: call.cancellation)
     }
 }

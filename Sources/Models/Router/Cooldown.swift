@@ -1,5 +1,4 @@
 import Glibc
-import Synchronization
 
 /// Per-model failure cooldowns with exponential backoff (the Go `Cooldown`).
 ///
@@ -13,7 +12,7 @@ import Synchronization
 public final class Cooldown: Sendable {
     public let config: CooldownConfig
     private let now: NowMs
-    private let entries = Mutex<[String: CooldownEntry]>([:])
+    private let entries = Locked<[String: CooldownEntry]>([:])
 
     public init(config: CooldownConfig = CooldownConfig(), now: @escaping NowMs = MonotonicClock.nowMs) {
         self.config = config

@@ -1,16 +1,15 @@
-import Synchronization
 
 /// A provider's rate limit, shared by every thread routing to it: a `TokenBucket`
 /// behind a lock, reading the injected clock under the lock so readings stay in order.
 public final class RateLimiter: Sendable {
     public let config: RateLimitConfig
     private let now: NowMs
-    private let bucket: Mutex<TokenBucket>
+    private let bucket: Locked<TokenBucket>
 
     public init(config: RateLimitConfig, now: @escaping NowMs = MonotonicClock.nowMs) {
         self.config = config
         self.now = now
-        self.bucket = Mutex(TokenBucket(requestsPerSecond: config.requestsPerSecond, burst: config.burst, nowMs: now()))
+        self.bucket = Locked(TokenBucket(requestsPerSecond: config.requestsPerSecond, burst: config.burst, nowMs: now()))
     }
 
     /// Takes a token; returns the milliseconds to wait before the request may start.

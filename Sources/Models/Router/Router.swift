@@ -1,4 +1,3 @@
-import Synchronization
 
 /// Routes OpenAI-shaped chat requests: the primary model, then each fallback
 /// in order, retrying transient failures on the same model with backoff,
@@ -10,7 +9,7 @@ public final class Router: Sendable {
     public let config: RouterConfig
     private let retry: RetryPolicy
     private let rateLimiters: [String: RateLimiter]
-    private let state: Mutex<State>
+    private let state: Locked<State>
 
     struct State: @unchecked Sendable {
         var primary: String
@@ -28,7 +27,7 @@ public final class Router: Sendable {
         for (provider, limit) in config.rateLimits { limiters[provider] = RateLimiter(config: limit) }
         rateLimiters = limiters
         let providers = try ProviderRegistry.build(config, environment: environment)
-        state = Mutex(State(primary: config.primary, fallbacks: config.fallbacks, providers: providers,
+        state = Locked(State(primary: config.primary, fallbacks: config.fallbacks, providers: providers,
                             cooldown: config.cooldown.map { Cooldown(config: $0) }))
     }
 
@@ -145,17 +144,18 @@ public final class Router: Sendable {
             let hasFallbacks = models.count > 1 && index == 0
             var timeoutMs = config.timeoutMs
             if hasFallbacks { timeoutMs = min(timeoutMs, 60_000) }
-            let modelDeadline = MonotonicClock.nowMs() + timeoutMs
+            var modelDeadline = MonotonicClock.nowMs() + timeoutMs
+            // A stream's primary with fallbacks gets stream_connect_timeout_ms for all its
+            // attempts together (the Go package's connect sub-context): a hanging primary
+            // must not spend its retries before the fallbacks get their turn.
+            if stream && hasFallbacks { modelDeadline = min(modelDeadline, MonotonicClock.nowMs() + config.streamConnectTimeoutMs) }
 
             var attempt = 0
             while true {
-                let now = MonotonicClock.nowMs()
                 let result: T
                 do {
                     try waitForRateLimit(providerName, deadline: modelDeadline, token: token)
-                    let headersDeadline = stream && hasFallbacks
-                        ? min(MonotonicClock.nowMs() + config.streamConnectTimeoutMs, modelDeadline) : modelDeadline
-                    var limits = TransferLimits(headersDeadlineMs: headersDeadline,
+                    var limits = TransferLimits(headersDeadlineMs: modelDeadline,
                                                 totalDeadlineMs: stream ? nil : modelDeadline,
                                                 idleTimeoutMs: config.timeoutMs)
                     limits.maxBodyBytes = 10 << 20
@@ -163,16 +163,18 @@ public final class Router: Sendable {
                 } catch {
                     if error.code == .cancelled || error.code == .invalidArgument || error.code == .noMemory { throw error }
                     lastError = error
-                    Log.warn("\(model): attempt \(attempt + 1) failed: \(error.message)")
                     if retry.shouldRetry(after: error, attempt: attempt) {
                         let delay = retry.delayMs(retry: attempt, retryAfterMs: error.retryAfterMs, random: Double.random(in: 0..<1))
-                        if now + delay < modelDeadline || MonotonicClock.nowMs() + delay < modelDeadline {
-                            Log.info("\(model): retrying in \(delay) ms")
+                        // Only when the wait ends before the model's deadline: a retry past it could only time out.
+                        if MonotonicClock.nowMs() + delay < modelDeadline {
+                            Log.info("\(model): attempt \(attempt + 1) failed: \(error.message); retrying in \(delay) ms")
                             try token.sleep(ms: delay)
                             attempt += 1
                             continue
                         }
                     }
+                    // The model's last attempt: worth a warning, as the caller may now get a fallback's answer or an error.
+                    Log.warn("\(model): attempt \(attempt + 1) failed: \(error.message)")
                     if error.isTransient, let cooldown = snapshot.cooldown {
                         let ms = cooldown.recordFailure(model)
                         Log.warn("cooling \(model) down for \(ModelHealth.formatRemaining(ms))")

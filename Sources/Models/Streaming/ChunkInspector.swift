@@ -6,9 +6,14 @@ import CModelsSupport
 /// original bytes on unchanged.
 struct ChunkInspector {
     let source: String
+    /// Removed from error messages the stream carries (a provider may quote the key).
+    let secrets: [String]
     private(set) var usage: (input: Int64, output: Int64) = (0, 0)
 
-    init(source: String) { self.source = source }
+    init(source: String, secrets: [String] = []) {
+        self.source = source
+        self.secrets = secrets
+    }
 
     /// `bytes` must be followed by a NUL byte (it is passed on to C as is).
     mutating func deliver(_ bytes: UnsafeRawBufferPointer, to outlet: ChunkOutlet) throws(ModelsError) {
@@ -24,7 +29,7 @@ struct ChunkInspector {
             let object = JSON(borrowing: err)
             let message = object["message"]?.string ?? object.string ?? object.serialized()
             let status = object["code"]?.int.flatMap { (400...599).contains($0) ? Int($0) : nil } ?? 0
-            throw ModelsError(.api, "\(source) reported an error in the stream: \(message)", status: status,
+            throw ModelsError(.api, "\(source) reported an error in the stream: \(Redact.secrets(message, known: secrets))", status: status,
                               isTransient: ModelsError.isTransientStatus(status))
         }
         if let u = json_object_get(root, "usage"), cms_json_type(u) == Int32(JSON_OBJECT.rawValue) {

@@ -18,7 +18,7 @@ public enum Log {
         var minLevel: Level = .info
     }
 
-    private static let state = Mutex(State())
+    private static let state = Locked(State())
     /// Read on every log call; lets a call skip formatting when nobody listens.
     private static let threshold = Atomic<Int32>(Int32.max)
 

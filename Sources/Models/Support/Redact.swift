@@ -19,7 +19,8 @@ public enum Redact {
             word = ""
         }
         for ch in text {
-            if ch.isLetter || ch.isNumber || ch == "-" || ch == "_" || ch == "*" || ch == "." { word.append(ch) } else {
+            // "=" belongs to the word so that a Copilot token's "tid=..." part keeps its prefix.
+            if ch.isLetter || ch.isNumber || ch == "-" || ch == "_" || ch == "*" || ch == "." || ch == "=" { word.append(ch) } else {
                 flush()
                 result.append(ch)
             }

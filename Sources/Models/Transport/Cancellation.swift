@@ -7,7 +7,7 @@ import Synchronization
 public final class Cancellation: Sendable {
     private let flag = Atomic<Bool>(false)
     /// Wakes whoever is waiting on behalf of this token; nil when nobody waits.
-    private let waker = Mutex<(@Sendable () -> Void)?>(nil)
+    private let waker = Locked<(@Sendable () -> Void)?>(nil)
     private let sleeper = Sleeper()
 
     public init() {}

@@ -1,5 +1,4 @@
 import CModelsSupport
-import Synchronization
 
 /// Process-wide libcurl state: the one-time global init, the share handle that
 /// lets every transfer on every thread reuse kept-alive connections, DNS and
@@ -20,7 +19,7 @@ enum Curl {
 
     /// Idle handle pairs. A pair is reset before reuse; the pool is bounded so a
     /// burst of concurrency does not keep handles forever.
-    private static let pool = Mutex<[HandlePair]>([])
+    private static let pool = Locked<[HandlePair]>([])
     private static let poolLimit = 32
 
     struct HandlePair: @unchecked Sendable {

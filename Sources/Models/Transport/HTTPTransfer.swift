@@ -85,6 +85,20 @@ public final class HTTPTransfer {
     /// Drives the transfer until some body bytes went to `sink` or the body
     /// ended. Returns false once the body has ended cleanly; throws on failure.
     public func pump(_ sink: @escaping BodySink) throws(ModelsError) -> Bool {
+        if let e = callbackError { throw e }
+        if !body.isEmpty, head.isSuccess {
+            // Body bytes that came in the same read as the headers (while
+            // awaitHead had no sink) went to `body`: they come first.
+            var early: [UInt8] = []
+            swap(&early, &body)
+            do {
+                try early.withUnsafeBytes { bytes in Result { () throws(ModelsError) in try sink(bytes) } }.get()
+            } catch {
+                callbackError = error
+                throw error
+            }
+            return true
+        }
         self.sink = sink
         defer { self.sink = nil }
         if finishedCode != nil { try throwFinished(); return false }
@@ -172,8 +186,9 @@ public final class HTTPTransfer {
             return false
         }
         lastActivityMs = MonotonicClock.nowMs()
-        let text = String(decoding: line, as: UTF8.self)
-        if text.hasPrefix("HTTP/") {
+        // Bytes, not String: this runs for every header line of every response,
+        // and only two headers are read (a String per line cost more than the request).
+        if Self.startsWith(line, "HTTP/") {
             // A new response (after 100 Continue, or the final one): start over.
             head = HTTPResponseHead()
             headersComplete = false
@@ -182,17 +197,35 @@ public final class HTTPTransfer {
             head.status = status
             return true
         }
-        if text == "\r\n" || text == "\n" {
+        if Self.equalBytes(line, "\r\n") || Self.equalBytes(line, "\n") {
             if head.status >= 200 { headersComplete = true }
             return true
         }
-        guard let colon = text.firstIndex(of: ":") else { return true }
-        let name = text[..<colon].lowercased()
-        let value = String(text[text.index(after: colon)...]).trimmingSpaces
-        switch name {
-        case "content-type": head.contentType = value
-        case "retry-after": head.retryAfter = value
-        default: break
+        guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else { return true }
+        let name = UnsafeRawBufferPointer(rebasing: line[..<colon])
+        let isContentType = Self.equalIgnoringASCIICase(name, "content-type")
+        guard isContentType || Self.equalIgnoringASCIICase(name, "retry-after") else { return true }
+        let value = String(decoding: line[(colon + 1)...], as: UTF8.self).trimmingSpaces
+        if isContentType { head.contentType = value } else { head.retryAfter = value }
+        return true
+    }
+
+    private static func startsWith(_ bytes: UnsafeRawBufferPointer, _ prefix: StaticString) -> Bool {
+        bytes.count >= prefix.utf8CodeUnitCount
+            && memcmp(bytes.baseAddress!, prefix.utf8Start, prefix.utf8CodeUnitCount) == 0
+    }
+
+    private static func equalBytes(_ bytes: UnsafeRawBufferPointer, _ s: StaticString) -> Bool {
+        bytes.count == s.utf8CodeUnitCount && startsWith(bytes, s)
+    }
+
+    /// `bytes` equals `lower` (an ASCII lower-case name) but for ASCII case.
+    private static func equalIgnoringASCIICase(_ bytes: UnsafeRawBufferPointer, _ lower: StaticString) -> Bool {
+        guard bytes.count == lower.utf8CodeUnitCount else { return false }
+        for i in 0..<bytes.count {
+            var b = bytes[i]
+            if b >= UInt8(ascii: "A") && b <= UInt8(ascii: "Z") { b += 32 }
+            if b != lower.utf8Start[i] { return false }
         }
         return true
     }
@@ -235,7 +268,10 @@ public final class HTTPTransfer {
         set(cms_easy_setopt_long(easy, CURLOPT_NOSIGNAL, 1))
         set(cms_easy_setopt_long(easy, CURLOPT_TCP_KEEPALIVE, 1))
         set(cms_easy_setopt_long(easy, CURLOPT_SUPPRESS_CONNECT_HEADERS, 1))
-        set(cms_easy_setopt_long(easy, CURLOPT_BUFFERSIZE, 64 << 10))
+        // Best effort, not checked: libcurl (7.88) refuses to resize the receive
+        // buffer a pooled handle kept from an earlier failed transfer (a DNS
+        // failure, say), and that must not fail every later request.
+        _ = cms_easy_setopt_long(easy, CURLOPT_BUFFERSIZE, 64 << 10)
         set(cms_easy_setopt_share(easy, Curl.share))
         set(cms_easy_setopt_ptr(easy, CURLOPT_USERAGENT, LibraryVersion.userAgent))
         set(cms_easy_setopt_ptr(easy, CURLOPT_ERRORBUFFER, errorBuffer))
@@ -291,13 +327,17 @@ public final class HTTPTransfer {
 
     /// `scheme://host:port` of a URL, without credentials, path or query.
     static func hostForMessages(_ url: String) -> String {
-        var rest = Substring(url)
-        if let colon = rest.firstIndex(of: ":"), rest[colon...].hasPrefix("://") {
+        // On the UTF-8 view: every delimiter is ASCII, and Character-wise
+        // indexing cost more than the rest of setting up a transfer.
+        var rest = Substring(url).utf8
+        if let colon = rest.firstIndex(of: UInt8(ascii: ":")), rest[colon...].starts(with: "://".utf8) {
             rest = rest[rest.index(colon, offsetBy: 3)...]
         }
-        if let slash = rest.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) { rest = rest[..<slash] }
-        if let at = rest.lastIndex(of: "@") { rest = rest[rest.index(after: at)...] }
-        return String(rest)
+        if let slash = rest.firstIndex(where: { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") }) {
+            rest = rest[..<slash]
+        }
+        if let at = rest.lastIndex(of: UInt8(ascii: "@")) { rest = rest[rest.index(after: at)...] }
+        return String(Substring(rest))
     }
 }
 

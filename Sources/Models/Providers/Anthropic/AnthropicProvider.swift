@@ -29,6 +29,11 @@ public final class AnthropicProvider: ChatProvider {
         do { json = try JSON.parse(bytes) } catch {
             throw ModelsError(.protocol, "anthropic answered with invalid JSON: \(error.message)")
         }
+        // Some gateways answer 200 with an error body; report it as the error it is.
+        if let (type, message) = AnthropicResponse.error(in: json) {
+            throw .api(status: AnthropicResponse.status(forErrorType: type),
+                       message: "anthropic answered with an error: \(type): \(Redact.secrets(message, known: secrets))")
+        }
         return try AnthropicResponse.translate(json, model: call.model, created: Int64(time(nil)))
     }
 
@@ -40,7 +45,7 @@ public final class AnthropicProvider: ChatProvider {
             transfer.close()
             throw ModelsError(.protocol, "anthropic did not answer with an event stream: \(Redact.secrets(text, known: secrets))")
         }
-        return AnthropicStream(transfer: transfer, model: call.model)
+        return AnthropicStream(transfer: transfer, model: call.model, secrets: secrets)
     }
 
     private var secrets: [String] { apiKey.map { [$0] } ?? [] }
@@ -58,7 +63,7 @@ public final class AnthropicProvider: ChatProvider {
                 throw error
             }
             if head.isSuccess { return transfer }
-            let error = ProviderErrors.fromTransfer(transfer, provider: name, secrets: secrets)
+            let error = httpError(transfer)
             transfer.close()
             if !retried, body["thinking"] != nil, AnthropicRequest.isThinkingRejection(status: error.status, message: error.message) {
                 Log.info("anthropic rejected extended thinking for \(call.modelID); retrying once without it")
@@ -68,6 +73,19 @@ public final class AnthropicProvider: ChatProvider {
             }
             throw error
         }
+    }
+
+    /// An HTTP error answer with Anthropic's error type next to its message
+    /// ("anthropic answered HTTP 529: overloaded_error: Overloaded"), as stream
+    /// error events are reported; other bodies as for any provider.
+    private func httpError(_ transfer: HTTPTransfer) -> ModelsError {
+        let body = (try? transfer.readBody(limit: 64 << 10, truncate: true)) ?? []
+        guard let json = try? JSON.parse(body), let (type, message) = AnthropicResponse.error(in: json) else {
+            return ProviderErrors.httpError(provider: name, head: transfer.head, body: body, secrets: secrets)
+        }
+        let status = transfer.head.status
+        return .api(status: status, message: "anthropic answered HTTP \(status): \(type): \(Redact.secrets(message, known: secrets))",
+                    retryAfterMs: transfer.head.retryAfterMs)
     }
 
     private func request(_ body: JSON, stream: Bool) -> HTTPRequest {
@@ -88,9 +106,12 @@ final class AnthropicStream: ProviderStream {
     private var parser = SSEParser()
     private var translator: AnthropicStreamTranslator
     private var finished = false
+    /// The API key: an error event may quote it back.
+    private let secrets: [String]
 
-    init(transfer: HTTPTransfer, model: String) {
+    init(transfer: HTTPTransfer, model: String, secrets: [String]) {
         self.transfer = transfer
+        self.secrets = secrets
         translator = AnthropicStreamTranslator(model: model, created: Int64(time(nil)))
     }
 
@@ -120,7 +141,13 @@ final class AnthropicStream: ProviderStream {
             throw ModelsError(.protocol, "stream from anthropic sent an event that is not valid JSON")
         }
         let type = event.type.count == 0 ? "" : event.typeString
-        switch try translator.translate(type: type, data: data) {
+        let output: AnthropicStreamTranslator.Output
+        do { output = try translator.translate(type: type, data: data) } catch {
+            var redacted = error
+            redacted.message = Redact.secrets(error.message, known: secrets)
+            throw redacted
+        }
+        switch output {
         case .chunk(let chunk):
             try outlet.chunk(json: chunk)
         case .thinking(let text):

@@ -62,7 +62,7 @@ public final class OpenAICompatibleProvider: ChatProvider {
                 let text = Redact.secrets(ProviderErrors.message(inBody: body), known: secrets)
                 throw ModelsError(.protocol, "\(name) did not answer with an event stream (Content-Type \"\(head.contentType)\"): \(text)")
             }
-            return OpenAIStream(transfer: transfer, provider: name)
+            return OpenAIStream(transfer: transfer, provider: name, secrets: secrets)
         } catch {
             transfer.close()
             throw error

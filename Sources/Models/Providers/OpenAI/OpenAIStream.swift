@@ -8,10 +8,10 @@ final class OpenAIStream: ProviderStream {
     private var inspector: ChunkInspector
     private var finished = false
 
-    init(transfer: HTTPTransfer, provider: String) {
+    init(transfer: HTTPTransfer, provider: String, secrets: [String]) {
         self.transfer = transfer
         self.provider = provider
-        inspector = ChunkInspector(source: provider)
+        inspector = ChunkInspector(source: provider, secrets: secrets)
     }
 
     deinit { transfer.close() }
