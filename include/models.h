@@ -423,6 +423,70 @@ models_code models_router_add_provider(models_router *r, const char *name,
                                        models_error **err);
 
 /* ---------------------------------------------------------------------------
+** GitHub Copilot
+**
+** The provider "github-copilot" (also the provider of every model named
+** without a '/', e.g. "gpt-4.1") speaks OpenAI Chat Completions at
+** {api_url}/chat/completions (no "/v1"), over HTTP/1.1, with VS Code's headers
+** (Editor-Version, Editor-Plugin-Version, Openai-Intent: conversation-edits,
+** Copilot-Integration-Id: vscode-chat). Every request asks a token source for
+** a Copilot API token and the API URL that goes with it.
+**
+** Two token sources exist. The built-in one is configured in the router's
+** config: {"providers": {"github-copilot": {"github_token_env": "GITHUB_TOKEN"}}}
+** (or "github_token"; "token_url" overrides
+** https://api.github.com/copilot_internal/v2/token). It exchanges the GitHub
+** token for a Copilot token, keeps it until 60 s before it expires and, when
+** many threads need a new one at once, exchanges only once while the others
+** wait. A 401/403 from the exchange fails with MODELS_ERR_API, that status and
+** a message saying the GitHub token was refused; it is not retried.
+**
+** The other is the program's own, below: the counterpart of the Go package's
+** TokenProvider and NewCopilotProvider.
+*/
+
+/* A token source written in C. The callbacks return 0 (MODELS_OK) on success
+** or a negative models_code on failure, and may then set *err to an error from
+** models_error_new() (the library takes it over and frees it). Whatever the
+** code, a failure fails the request with a permanent (not transient) error
+** whose message begins "github-copilot: the token source failed" and goes on
+** with the error's message; the code and HTTP status are the error's (or the
+** returned code's; a value that is not a negative models_code gives
+** MODELS_ERR_API). The router does not retry it but falls back to the next
+** model, except after MODELS_ERR_INVALID_ARGUMENT, MODELS_ERR_NOMEM or
+** MODELS_ERR_CANCELLED, which end the call as they do for any provider.
+**
+** For every request, on the requesting thread: get_token, then get_api_url.
+** Several threads may call them at once, so they must be thread-safe; a source
+** that caches a token should refresh it under its own lock. Strings they return
+** are NUL-terminated, allocated with malloc(), and freed by the library with
+** free() (also on failure, if set). */
+typedef struct models_token_source {
+    /* Required. Sets *token to a Copilot API token (visible ASCII, no spaces,
+    ** at most 16 KiB); it is sent as "Authorization: Bearer <token>". */
+    int (*get_token)(void *user, char **token, models_error **err);
+    /* Optional (NULL: "https://api.individual.githubcopilot.com"). Sets
+    ** *api_url to the API base URL that goes with the token just returned
+    ** (Copilot's token answer says it in "endpoints.api"): an http:// or
+    ** https:// URL without "/chat/completions"; a trailing '/' is ignored. */
+    int (*get_api_url)(void *user, char **api_url, models_error **err);
+    /* Optional. Called once with `user` when the router drops the provider
+    ** (router freed, or the provider registered again) and no request still
+    ** uses it. */
+    void (*destroy)(void *user);
+} models_token_source;
+
+/* Registers (or replaces) the provider "github-copilot" on `r`, served by the
+** token source `source` with `user` (for a router the program configured
+** itself, or instead of the config's github_token). The table is copied.
+** Returns MODELS_OK, or MODELS_ERR_INVALID_ARGUMENT for a NULL router or
+** source or a NULL get_token; on failure the library keeps nothing and never
+** calls destroy. A provider it replaces is released once its requests end.
+** Thread-safe: requests may be running on the router. */
+models_code models_router_add_copilot(models_router *r, const models_token_source *source, void *user,
+                                      models_error **err);
+
+/* ---------------------------------------------------------------------------
 ** Model names and providers
 */
 

@@ -41,6 +41,8 @@ public enum ProviderRegistry {
         case "anthropic":
             return AnthropicProvider(baseURL: pc.baseURL ?? KnownProviders.anthropicBaseURL, apiKey: key,
                                      headers: pc.headers.map { ($0.name, $0.value) }, thinking: config.thinking)
+        case ModelName.copilotProvider:
+            return try CopilotProvider.fromConfig(pc, exchangeTimeoutMs: min(config.timeoutMs, 30_000), environment: env)
         default:
             var baseURL = pc.baseURL ?? KnownProviders.defaultBaseURL(name)
             if baseURL == nil {
