@@ -1,0 +1,140 @@
+/* Helpers shared by the C tests that drive the library against the loopback
+ * test server: clocks, routers pointed at the server, reading the server's
+ * stats and recorded requests (plain substring checks: the server writes
+ * compact JSON, and C tests use only the C API, not a JSON library), and
+ * counting the process's threads. */
+#ifndef MODELS_TEST_UTIL_H
+#define MODELS_TEST_UTIL_H
+
+#include <models.h>
+
+#include <dirent.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "check.h"
+#include "test_server.h"
+
+/* The smallest request the router accepts. */
+static const char *const HELLO = "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+static const char *const HELLO_STREAM = "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"stream\":true}";
+
+static inline int64_t now_ms(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+static inline int64_t now_us(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000000 + t.tv_nsec / 1000;
+}
+
+static inline void sleep_ms(int ms) {
+    struct timespec t = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    while (nanosleep(&t, &t) != 0) {}
+}
+
+/* A router whose primary is "local/m1" on the test server (provider "local",
+ * key "sk-test-local-0123456789"), with `extra` top-level members (may be "").
+ * Exits on failure: every test below needs it. */
+static inline models_router *local_router(const char *extra) {
+    char members[1024], config[4096];
+    snprintf(members, sizeof members, "\"primary\":\"local/m1\"%s%s", extra && *extra ? "," : "", extra ? extra : "");
+    ts_config(config, sizeof config, members, "local", NULL);
+    models_error *err = NULL;
+    models_router *r = models_router_new(config, &err);
+    if (!r) {
+        fprintf(stderr, "models_router_new(%s): %s\n", config, models_error_message(err));
+        exit(2);
+    }
+    return r;
+}
+
+/* The integer member `"name":N` of a JSON text (the first occurrence), or -1. */
+static inline long json_int(const char *json, const char *name) {
+    char key[128];
+    snprintf(key, sizeof key, "\"%s\":", name);
+    const char *p = json ? strstr(json, key) : NULL;
+    return p ? strtol(p + strlen(key), NULL, 10) : -1;
+}
+
+/* One field of the server's /_control/stats ("connections", "requests", ...). */
+static inline long ts_stat(const char *field) {
+    char *stats = ts_get("stats");
+    long v = json_int(stats, field);
+    free(stats);
+    return v;
+}
+
+/* How many times `needle` occurs in `haystack`. */
+static inline int count_of(const char *haystack, const char *needle) {
+    int n = 0;
+    size_t len = strlen(needle);
+    for (const char *p = haystack; p && (p = strstr(p, needle)) != NULL; p += len) n++;
+    return n;
+}
+
+/* Threads in this process right now (entries of /proc/self/task). */
+static inline int thread_count(void) {
+    DIR *d = opendir("/proc/self/task");
+    if (!d) return -1;
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] != '.') n++;
+    }
+    closedir(d);
+    return n;
+}
+
+/* `s` as a JSON string literal, quotes included; malloc'd. */
+static inline char *json_quote(const char *s) {
+    size_t n = strlen(s);
+    char *out = malloc(n * 6 + 3), *o = out;
+    *o++ = '"';
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\') { *o++ = '\\'; *o++ = (char)*p; }
+        else if (*p < 0x20) o += sprintf(o, "\\u%04x", *p);
+        else *o++ = (char)*p;
+    }
+    *o++ = '"';
+    *o = '\0';
+    return out;
+}
+
+/* Scripts one streaming answer for `model` made of the raw SSE texts
+ * `items[0..n)` (sent exactly as given, one HTTP chunk each), with more step
+ * members in `extra` ("" for none, else e.g. "\"byte_at_a_time\":true"). */
+static inline void ts_script_sse(const char *model, const char *const *items, size_t n, const char *extra) {
+    size_t size = 64 + strlen(extra);
+    char **quoted = malloc(n * sizeof *quoted);
+    for (size_t i = 0; i < n; i++) {
+        quoted[i] = json_quote(items[i]);
+        size += strlen(quoted[i]) + 1;
+    }
+    char *steps = malloc(size), *o = steps;
+    o += sprintf(o, "[{%s%s\"sse\":[", extra, *extra ? "," : "");
+    for (size_t i = 0; i < n; i++) {
+        o += sprintf(o, "%s%s", i ? "," : "", quoted[i]);
+        free(quoted[i]);
+    }
+    sprintf(o, "]}]");
+    free(quoted);
+    ts_script(model, steps);
+    free(steps);
+}
+
+/* Checks that a call returned `code` and reported it in `err` too (which the
+ * caller still frees); prints the message when it did not. */
+#define CHECK_FAILS_WITH(call_rc, err, code) do { \
+    CHECK((call_rc) == (code)); \
+    CHECK((err) != NULL && models_error_code(err) == (code)); \
+    if ((call_rc) != (code)) fprintf(stderr, "  got %s: %s\n", models_code_name(call_rc), models_error_message(err)); \
+} while (0)
+
+#endif
