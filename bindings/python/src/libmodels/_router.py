@@ -1,0 +1,262 @@
+"""Router: the Pythonic face of models_router."""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import weakref
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Union
+
+from . import _capi, _sigint, _threads
+from ._cooldown import Cooldown
+from ._errors import error_from_c
+from ._handles import Call, Handle
+from ._providers import register_copilot, register_provider
+from ._stream import AsyncStream, Stream, open_async_stream, open_stream
+
+Message = Mapping[str, Any]
+Config = Union[Mapping[str, Any], str, bytes]
+
+
+def _dumps(value: Any) -> bytes:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def _chat_now(router: Handle, request: bytes, call: Optional[Call]) -> bytes:
+    """models_chat_call on the calling thread. Releases `router` and frees `call`,
+    the response and the error, even when KeyboardInterrupt strikes as the call
+    returns."""
+    lib = _capi.load()
+    response, err = ctypes.c_void_p(), ctypes.c_void_p()
+    try:
+        code = lib.models_chat_call(router.ptr, request, call.ptr if call is not None else None,
+                                    ctypes.byref(response), ctypes.byref(err))
+        if code != _capi.MODELS_OK:
+            error, err.value = err.value, None
+            raise error_from_c(code, error)
+        text, response.value = response.value, None
+        answer = _capi.take_string(text)
+        if answer is None:
+            raise error_from_c(_capi.MODELS_ERR_PROTOCOL, None)
+        return answer
+    finally:
+        if response.value:
+            lib.models_free(response.value)
+        if err.value:
+            lib.models_error_free(err.value)
+        if call is not None:
+            call.free()
+        router.release()
+
+
+class Router:
+    """A router: providers, a primary model and its fallbacks, retries, timeouts,
+    cooldowns and rate limits (models_router_new).
+
+    ``config`` is the router's JSON config, as a dict or as JSON text, e.g.
+    ``{"primary": "openai/gpt-4o", "fallbacks": ["anthropic/claude-sonnet-4-6"],
+    "providers": {"openai": {"api_key_env": "OPENAI_API_KEY"}}}``; an unknown key
+    or a wrong type raises InvalidArgumentError naming the key.
+
+    One Router may be used from many threads at once. close() (or leaving a
+    ``with`` block) frees it once the calls still running on it return.
+    """
+
+    def __init__(self, config: Config) -> None:
+        """Wraps models_router_new."""
+        if isinstance(config, str):
+            text = config.encode("utf-8")
+        elif isinstance(config, (bytes, bytearray)):
+            text = bytes(config)
+        else:
+            text = _dumps(dict(config))
+        lib = _capi.load()
+        err = ctypes.c_void_p()
+        ptr = lib.models_router_new(text, ctypes.byref(err))
+        if not ptr:
+            raise error_from_c(_capi.MODELS_ERR_INVALID_ARGUMENT, err.value)
+        self._handle = Handle(ptr, lib.models_router_free, "router")
+        self._finalizer = weakref.finalize(self, self._handle.close)
+
+    # ---- lifecycle -------------------------------------------------------------
+
+    def close(self) -> None:
+        """Frees the router (models_router_free) once no call uses it; later calls
+        raise InvalidArgumentError. Safe to call more than once."""
+        self._handle.close()
+
+    @property
+    def closed(self) -> bool:
+        return self._handle.closed
+
+    def __enter__(self) -> "Router":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    # ---- chat --------------------------------------------------------------------
+
+    @staticmethod
+    def _request(messages: Iterable[Message], model: Optional[str], tools: Optional[Sequence[Any]],
+                 params: Dict[str, Any]) -> bytes:
+        request: Dict[str, Any] = {"messages": messages if isinstance(messages, list) else list(messages)}
+        if model is not None:
+            request["model"] = model
+        if tools is not None:
+            request["tools"] = tools if isinstance(tools, list) else list(tools)
+        request.update(params)
+        return _dumps(request)
+
+    def chat(self, messages: Iterable[Message], model: Optional[str] = None,
+             tools: Optional[Sequence[Any]] = None, **params: Any) -> Dict[str, Any]:
+        """Sends a chat request and returns the "chat.completion" dict (models_chat_call).
+
+        ``messages`` are OpenAI Chat Completions messages; ``model`` (optional)
+        sends the request to that model alone instead of the primary and its
+        fallbacks; every other keyword (temperature, max_tokens,
+        response_format, ...) is a request field passed through as is. The
+        answer's "model" is the full name of the model that answered.
+
+        Raises a ModelsError subclass on failure. Ctrl-C interrupts the call
+        promptly (the transfer is cancelled) and raises KeyboardInterrupt.
+        """
+        request = self._request(messages, model, tools, params)
+        handle = self._handle
+        handle.acquire()
+        if _sigint.mode() == _sigint.DIRECT:
+            return json.loads(_chat_now(handle, request, None))  # type: ignore[no-any-return]
+        try:
+            call = Call()
+        except BaseException:
+            handle.release()
+            raise
+        return json.loads(_threads.call_blocking(  # type: ignore[no-any-return]
+            lambda: _chat_now(handle, request, call), call.cancel))
+
+    async def achat(self, messages: Iterable[Message], model: Optional[str] = None,
+                    tools: Optional[Sequence[Any]] = None, **params: Any) -> Dict[str, Any]:
+        """chat() for asyncio: runs models_chat_call on a worker thread, never
+        blocking the event loop; cancelling the awaiting task cancels the call
+        in the library (models_call_cancel) and its transfer."""
+        request = self._request(messages, model, tools, params)
+        handle = self._handle
+        handle.acquire()
+        try:
+            call = Call()
+        except BaseException:
+            handle.release()
+            raise
+        text = await _threads.run_async(lambda: _chat_now(handle, request, call), call.cancel)
+        return json.loads(text)  # type: ignore[no-any-return]
+
+    def stream(self, messages: Iterable[Message], model: Optional[str] = None,
+               tools: Optional[Sequence[Any]] = None, *,
+               on_thinking: Optional[Callable[[str], Any]] = None, **params: Any) -> Stream:
+        """Sends a request as a stream (models_stream_open_call) and returns a
+        Stream once a provider accepted it; iterate it for chunk dicts.
+
+        ``on_thinking`` receives the model's thinking text (Anthropic extended
+        thinking, "reasoning_content") piece by piece, on the iterating thread.
+        Raises a ModelsError subclass when no provider accepted the request.
+        """
+        return open_stream(self._handle, self._request(messages, model, tools, params), on_thinking)
+
+    def astream(self, messages: Iterable[Message], model: Optional[str] = None,
+                tools: Optional[Sequence[Any]] = None, *,
+                on_thinking: Optional[Callable[[str], Any]] = None, **params: Any) -> AsyncStream:
+        """stream() for asyncio: ``async for chunk in router.astream(...)`` or
+        ``async with router.astream(...) as stream``. Nothing blocks the event
+        loop; cancelling the consuming task cancels the transfer."""
+        return open_async_stream(self._handle, self._request(messages, model, tools, params),
+                                 on_thinking)
+
+    # ---- management ----------------------------------------------------------------
+
+    def set_models(self, primary: str, fallbacks: Sequence[str] = ()) -> None:
+        """Replaces the primary model and the fallbacks while requests may be in
+        flight (models_router_set_models)."""
+        names = [f.encode("utf-8") for f in fallbacks]
+        array = (ctypes.c_char_p * len(names))(*names) if names else None
+        ptr = self._handle.acquire()
+        try:
+            err = ctypes.c_void_p()
+            code = _capi.load().models_router_set_models(ptr, primary.encode("utf-8"), array,
+                                                         len(names), ctypes.byref(err))
+            if code != _capi.MODELS_OK:
+                raise error_from_c(code, err.value)
+        finally:
+            self._handle.release()
+
+    def health(self) -> List[Dict[str, Any]]:
+        """Each model in routing order with its provider, availability and, when
+        unavailable, the reason; calls no API (models_router_health)."""
+        ptr = self._handle.acquire()
+        try:
+            text = _capi.take_string(_capi.load().models_router_health(ptr))
+        finally:
+            self._handle.release()
+        return json.loads(text) if text else []
+
+    @property
+    def providers(self) -> List[str]:
+        """The registered provider names, sorted (models_router_providers)."""
+        ptr = self._handle.acquire()
+        try:
+            text = _capi.take_string(_capi.load().models_router_providers(ptr))
+        finally:
+            self._handle.release()
+        return json.loads(text) if text else []
+
+    def set_cooldown(self, cooldown: Optional[Cooldown]) -> None:
+        """Makes the router use `cooldown` (shared with whoever else uses it)
+        instead of its own tracker; None turns cooldowns off
+        (models_router_set_cooldown)."""
+        ptr = self._handle.acquire()
+        try:
+            if cooldown is None:
+                code = _capi.load().models_router_set_cooldown(ptr, None)
+            else:
+                with cooldown._use() as cd:
+                    code = _capi.load().models_router_set_cooldown(ptr, cd)
+            if code != _capi.MODELS_OK:
+                raise error_from_c(code, None)
+        finally:
+            self._handle.release()
+
+    def add_provider(self, name: str, provider: Any) -> None:
+        """Registers (or replaces) the provider `name`, written in Python
+        (models_router_add_provider). The router routes, retries, falls back and
+        cools down for it as for a built-in one.
+
+        ``provider`` has ``chat(model_id: str, request: dict) -> dict`` (a
+        "chat.completion") and, to stream, ``stream(model_id, request)``
+        returning an iterable of "chat.completion.chunk" dicts; a plain callable
+        serves as ``chat``. To fail, raise a ModelsError subclass (e.g.
+        ``APIError("busy", status_code=503)``, which the router retries); any
+        other exception fails the request with APIError. The methods are called
+        from the threads making requests, possibly several at once.
+        """
+        ptr = self._handle.acquire()
+        try:
+            register_provider(ptr, name, provider)
+        finally:
+            self._handle.release()
+
+    def add_copilot(self, token_source: Any) -> None:
+        """Serves "github-copilot" with a token source written in Python
+        (models_router_add_copilot).
+
+        ``token_source`` has ``get_token() -> str`` (a Copilot API token) and
+        optionally ``get_api_url() -> str`` (the API URL that goes with it); a
+        plain callable serves as ``get_token``. Called for every request, from
+        the requesting threads; raise to fail the request.
+        """
+        ptr = self._handle.acquire()
+        try:
+            register_copilot(ptr, token_source)
+        finally:
+            self._handle.release()
+
+    def __repr__(self) -> str:
+        return "<libmodels.Router%s>" % (" closed" if self.closed else "")

@@ -1,0 +1,107 @@
+"""Every exception class, from a fault scripted on the loopback server."""
+
+from __future__ import annotations
+
+import pickle
+
+import pytest
+
+import libmodels
+from lmtest import openai_config, user
+
+
+def chat_error(srv, *steps, **config):
+    if steps:
+        srv.script("m1", *steps)
+    with libmodels.Router(openai_config(srv, **config)) as router:
+        with pytest.raises(libmodels.ModelsError) as info:
+            router.chat(messages=user("x"))
+    return info.value
+
+
+def test_http_status_is_api_error_with_status_and_retry_after(srv):
+    err = chat_error(srv, {"status": 429, "headers": {"Retry-After": "2"}})
+    assert type(err) is libmodels.APIError
+    assert err.status_code == 429 and err.retry_after == 2.0
+    assert err.is_transient and err.code_name == "MODELS_ERR_API"
+
+
+def test_permanent_status_is_not_transient(srv):
+    err = chat_error(srv, {"status": 400})
+    assert type(err) is libmodels.APIError
+    assert err.status_code == 400 and err.retry_after is None and not err.is_transient
+
+
+def test_connection_reset_is_transport_error(srv):
+    # libcurl silently resends a request whose *reused* connection died before any
+    # answer (up to 5 times), so script more resets than that.
+    err = chat_error(srv, *[{"reset": True}] * 8)
+    assert type(err) is libmodels.TransportError
+    assert isinstance(err, ConnectionError) and err.status_code is None and err.is_transient
+
+
+def test_hang_past_the_timeout_is_timeout_error(srv):
+    err = chat_error(srv, {"hang": True}, timeout_ms=200)
+    assert type(err) is libmodels.TimeoutError
+    assert isinstance(err, TimeoutError)  # the builtin, too
+
+
+def test_malformed_body_is_protocol_error(srv):
+    err = chat_error(srv, {"body": "{not json"})
+    assert type(err) is libmodels.ProtocolError
+
+
+def test_no_registered_provider_is_no_provider_error(srv):
+    with libmodels.Router({"primary": "nowhere/m"}) as router:
+        with pytest.raises(libmodels.NoProviderError):
+            router.chat(messages=user("x"))
+
+
+def test_every_model_cooling_down(srv):
+    cooldown = libmodels.Cooldown(base=60)
+    cooldown.record_failure("local/m1")
+    with libmodels.Router(openai_config(srv)) as router:
+        router.set_cooldown(cooldown)
+        cooldown.close()  # the router keeps its own reference
+        with pytest.raises(libmodels.AllModelsInCooldownError):
+            router.chat(messages=user("x"))
+        router.set_cooldown(None)
+        assert router.chat(messages=user("x"))["model"] == "local/m1"
+    assert srv.stats()["requests"] == 1
+
+
+def test_cooldown_from_the_config_after_a_failure(srv):
+    srv.script("m1", {"status": 503})
+    with libmodels.Router(openai_config(srv, cooldown={"base_ms": 60000})) as router:
+        with pytest.raises(libmodels.APIError):
+            router.chat(messages=user("x"))
+        with pytest.raises(libmodels.AllModelsInCooldownError):
+            router.chat(messages=user("x"))
+        assert "cooldown" in router.health()[0]["reason"]
+
+
+def test_all_failed_keeps_the_last_status_and_retry_after(srv):
+    srv.script("m1", {"status": 500})
+    srv.script("m2", {"status": 503, "headers": {"Retry-After": "7"}})
+    err = chat_error(srv, fallbacks=["local/m2"])
+    assert type(err) is libmodels.AllModelsFailedError
+    assert err.status_code == 503 and err.retry_after == 7.0
+    assert "local/m1" in err.message and "local/m2" in err.message
+
+
+def test_invalid_config_names_the_key():
+    with pytest.raises(libmodels.InvalidArgumentError, match="provders") as info:
+        libmodels.Router({"primary": "a/b", "provders": {}})
+    assert isinstance(info.value, ValueError)
+
+
+def test_invalid_request_is_invalid_argument(router):
+    with pytest.raises(libmodels.InvalidArgumentError):
+        router.chat(messages="not a list")
+
+
+def test_errors_pickle_with_their_fields():
+    err = libmodels.AllModelsFailedError("all failed", status_code=503, retry_after=1.5)
+    copy = pickle.loads(pickle.dumps(err))
+    assert type(copy) is libmodels.AllModelsFailedError
+    assert (copy.message, copy.status_code, copy.retry_after) == ("all failed", 503, 1.5)
