@@ -12,16 +12,6 @@ static models_code chat(models_router *r, const char *request, models_error **er
     return rc;
 }
 
-static models_router *router_from(const char *config) {
-    models_error *err = NULL;
-    models_router *r = models_router_new(config, &err);
-    if (!r) {
-        fprintf(stderr, "models_router_new(%s): %s\n", config, models_error_message(err));
-        exit(2);
-    }
-    return r;
-}
-
 /* Every request the server recorded since the last ts_reset(), as compact
  * JSON (header names in lower case); free() it. */
 static char *last_requests(void) { return ts_get("requests"); }
@@ -50,7 +40,7 @@ static void test_api_key_env(void) {
     snprintf(config, sizeof config,
              "{\"primary\":\"local/m1\",\"max_retries\":0,\"providers\":{\"local\":"
              "{\"base_url\":\"%s/v1\",\"api_key_env\":\"MODELS_TEST_KEY_VAR\"}}}", ts_url());
-    models_router *r = router_from(config);
+    models_router *r = router_or_exit(config);
     unsetenv("MODELS_TEST_KEY_VAR"); /* read when the router is built */
     ts_reset();
     CHECK(chat(r, HELLO, NULL) == MODELS_OK);
@@ -67,7 +57,7 @@ static void test_openai_api_key_variable(void) {
     snprintf(config, sizeof config,
              "{\"primary\":\"openai/gpt-test\",\"max_retries\":0,\"providers\":{\"openai\":{\"base_url\":\"%s/v1\"}}}",
              ts_url());
-    models_router *r = router_from(config);
+    models_router *r = router_or_exit(config);
     unsetenv("OPENAI_API_KEY");
     ts_reset();
     CHECK(chat(r, HELLO, NULL) == MODELS_OK);
@@ -83,7 +73,7 @@ static void test_no_key_no_authorization(void) {
     unsetenv("LOCAL_API_KEY");
     snprintf(config, sizeof config,
              "{\"primary\":\"local/m1\",\"max_retries\":0,\"providers\":{\"local\":{\"base_url\":\"%s/v1\"}}}", ts_url());
-    models_router *r = router_from(config);
+    models_router *r = router_or_exit(config);
     ts_reset();
     CHECK(chat(r, HELLO, NULL) == MODELS_OK);
     char *requests = last_requests();

@@ -27,18 +27,6 @@ static void script_n(const char *id, const char *step, int n) {
     ts_script(id, steps);
 }
 
-static models_router *router_from(const char *members) {
-    char config[2048];
-    ts_config(config, sizeof config, members, "local", NULL);
-    models_error *err = NULL;
-    models_router *r = models_router_new(config, &err);
-    if (!r) {
-        fprintf(stderr, "models_router_new(%s): %s\n", config, models_error_message(err));
-        exit(2);
-    }
-    return r;
-}
-
 static const char *two_models = "\"primary\":\"local/m1\",\"fallbacks\":[\"local/m2\"],\"retry_base_ms\":1,\"retry_max_ms\":10";
 
 static void test_transient_primary_falls_back_after_retries(void) {

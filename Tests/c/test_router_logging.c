@@ -43,14 +43,6 @@ static void dump(log_record *log) {
     for (int i = 0; i < log->n; i++) fprintf(stderr, "  log %d: %s\n", log->level[i], log->line[i]);
 }
 
-static models_router *router_from(const char *members) {
-    char config[2048];
-    ts_config(config, sizeof config, members, "local", NULL);
-    models_router *r = models_router_new(config, NULL);
-    if (!r) { fprintf(stderr, "models_router_new(%s) failed\n", config); exit(2); }
-    return r;
-}
-
 static void test_decisions_are_logged(void) {
     static log_record log = {PTHREAD_MUTEX_INITIALIZER, 0, {0}, {{0}}};
     models_set_log_handler(record_line, &log, MODELS_LOG_DEBUG);

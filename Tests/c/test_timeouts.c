@@ -5,18 +5,6 @@
 #define _GNU_SOURCE
 #include "test_util.h"
 
-static models_router *router_from(const char *members) {
-    char config[2048];
-    ts_config(config, sizeof config, members, "local", NULL);
-    models_error *err = NULL;
-    models_router *r = models_router_new(config, &err);
-    if (!r) {
-        fprintf(stderr, "models_router_new(%s): %s\n", config, models_error_message(err));
-        exit(2);
-    }
-    return r;
-}
-
 static void test_request_timeout(void) {
     models_router *r = local_router("\"max_retries\":0,\"timeout_ms\":300");
     const char *steps[] = {"[{\"delay_ms\":3000}]", "[{\"hang\":true}]"};

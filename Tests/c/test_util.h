@@ -39,13 +39,9 @@ static inline void sleep_ms(int ms) {
     while (nanosleep(&t, &t) != 0) {}
 }
 
-/* A router whose primary is "local/m1" on the test server (provider "local",
- * key "sk-test-local-0123456789"), with `extra` top-level members (may be "").
- * Exits on failure: every test below needs it. */
-static inline models_router *local_router(const char *extra) {
-    char members[1024], config[4096];
-    snprintf(members, sizeof members, "\"primary\":\"local/m1\"%s%s", extra && *extra ? "," : "", extra ? extra : "");
-    ts_config(config, sizeof config, members, "local", NULL);
+/* A router from a whole config text; exits when the config is refused: every
+ * test that calls it needs the router. */
+static inline models_router *router_or_exit(const char *config) {
     models_error *err = NULL;
     models_router *r = models_router_new(config, &err);
     if (!r) {
@@ -53,6 +49,22 @@ static inline models_router *local_router(const char *extra) {
         exit(2);
     }
     return r;
+}
+
+/* A router with the top-level config `members` (e.g. "\"primary\":\"local/m1\"")
+ * and one provider, "local", on the test server (key "sk-test-local-0123456789"). */
+static inline models_router *router_from(const char *members) {
+    char config[4096];
+    ts_config(config, sizeof config, members, "local", NULL);
+    return router_or_exit(config);
+}
+
+/* A router whose primary is "local/m1" on the test server, with `extra`
+ * top-level members (may be ""). */
+static inline models_router *local_router(const char *extra) {
+    char members[1024];
+    snprintf(members, sizeof members, "\"primary\":\"local/m1\"%s%s", extra && *extra ? "," : "", extra ? extra : "");
+    return router_from(members);
 }
 
 /* The integer member `"name":N` of a JSON text (the first occurrence), or -1. */
