@@ -199,7 +199,10 @@ models_code models_chat(models_router *r, const char *request_json,
 
 /* Called once per chunk of a stream: `chunk_json` is one
 ** "chat.completion.chunk" object, `len` bytes long and NUL-terminated, lent
-** for the duration of the call. Return 0 to go on, non-zero to stop the
+** for the duration of the call. An OpenAI-compatible provider's chunks reach
+** you byte for byte as it sent them; Anthropic's are translated. Either way a
+** chunk's "model" is the provider's own model id; models_stream_model() gives
+** the routed name ("anthropic/claude-sonnet-4-6"). Return 0 to go on, non-zero to stop the
 ** stream at once (the stream call then returns MODELS_ERR_CANCELLED). */
 typedef int (*models_chunk_fn)(void *user, const char *chunk_json, size_t len);
 

@@ -45,7 +45,7 @@ public final class AnthropicProvider: ChatProvider {
             transfer.close()
             throw ModelsError(.protocol, "anthropic did not answer with an event stream: \(Redact.secrets(text, known: secrets))")
         }
-        return AnthropicStream(transfer: transfer, model: call.model, secrets: secrets)
+        return AnthropicStream(transfer: transfer, model: call.modelID, secrets: secrets)
     }
 
     private var secrets: [String] { apiKey.map { [$0] } ?? [] }

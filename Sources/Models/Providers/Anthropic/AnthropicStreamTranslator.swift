@@ -28,7 +28,10 @@ public struct AnthropicStreamTranslator: Sendable {
 
     private enum Phase: Sendable { case awaitingStart, inMessage, stopped }
 
-    public let model: String
+    /// The model named in chunks: the id Anthropic reports in `message_start`, as an
+    /// OpenAI-compatible provider's chunks carry its own id (the routed name is
+    /// the stream's `model`); until then, the one given at init.
+    public private(set) var model: String
     public let created: Int64
     /// Input tokens so far (cache reads and writes included), from `message_start`
     /// and, when it carries them, `message_delta`.
@@ -46,7 +49,7 @@ public struct AnthropicStreamTranslator: Sendable {
     private var blocks: [Int64: Block] = [:]
     private var toolCount = 0
 
-    /// `model` is reported in every chunk; `created` is the Unix time of the request.
+    /// `model` is the model id sent; `created` is the Unix time of the request.
     public init(model: String, created: Int64) {
         self.model = model
         self.created = created
@@ -96,6 +99,7 @@ public struct AnthropicStreamTranslator: Sendable {
         }
         phase = .inMessage
         id = message["id"]?.string ?? ""
+        if let reported = message["model"]?.string, !reported.isEmpty { model = reported }
         let usage = AnthropicResponse.Usage(message["usage"])
         inputTokens = usage.input
         outputTokens = usage.output
