@@ -14,6 +14,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +37,7 @@ static int read_request(int fd) {
     char buf[16384];
     size_t n = 0;
     char *end = NULL;
+    buf[0] = 0;
     while (!(end = strstr(buf, "\r\n\r\n"))) {
         if (n + 1 >= sizeof buf) return 0;
         ssize_t r = recv(fd, buf + n, sizeof buf - 1 - n, 0);
@@ -78,6 +80,8 @@ static int count_chunk(void *user, const char *chunk, size_t len) {
 }
 
 int main(void) {
+    /* A server writing to a connection the client closed must get EPIPE, not die. */
+    signal(SIGPIPE, SIG_IGN);
     struct sockaddr_in addr;
     memset(&addr, 0, sizeof addr);
     addr.sin_family = AF_INET;

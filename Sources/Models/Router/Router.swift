@@ -86,10 +86,11 @@ public final class Router: Sendable {
 
     /// A complete answer (`chat.completion`); its `model` is the model that answered.
     public func chat(_ request: JSON, cancellation: Cancellation? = nil) throws(ModelsError) -> JSON {
-        let (response, model) = try route(request, cancellation: cancellation, stream: false) { provider, call throws(ModelsError) in
+        // Bound as a var straight away: the answer's only owner, so setting the
+        // model changes it in place instead of deep-copying it first.
+        var (answer, model) = try route(request, cancellation: cancellation, stream: false) { provider, call throws(ModelsError) in
             try provider.chat(call)
         }
-        var answer = response
         answer.set("model", .string(model))
         return answer
     }
