@@ -51,3 +51,37 @@ import Testing
         #expect(JSON.double(.nan).isNull)
     }
 }
+
+@Suite struct JSONWriterTests {
+    /// Reals print in their shortest exact form, not jansson's 17 digits.
+    @Test(arguments: [
+        (#"{"temperature":0.2}"#, #"{"temperature":0.2}"#),
+        (#"{"top_p":0.95,"x":1.0,"big":1e300,"tiny":5e-324}"#, #"{"top_p":0.95,"x":1.0,"big":1e+300,"tiny":5e-324}"#),
+        ("[0.1,-2.5,100.0]", "[0.1,-2.5,100.0]"),
+    ])
+    func realsKeepTheirShortestForm(input: String, expected: String) throws {
+        #expect(try JSON.parse(input).serialized() == expected)
+    }
+
+    @Test func everyRealReadsBackAsTheSameDouble() throws {
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<2000 {
+            let d = Double(bitPattern: UInt64.random(in: 0...UInt64.max, using: &generator))
+            guard d.isFinite else { continue }
+            let text = JSON.array([.double(d)]).serialized()
+            #expect(try JSON.parse(text)[0]?.double == d, "\(text)")
+        }
+    }
+
+    @Test func stringsAreEscapedAsJSONRequires() throws {
+        let s = "quote \" backslash \\ newline \n tab \t nul \u{0} bell \u{7} é 🙂 /"
+        let text = JSON.string(s).serialized()
+        #expect(text == #""quote \" backslash \\ newline \n tab \t nul \u0000 bell \u0007 é 🙂 /""#)
+        #expect(try JSON.parse(text).string == s)
+    }
+
+    @Test func writesWhatJanssonReadsBack() throws {
+        let text = #"{"model":"m","messages":[{"role":"user","content":"hi"}],"n":1,"stream":false,"stop":null,"x":{"a":[true,{}],"b":[]},"big":9223372036854775807}"#
+        #expect(try JSON.parse(text).serialized() == text)
+    }
+}

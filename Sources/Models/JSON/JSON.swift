@@ -63,12 +63,13 @@ public struct JSONParseError: Error, Sendable, Equatable {
 }
 
 extension JSON {
-    /// Parses one JSON text (any value at the top level). Invalid UTF-8, NUL bytes
-    /// and trailing garbage are errors.
+    /// Parses one JSON text (any value at the top level). Invalid UTF-8, raw NUL
+    /// bytes and trailing garbage are errors; an escaped `\u0000` inside a string is
+    /// valid JSON and accepted (strings are always read with their length).
     public static func parse(_ bytes: UnsafeRawBufferPointer) throws(JSONParseError) -> JSON {
         var error = json_error_t()
         let base = bytes.baseAddress?.assumingMemoryBound(to: CChar.self) ?? UnsafePointer(bitPattern: 1)
-        guard let raw = json_loadb(base, bytes.count, Int(JSON_DECODE_ANY), &error) else {
+        guard let raw = json_loadb(base, bytes.count, Int(JSON_DECODE_ANY | JSON_ALLOW_NUL), &error) else {
             let message = withUnsafeBytes(of: error.text) { buf in
                 String(decoding: buf.prefix(while: { $0 != 0 }), as: UTF8.self)
             }
@@ -87,11 +88,18 @@ extension JSON {
         try bytes.withUnsafeBytes { buf in Result { () throws(JSONParseError) in try parse(buf) } }.get()
     }
 
-    /// Compact JSON text, members in insertion order.
+    /// Compact JSON text, members in insertion order, reals in their shortest
+    /// exact form (see `JSONWriter`).
     public func serialized() -> String {
-        guard let text = json_dumps(raw, Int(JSON_COMPACT | JSON_ENCODE_ANY)) else { return "null" }
-        defer { free(text) }
-        return String(cString: text)
+        String(decoding: serializedBytes(), as: UTF8.self)
+    }
+
+    /// The same text as UTF-8 bytes, for a request body.
+    public func serializedBytes() -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(256)
+        JSONWriter.write(raw, into: &out)
+        return out
     }
 }
 

@@ -96,7 +96,7 @@ public final class AnthropicProvider: ChatProvider {
         ]
         if let apiKey, !apiKey.isEmpty { headers.append(("x-api-key", apiKey)) }
         headers += self.headers
-        return HTTPRequest(method: .post, url: baseURL + "/messages", headers: headers, body: Array(body.serialized().utf8))
+        return HTTPRequest(method: .post, url: baseURL + "/messages", headers: headers, body: body.serializedBytes())
     }
 }
 

@@ -79,7 +79,7 @@ public final class OpenAICompatibleProvider: ChatProvider {
         if let bearer = endpoint.bearer, !bearer.isEmpty { headers.append(("Authorization", "Bearer \(bearer)")) }
         headers += endpoint.headers
         var request = HTTPRequest(method: .post, url: endpoint.baseURL + "/chat/completions", headers: headers,
-                                  body: Array(body.serialized().utf8))
+                                  body: body.serializedBytes())
         request.http1Only = http1Only
         let transfer = try HTTPTransfer(request, limits: call.limits, cancellation: call.cancellation)
         return (transfer, endpoint.bearer.map { [$0] } ?? [])
