@@ -78,13 +78,8 @@ public func models_chat_stream_call(_ r: OpaquePointer?, _ request: UnsafePointe
 }
 
 /// The object behind `models_call *`: a cancellation token for one call.
-final class CallObject {
+final class CallObject: OpaqueHandle {
     let cancellation = Cancellation()
-
-    var handle: OpaquePointer { OpaquePointer(Unmanaged.passRetained(self).toOpaque()) }
-    static func from(_ handle: OpaquePointer) -> CallObject {
-        Unmanaged<CallObject>.fromOpaque(UnsafeRawPointer(handle)).takeUnretainedValue()
-    }
 }
 
 @_cdecl("models_call_new")
@@ -105,5 +100,5 @@ public func models_call_is_cancelled(_ call: OpaquePointer?) -> Int32 {
 @_cdecl("models_call_free")
 public func models_call_free(_ call: OpaquePointer?) {
     guard let call else { return }
-    Unmanaged<CallObject>.fromOpaque(UnsafeRawPointer(call)).release()
+    CallObject.release(call)
 }

@@ -3,14 +3,9 @@ import Models
 
 /// The object behind `models_cooldown *`. Routers that share the tracker hold
 /// the core `Cooldown` itself, so freeing the handle while they use it is safe.
-final class CooldownObject {
+final class CooldownObject: OpaqueHandle {
     let cooldown: Cooldown
     init(_ cooldown: Cooldown) { self.cooldown = cooldown }
-
-    var handle: OpaquePointer { OpaquePointer(Unmanaged.passRetained(self).toOpaque()) }
-    static func from(_ handle: OpaquePointer) -> CooldownObject {
-        Unmanaged<CooldownObject>.fromOpaque(UnsafeRawPointer(handle)).takeUnretainedValue()
-    }
 }
 
 private func withCooldown<T>(_ c: OpaquePointer?, _ model: UnsafePointer<CChar>?, default value: T,
@@ -82,5 +77,5 @@ public func models_cooldown_gc(_ c: OpaquePointer?) {
 @_cdecl("models_cooldown_free")
 public func models_cooldown_free(_ c: OpaquePointer?) {
     guard let c else { return }
-    Unmanaged<CooldownObject>.fromOpaque(UnsafeRawPointer(c)).release()
+    CooldownObject.release(c)
 }

@@ -3,7 +3,7 @@ import Models
 
 /// The object behind `models_error *`: a core error plus its message as a C string
 /// that lives as long as the object.
-final class ErrorObject {
+final class ErrorObject: OpaqueHandle {
     let error: ModelsError
     let cMessage: UnsafeMutablePointer<CChar>?
 
@@ -13,12 +13,6 @@ final class ErrorObject {
     }
 
     deinit { free(cMessage) }
-
-    var handle: OpaquePointer { OpaquePointer(Unmanaged.passRetained(self).toOpaque()) }
-
-    static func from(_ handle: OpaquePointer) -> ErrorObject {
-        Unmanaged<ErrorObject>.fromOpaque(UnsafeRawPointer(handle)).takeUnretainedValue()
-    }
 }
 
 public typealias ErrorOut = UnsafeMutablePointer<OpaquePointer?>
@@ -72,5 +66,5 @@ public func models_error_is_transient(_ e: OpaquePointer?) -> Int32 {
 @_cdecl("models_error_free")
 public func models_error_free(_ e: OpaquePointer?) {
     guard let e else { return }
-    Unmanaged<ErrorObject>.fromOpaque(UnsafeRawPointer(e)).release()
+    ErrorObject.release(e)
 }

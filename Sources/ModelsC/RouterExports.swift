@@ -2,14 +2,9 @@ import Glibc
 import Models
 
 /// The object behind `models_router *`.
-final class RouterObject {
+final class RouterObject: OpaqueHandle {
     let router: Router
     init(_ router: Router) { self.router = router }
-
-    var handle: OpaquePointer { OpaquePointer(Unmanaged.passRetained(self).toOpaque()) }
-    static func from(_ handle: OpaquePointer) -> RouterObject {
-        Unmanaged<RouterObject>.fromOpaque(UnsafeRawPointer(handle)).takeUnretainedValue()
-    }
 }
 
 @_cdecl("models_router_new")
@@ -36,7 +31,7 @@ public func models_router_new(_ configText: UnsafePointer<CChar>?, _ err: ErrorO
 @_cdecl("models_router_free")
 public func models_router_free(_ r: OpaquePointer?) {
     guard let r else { return }
-    Unmanaged<RouterObject>.fromOpaque(UnsafeRawPointer(r)).release()
+    RouterObject.release(r)
 }
 
 @_cdecl("models_router_set_models")

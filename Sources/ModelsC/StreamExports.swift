@@ -3,18 +3,13 @@ import Models
 
 /// The object behind `models_stream *`: the core stream, its cancellation
 /// token (the only part another thread touches) and the strings it lends.
-final class StreamObject {
+final class StreamObject: OpaqueHandle {
     let cancellation: Cancellation
     var stream: ChatStream?
     var model: UnsafeMutablePointer<CChar>?
 
     init(cancellation: Cancellation) { self.cancellation = cancellation }
     deinit { free(model) }
-
-    var handle: OpaquePointer { OpaquePointer(Unmanaged.passRetained(self).toOpaque()) }
-    static func from(_ handle: OpaquePointer) -> StreamObject {
-        Unmanaged<StreamObject>.fromOpaque(UnsafeRawPointer(handle)).takeUnretainedValue()
-    }
 }
 
 @_cdecl("models_stream_open")
@@ -108,5 +103,5 @@ public func models_stream_close(_ s: OpaquePointer?) {
     guard let s else { return }
     let object = StreamObject.from(s)
     object.stream?.close()
-    Unmanaged<StreamObject>.fromOpaque(UnsafeRawPointer(s)).release()
+    StreamObject.release(s)
 }
