@@ -2,8 +2,8 @@ import CModelsSupport
 
 /// Checks one `chat.completion.chunk` an OpenAI-shaped stream produced and
 /// reads what the library needs from it (an error object, the usage, reasoning
-/// text) with a single jansson parse and no other allocation, then hands the
-/// original bytes on unchanged.
+/// text), then hands the original bytes on unchanged. `JSONScanner` validates
+/// the chunk without allocating; jansson parses only what must be read.
 struct ChunkInspector {
     let source: String
     /// Removed from error messages the stream carries (a provider may quote the key).
@@ -15,8 +15,35 @@ struct ChunkInspector {
         self.secrets = secrets
     }
 
+    /// The top-level members that need more than a check (indexes 0 and 1 below).
+    private static let scanner = JSONScanner(keys: "error", "usage")
+
     /// `bytes` must be followed by a NUL byte (it is passed on to C as is).
     mutating func deliver(_ bytes: UnsafeRawBufferPointer, to outlet: ChunkOutlet) throws(ModelsError) {
+        // The scanner accepts what json_loadb does (see its doc comment for the one NUL
+        // byte jansson drops) at ~1/17 of its cost, so a chunk is checked and passed on
+        // without building a tree; jansson reads only the rare chunk that carries an
+        // error, the usage, or the thinking asked for.
+        let scan = Self.scanner.scan(bytes)
+        switch scan.kind {
+        case .object: break
+        case .array: throw ModelsError(.protocol, "stream from \(source) sent a chunk that is not a JSON object")
+        default: throw ModelsError(.protocol, "stream from \(source) sent a chunk that is not valid JSON") // json_loadb(flags 0) refuses scalars too
+        }
+        if scan.range(of: 0) != nil || scan.topLevelKeyHasEscape || outlet.wantsThinking {
+            return try deliverParsed(bytes, to: outlet)
+        }
+        if let r = scan.range(of: 1), bytes[r.lowerBound] == UInt8(ascii: "{"),
+           let u = json_loadb(bytes.baseAddress!.assumingMemoryBound(to: CChar.self) + r.lowerBound, r.count, 0, nil) {
+            usage = (Self.integer(u, "prompt_tokens") ?? usage.input, Self.integer(u, "completion_tokens") ?? usage.output)
+            cms_json_decref(u)
+        }
+        try outlet.chunk(bytes)
+    }
+
+    /// The whole chunk parsed with jansson: for an error, a top-level key spelled with
+    /// escapes (which the scanner does not match), or reasoning text.
+    private mutating func deliverParsed(_ bytes: UnsafeRawBufferPointer, to outlet: ChunkOutlet) throws(ModelsError) {
         var error = json_error_t()
         guard let root = json_loadb(bytes.baseAddress?.assumingMemoryBound(to: CChar.self), bytes.count, 0, &error) else {
             throw ModelsError(.protocol, "stream from \(source) sent a chunk that is not valid JSON")
