@@ -32,7 +32,7 @@ public final class CallbackProvider: ChatProvider, @unchecked Sendable {
 
     deinit { onRelease() }
 
-    public func chat(_ call: ChatCall) throws(ModelsError) -> JSON {
+    public func chat(_ call: ChatCall) throws(ModelsError) -> ChatAnswer {
         try call.cancellation?.checkCancelled()
         let text = try chatFunction(call)
         let json: JSON
@@ -42,7 +42,7 @@ public final class CallbackProvider: ChatProvider, @unchecked Sendable {
         guard json.kind == .object, json["choices"]?.kind == .array else {
             throw ModelsError(.protocol, "provider \(name) returned JSON that is not a chat.completion object")
         }
-        return json
+        return ChatAnswer(json: json)
     }
 
     public func openStream(_ call: ChatCall) throws(ModelsError) -> any ProviderStream {

@@ -22,7 +22,7 @@ public struct ChatCall: @unchecked Sendable {
 public protocol ChatProvider: AnyObject, Sendable {
     var name: String { get }
     /// A complete answer in the `chat.completion` shape.
-    func chat(_ call: ChatCall) throws(ModelsError) -> JSON
+    func chat(_ call: ChatCall) throws(ModelsError) -> ChatAnswer
     /// A stream that is open: the provider accepted the request (HTTP 2xx) and
     /// its chunks can be read. Errors before that point are thrown here, so the
     /// router can still retry or fall back.

@@ -85,13 +85,13 @@ public final class Router: Sendable {
     // MARK: Requests
 
     /// A complete answer (`chat.completion`); its `model` is the model that answered.
-    public func chat(_ request: JSON, cancellation: Cancellation? = nil) throws(ModelsError) -> JSON {
+    public func chat(_ request: JSON, cancellation: Cancellation? = nil) throws(ModelsError) -> ChatAnswer {
         // Bound as a var straight away: the answer's only owner, so setting the
-        // model changes it in place instead of deep-copying it first.
+        // model changes it in place instead of copying it first.
         var (answer, model) = try route(request, cancellation: cancellation, stream: false) { provider, call throws(ModelsError) in
             try provider.chat(call)
         }
-        answer.set("model", .string(model))
+        answer.setModel(model)
         return answer
     }
 

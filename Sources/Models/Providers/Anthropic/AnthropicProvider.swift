@@ -20,7 +20,7 @@ public final class AnthropicProvider: ChatProvider {
         self.thinking = thinking
     }
 
-    public func chat(_ call: ChatCall) throws(ModelsError) -> JSON {
+    public func chat(_ call: ChatCall) throws(ModelsError) -> ChatAnswer {
         let body = try AnthropicRequest.translate(call.request, modelID: call.modelID, thinking: thinking, stream: false)
         let transfer = try sendRetryingWithoutThinking(body, call: call, stream: false)
         defer { transfer.close() }
@@ -34,7 +34,7 @@ public final class AnthropicProvider: ChatProvider {
             throw .api(status: AnthropicResponse.status(forErrorType: type),
                        message: "anthropic answered with an error: \(type): \(Redact.secrets(message, known: secrets))")
         }
-        return try AnthropicResponse.translate(json, model: call.model, created: Int64(time(nil)))
+        return ChatAnswer(json: try AnthropicResponse.translate(json, model: call.model, created: Int64(time(nil))))
     }
 
     public func openStream(_ call: ChatCall) throws(ModelsError) -> any ProviderStream {

@@ -32,12 +32,26 @@ public final class OpenAICompatibleProvider: ChatProvider {
         self.endpoint = endpoint
     }
 
-    public func chat(_ call: ChatCall) throws(ModelsError) -> JSON {
+    public func chat(_ call: ChatCall) throws(ModelsError) -> ChatAnswer {
         let (transfer, secrets) = try start(call, stream: false)
         defer { transfer.close() }
         let head = try transfer.awaitHead()
         guard head.isSuccess else { throw ProviderErrors.fromTransfer(transfer, provider: name, secrets: secrets) }
         let bytes = try transfer.readBody(limit: call.limits.maxBodyBytes)
+        // The answer goes back as the provider sent it: checked, not parsed.
+        let scan = bytes.withUnsafeBytes { Self.answerScanner.scan($0) }
+        if scan.kind == .object, !scan.topLevelKeyHasEscape, let choices = scan.range(of: 0),
+           bytes[choices.lowerBound] == UInt8(ascii: "[") {
+            return ChatAnswer(checkedBytes: bytes, model: scan.range(of: 1))
+        }
+        // Anything else is an error to describe, or a key spelled with escapes: parse it.
+        return ChatAnswer(json: try parsedAnswer(bytes, status: head.status, secrets: secrets))
+    }
+
+    /// Looks for `choices` and `model` at the top level of an answer.
+    private static let answerScanner = JSONScanner(keys: "choices", "model")
+
+    private func parsedAnswer(_ bytes: [UInt8], status: Int, secrets: [String]) throws(ModelsError) -> JSON {
         let json: JSON
         do { json = try JSON.parse(bytes) } catch {
             throw ModelsError(.protocol, "\(name) answered with invalid JSON: \(error.message)")
@@ -45,7 +59,7 @@ public final class OpenAICompatibleProvider: ChatProvider {
         guard json.kind == .object else { throw ModelsError(.protocol, "\(name) answered with \(json.kindName), not an object") }
         if json["error"] != nil, json["choices"] == nil {
             throw ModelsError(.api, "\(name) answered with an error: \(Redact.secrets(ProviderErrors.message(inBody: bytes), known: secrets))",
-                              status: head.status)
+                              status: status)
         }
         guard json["choices"]?.kind == .array else { throw ModelsError(.protocol, "\(name) answered without \"choices\"") }
         return json
