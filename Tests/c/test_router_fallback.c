@@ -17,16 +17,6 @@ static int requests_for(const char *id) {
     return n;
 }
 
-static void script_n(const char *id, const char *step, int n) {
-    char steps[4096] = "[";
-    for (int i = 0; i < n; i++) {
-        strcat(steps, i ? "," : "");
-        strcat(steps, step);
-    }
-    strcat(steps, "]");
-    ts_script(id, steps);
-}
-
 static const char *two_models = "\"primary\":\"local/m1\",\"fallbacks\":[\"local/m2\"],\"retry_base_ms\":1,\"retry_max_ms\":10";
 
 static void test_transient_primary_falls_back_after_retries(void) {

@@ -8,17 +8,6 @@
 
 #include <pthread.h>
 
-/* Scripts `n` copies of `step` for model `id`. */
-static void script_n(const char *id, const char *step, int n) {
-    char steps[4096] = "[";
-    for (int i = 0; i < n; i++) {
-        strcat(steps, i ? "," : "");
-        strcat(steps, step);
-    }
-    strcat(steps, "]");
-    ts_script(id, steps);
-}
-
 static void test_default_three_attempts(void) {
     models_router *r = local_router("\"retry_base_ms\":1,\"retry_max_ms\":10");
     ts_reset();

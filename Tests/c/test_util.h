@@ -91,6 +91,17 @@ static inline int count_of(const char *haystack, const char *needle) {
     return n;
 }
 
+/* Scripts `n` copies of one step (a JSON object text) for model id `id`. */
+static inline void script_n(const char *id, const char *step, int n) {
+    char steps[4096] = "[";
+    for (int k = 0; k < n && strlen(steps) + strlen(step) + 2 < sizeof steps; k++) {
+        strcat(steps, k ? "," : "");
+        strcat(steps, step);
+    }
+    strcat(steps, "]");
+    ts_script(id, steps);
+}
+
 /* Threads in this process right now (entries of /proc/self/task). */
 static inline int thread_count(void) {
     DIR *d = opendir("/proc/self/task");
