@@ -14,7 +14,7 @@ public final class Cooldown: Sendable {
     private let now: NowMs
     private let entries = Locked<[String: CooldownEntry]>([:])
 
-    public init(config: CooldownConfig = CooldownConfig(), now: @escaping NowMs = MonotonicClock.nowMs) {
+    public init(config: CooldownConfig = CooldownConfig(), now: @escaping NowMs = MonotonicClock.clock) {
         self.config = config
         self.now = now
     }

@@ -6,7 +6,7 @@ public final class RateLimiter: Sendable {
     private let now: NowMs
     private let bucket: Locked<TokenBucket>
 
-    public init(config: RateLimitConfig, now: @escaping NowMs = MonotonicClock.nowMs) {
+    public init(config: RateLimitConfig, now: @escaping NowMs = MonotonicClock.clock) {
         self.config = config
         self.now = now
         self.bucket = Locked(TokenBucket(requestsPerSecond: config.requestsPerSecond, burst: config.burst, nowMs: now()))

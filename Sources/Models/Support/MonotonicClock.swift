@@ -12,3 +12,8 @@ public enum MonotonicClock {
 
 /// A clock as a function, so tests can inject a fake one.
 public typealias NowMs = @Sendable () -> Int64
+
+extension MonotonicClock {
+    /// `nowMs` as a `NowMs` value: the default clock of the cooldown tracker and rate limiter.
+    public static let clock: NowMs = { nowMs() }
+}
