@@ -17,9 +17,11 @@
 **   - Strings the library returns as `char *` are owned by the caller and
 **     freed with models_free(). Strings returned as `const char *` are lent:
 **     each function says how long they live.
-**   - Handles (models_router, models_error) are opaque; create them with the
-**     _new function and release them with the matching _free function.
-**     Passing NULL to a _free function does nothing.
+**   - Handles (models_router, models_stream, models_call, models_cooldown,
+**     models_error) are opaque; create them with their _new function (a
+**     stream with models_stream_open()) and release them with the matching
+**     _free function (models_stream_close()). Passing NULL to a _free or
+**     _close function does nothing.
 **   - No function crashes on NULL or malformed input: each reports
 **     MODELS_ERR_INVALID_ARGUMENT with a message that says what was wrong.
 **   - Secrets (API keys, tokens) never appear in error messages or log lines.
