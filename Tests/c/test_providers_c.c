@@ -219,6 +219,22 @@ static void test_destroy_runs_once(void) {
     models_router_free(r);
     CHECK(sp_counter(&cp, &cp.destroyed) == 1);
     CHECK(sp_counter(&replaced, &replaced.destroyed) == 1);
+
+    /* A stream still open when its router is freed keeps the provider: its
+     * stream_close runs first, destroy after it. */
+    sp_provider held;
+    sp_init(&held);
+    r = sp_router("{\"primary\":\"cp/a\"}");
+    sp_register(r, "cp", &held);
+    models_stream *s = models_stream_open(r, request, NULL);
+    CHECK(s != NULL);
+    models_router_free(r);
+    CHECK(sp_counter(&held, &held.destroyed) == 0);
+    const char *chunk = NULL;
+    CHECK(models_stream_next(s, &chunk, NULL, NULL) == MODELS_OK);
+    models_stream_close(s);
+    CHECK(sp_counter(&held, &held.stream_closes) == 1);
+    CHECK(sp_counter(&held, &held.destroyed) == 1);
 }
 
 static void test_providers_are_listed_sorted(void) {

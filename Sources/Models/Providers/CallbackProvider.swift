@@ -49,20 +49,24 @@ public final class CallbackProvider: ChatProvider, @unchecked Sendable {
         try call.cancellation?.checkCancelled()
         // Not the caller's fault and not transient: the router moves on to a fallback that streams.
         guard let streamFunction else { throw ModelsError(.noProvider, "provider \(name) does not stream") }
-        return CallbackStream(try streamFunction(call), provider: name, cancellation: call.cancellation)
+        return CallbackStream(try streamFunction(call), provider: self, cancellation: call.cancellation)
     }
 }
 
 private final class CallbackStream: ProviderStream {
     private let stream: CallbackProvider.Stream
+    /// Held so the provider's destroy callback runs only after its last stream
+    /// is closed, even when the router that registered it is freed first.
+    private let provider: CallbackProvider
     private var inspector: ChunkInspector
     private let cancellation: Cancellation?
     private var closed = false
 
-    init(_ stream: CallbackProvider.Stream, provider: String, cancellation: Cancellation?) {
+    init(_ stream: CallbackProvider.Stream, provider: CallbackProvider, cancellation: Cancellation?) {
         self.stream = stream
+        self.provider = provider
         self.cancellation = cancellation
-        inspector = ChunkInspector(source: "provider \(provider)")
+        inspector = ChunkInspector(source: "provider \(provider.name)")
     }
 
     deinit { close() }
