@@ -4,20 +4,7 @@ import Testing
 /// Random and mutated input for the Anthropic translators: they may throw, never trap.
 /// Seeded, so a failure reproduces; a few thousand cases run well under a second.
 @Suite struct AnthropicFuzzTests {
-    /// SplitMix64: small, fast, and the same sequence on every platform.
-    private struct Generator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func below(_ n: Int) -> Int { Int(next() % UInt64(max(n, 1))) }
-        mutating func chance(_ percent: Int) -> Bool { below(100) < percent }
-        mutating func pick<T>(_ items: [T]) -> T { items[below(items.count)] }
-    }
+    private typealias Generator = SplitMix64
 
     private static let words = [
         "", " ", "type", "index", "text", "delta", "message", "content", "tool_use", "text_delta", "input_json_delta",
