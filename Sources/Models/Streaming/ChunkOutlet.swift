@@ -37,11 +37,12 @@ public final class ChunkOutlet {
 
     /// Delivers a chunk built as JSON (by a translating provider).
     func chunk(json: JSON) throws(ModelsError) {
-        let text = json.serialized()
-        let count = text.utf8.count
-        // withCString lends the string's own NUL-terminated storage: no copy.
-        try text.withCString { p in
-            Result { () throws(ModelsError) in try chunk(UnsafeRawBufferPointer(start: p, count: count)) }
+        // Serialised straight to bytes with the NUL the C side expects: no String in between.
+        var bytes = json.serializedBytes()
+        let count = bytes.count
+        bytes.append(0)
+        try bytes.withUnsafeBytes { all in
+            Result { () throws(ModelsError) in try chunk(UnsafeRawBufferPointer(rebasing: all[..<count])) }
         }.get()
     }
 
