@@ -4,15 +4,13 @@ import Models
 /// The largest request text accepted (images as data: URLs make requests large).
 let maxRequestBytes = 32 << 20
 
-/// Parses a caller's request text; the router validates its shape.
-func parseRequest(_ text: UnsafePointer<CChar>?, function: String) throws(ModelsError) -> JSON {
+/// Checks a caller's request text (JSON, and the shape of a chat request).
+func parseRequest(_ text: UnsafePointer<CChar>?, function: String) throws(ModelsError) -> ChatRequest {
     guard let text else { throw .invalidArgument("\(function): request_json is NULL") }
     guard let bytes = CStrings.bytes(text, limit: maxRequestBytes) else {
         throw .invalidArgument("\(function): request_json is larger than \(maxRequestBytes) bytes")
     }
-    do { return try JSON.parse(bytes) } catch {
-        throw .invalidArgument("request_json is not valid JSON: \(error.message) (line \(error.line), column \(error.column))")
-    }
+    return try ChatRequest(text: bytes)
 }
 
 func routerObject(_ r: OpaquePointer?, function: String) throws(ModelsError) -> RouterObject {

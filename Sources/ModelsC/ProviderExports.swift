@@ -27,7 +27,7 @@ private func callbackError(_ code: Int32, _ reported: OpaquePointer?, provider: 
 
 /// The request a C provider receives: the caller's, with `model` set to the model id.
 private func requestText(_ call: ChatCall) -> String {
-    var request = call.request
+    var request = call.request.json
     request.set("model", .string(call.modelID))
     return request.serialized()
 }

@@ -136,12 +136,19 @@ import Testing
         #expect(member(2) == #"[{"usage":1}]"#)
         #expect(member(3) == nil)
         #expect(result.range(of: 4) == nil)
+        // The whole member, key included, for callers that remove it.
+        #expect(result.memberRange(of: 0).map { String(decoding: bytes[$0], as: UTF8.self) } == #""error" : { "message" : [1, 2] }"#)
+        #expect(result.memberRange(of: 3) == nil)
+        #expect(!result.hasDuplicateKey)
     }
 
     @Test func reportsTheLastOfDuplicateKeysAsJanssonKeeps() {
         let bytes = Self.bytes(#"{"a":1,"b":2,"a":"last"}"#)
         let range = Self.scan(bytes).range(of: 3)
         #expect(range.map { String(decoding: bytes[$0], as: UTF8.self) } == #""last""#)
+        #expect(Self.scan(bytes).hasDuplicateKey)
+        // Only the keys looked for count: "b" twice is not reported.
+        #expect(!Self.scan(Self.bytes(#"{"b":1,"b":2,"a":3}"#)).hasDuplicateKey)
     }
 
     @Test func flagsTopLevelKeysWithEscapesInsteadOfMatchingThem() {

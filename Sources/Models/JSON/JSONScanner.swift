@@ -38,7 +38,8 @@
 /// cut short by its NUL. The differential test excludes that class alone.
 ///
 /// Duplicate keys are allowed (jansson keeps the last value): the range
-/// reported for a key is its last occurrence, the one `json_object_get` sees.
+/// reported for a key is its last occurrence, the one `json_object_get` sees,
+/// and `hasDuplicateKey` tells a caller that edits the text that there are others.
 ///
 /// Keys are compared on their raw bytes between the quotes: a key spelled with
 /// escapes (`"us\u0061ge"`) does not match `usage`. So that a caller can still
@@ -84,7 +85,11 @@ struct JSONScanner: @unchecked Sendable { // its pointers are to static strings
         /// Whether a top-level key contained an escape, so `range(of:)` may have
         /// missed a member spelled with escapes.
         var topLevelKeyHasEscape = false
+        /// Whether a requested key occurs more than once at the top level
+        /// (the ranges are then those of its last occurrence).
+        var hasDuplicateKey = false
         fileprivate var ranges: (Int, Int, Int, Int, Int, Int, Int, Int) = (-1, -1, -1, -1, -1, -1, -1, -1)
+        fileprivate var keyStarts: (Int, Int, Int, Int) = (-1, -1, -1, -1)
 
         var isValid: Bool { kind != nil }
 
@@ -102,12 +107,27 @@ struct JSONScanner: @unchecked Sendable { // its pointers are to static strings
             return lower < 0 ? nil : lower..<upper
         }
 
-        fileprivate mutating func setRange(_ index: Int, _ lower: Int, _ upper: Int) {
+        /// The whole member of the `index`th key, `"key": value`: from the key's
+        /// opening quote to the end of the value (its last occurrence).
+        func memberRange(of index: Int) -> Range<Int>? {
+            guard let value = range(of: index) else { return nil }
+            let start: Int
             switch index {
-            case 0: (ranges.0, ranges.1) = (lower, upper)
-            case 1: (ranges.2, ranges.3) = (lower, upper)
-            case 2: (ranges.4, ranges.5) = (lower, upper)
-            default: (ranges.6, ranges.7) = (lower, upper)
+            case 0: start = keyStarts.0
+            case 1: start = keyStarts.1
+            case 2: start = keyStarts.2
+            default: start = keyStarts.3
+            }
+            return start..<value.upperBound
+        }
+
+        fileprivate mutating func setRange(_ index: Int, key: Int, _ lower: Int, _ upper: Int) {
+            if range(of: index) != nil { hasDuplicateKey = true }
+            switch index {
+            case 0: (keyStarts.0, ranges.0, ranges.1) = (key, lower, upper)
+            case 1: (keyStarts.1, ranges.2, ranges.3) = (key, lower, upper)
+            case 2: (keyStarts.2, ranges.4, ranges.5) = (key, lower, upper)
+            default: (keyStarts.3, ranges.6, ranges.7) = (key, lower, upper)
             }
         }
     }
@@ -184,7 +204,7 @@ private struct Cursor {
 
     mutating func run(_ scanner: JSONScanner) -> JSONScanner.Result {
         var result = JSONScanner.Result()
-        var pendingKey = -1, memberStart = 0
+        var pendingKey = -1, memberStart = 0, memberKey = 0
         var kind = JSONScanner.Kind.null
         skipWhitespace()
         value: while true {
@@ -244,7 +264,7 @@ private struct Cursor {
                     opened = false
                 } else {
                     if depth == 1 && pendingKey >= 0 {
-                        result.setRange(pendingKey, memberStart, i)
+                        result.setRange(pendingKey, key: memberKey, memberStart, i)
                         pendingKey = -1
                     }
                     if depth == 0 {
@@ -281,6 +301,7 @@ private struct Cursor {
                         result.topLevelKeyHasEscape = true
                     } else {
                         pendingKey = scanner.match(p, keyStart, i - 1)
+                        memberKey = keyStart - 1
                     }
                 }
                 skipWhitespace()

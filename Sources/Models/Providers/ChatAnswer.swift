@@ -28,7 +28,9 @@ public struct ChatAnswer: @unchecked Sendable {
             json.set("model", .string(name))
             storage = .json(json)
         case .bytes(let bytes, let range):
-            let value = JSON.string(name).serializedBytes()
+            var value: [UInt8] = []
+            var name = name
+            name.withUTF8 { JSONWriter.writeString(UnsafeRawBufferPointer($0), into: &value) }
             var out: [UInt8] = []
             out.reserveCapacity(bytes.count + value.count + 10)
             if let range {

@@ -1,7 +1,7 @@
 /// One attempt at one model, as the router hands it to a provider.
 public struct ChatCall: @unchecked Sendable {
     /// The caller's request in the OpenAI shape, untouched.
-    public var request: JSON
+    public var request: ChatRequest
     /// The full model name (`openai/gpt-4o`), reported back as the answering model.
     public var model: String
     /// What the provider receives as `model` (`gpt-4o`).
@@ -9,7 +9,7 @@ public struct ChatCall: @unchecked Sendable {
     public var limits: TransferLimits
     public var cancellation: Cancellation?
 
-    public init(request: JSON, model: String, limits: TransferLimits, cancellation: Cancellation?) {
+    public init(request: ChatRequest, model: String, limits: TransferLimits, cancellation: Cancellation?) {
         self.request = request
         self.model = model
         self.modelID = ModelName.modelID(model)

@@ -85,7 +85,7 @@ public final class Router: Sendable {
     // MARK: Requests
 
     /// A complete answer (`chat.completion`); its `model` is the model that answered.
-    public func chat(_ request: JSON, cancellation: Cancellation? = nil) throws(ModelsError) -> ChatAnswer {
+    public func chat(_ request: ChatRequest, cancellation: Cancellation? = nil) throws(ModelsError) -> ChatAnswer {
         // Bound as a var straight away: the answer's only owner, so setting the
         // model changes it in place instead of copying it first.
         var (answer, model) = try route(request, cancellation: cancellation, stream: false) { provider, call throws(ModelsError) in
@@ -97,7 +97,7 @@ public final class Router: Sendable {
 
     /// An open stream: a provider accepted the request. The fallback decision is
     /// final from here on; errors later in the stream are the caller's.
-    public func openStream(_ request: JSON, cancellation: Cancellation? = nil) throws(ModelsError) -> ChatStream {
+    public func openStream(_ request: ChatRequest, cancellation: Cancellation? = nil) throws(ModelsError) -> ChatStream {
         let (stream, model) = try route(request, cancellation: cancellation, stream: true) { provider, call throws(ModelsError) in
             try provider.openStream(call)
         }
@@ -105,13 +105,12 @@ public final class Router: Sendable {
     }
 
     /// The routing loop shared by chat and streams.
-    private func route<T>(_ request: JSON, cancellation: Cancellation?, stream: Bool,
+    private func route<T>(_ request: ChatRequest, cancellation: Cancellation?, stream: Bool,
                           _ send: (any ChatProvider, ChatCall) throws(ModelsError) -> T) throws(ModelsError) -> (T, String)
     {
-        try Self.validate(request)
         let snapshot = state.withLock { $0 }
         let models: [String]
-        if let requested = request["model"]?.string, !requested.isEmpty, requested != snapshot.primary {
+        if let requested = request.model, requested != snapshot.primary {
             if let problem = ModelName.problem(with: requested) { throw .invalidArgument("request \"model\" \(problem)") }
             models = [requested]
         } else {
@@ -224,16 +223,4 @@ public final class Router: Sendable {
         outcomes.map { "\($0.model): \($0.reason)" }.joined(separator: "; ")
     }
 
-    /// The request must be an object whose `messages` is an array of objects.
-    static func validate(_ request: JSON) throws(ModelsError) {
-        guard request.kind == .object else { throw .invalidArgument("request must be a JSON object, not \(request.kindName)") }
-        guard let messages = request["messages"] else { throw .invalidArgument("request has no \"messages\"") }
-        guard let list = messages.array else { throw .invalidArgument("request \"messages\" must be an array, not \(messages.kindName)") }
-        for (i, m) in list.enumerated() where m.kind != .object {
-            throw .invalidArgument("request \"messages[\(i)]\" must be an object, not \(m.kindName)")
-        }
-        if let model = request["model"], model.kind != .string, !model.isNull {
-            throw .invalidArgument("request \"model\" must be a string, not \(model.kindName)")
-        }
-    }
 }

@@ -21,7 +21,7 @@ public final class AnthropicProvider: ChatProvider {
     }
 
     public func chat(_ call: ChatCall) throws(ModelsError) -> ChatAnswer {
-        let body = try AnthropicRequest.translate(call.request, modelID: call.modelID, thinking: thinking, stream: false)
+        let body = try AnthropicRequest.translate(call.request.json, modelID: call.modelID, thinking: thinking, stream: false)
         let transfer = try sendRetryingWithoutThinking(body, call: call, stream: false)
         defer { transfer.close() }
         let bytes = try transfer.readBody(limit: call.limits.maxBodyBytes)
@@ -38,7 +38,7 @@ public final class AnthropicProvider: ChatProvider {
     }
 
     public func openStream(_ call: ChatCall) throws(ModelsError) -> any ProviderStream {
-        let body = try AnthropicRequest.translate(call.request, modelID: call.modelID, thinking: thinking, stream: true)
+        let body = try AnthropicRequest.translate(call.request.json, modelID: call.modelID, thinking: thinking, stream: true)
         let transfer = try sendRetryingWithoutThinking(body, call: call, stream: true)
         guard transfer.head.isEventStream else {
             let text = ProviderErrors.message(inBody: (try? transfer.readBody(limit: 64 << 10, truncate: true)) ?? [])

@@ -93,7 +93,7 @@ public final class OpenAICompatibleProvider: ChatProvider {
         if let bearer = endpoint.bearer, !bearer.isEmpty { headers.append(("Authorization", "Bearer \(bearer)")) }
         headers += endpoint.headers
         var request = HTTPRequest(method: .post, url: endpoint.baseURL + "/chat/completions", headers: headers,
-                                  body: body.serializedBytes())
+                                  body: body)
         request.http1Only = http1Only
         let transfer = try HTTPTransfer(request, limits: call.limits, cancellation: call.cancellation)
         return (transfer, endpoint.bearer.map { [$0] } ?? [])
