@@ -301,5 +301,26 @@ import Testing
         // Both outcomes must be well represented, or the test proves little.
         #expect(accepted > 3000 && rejected > 3000, "accepted \(accepted), rejected \(rejected)")
     }
+
+    /// Every byte that matters in a string (quote, backslash, control,
+    /// non-ASCII, a lone UTF-8 continuation) is judged as jansson judges it, at
+    /// every offset (a guard for any word-at-a-time fast path: one that used
+    /// eight-byte words was tried, and was slower on chat texts' short strings).
+    @Test func findsEveryByteThatMattersAtEveryOffsetInAString() {
+        let specials: [[UInt8]] = [[0x22], [0x5C, 0x6E], [0x5C], [0x00], [0x01], [0x1F], [0x7F], [0xC3, 0xA9], [0xC3], [0xA9],
+                                   [0xE2, 0x82, 0xAC], [0xF0, 0x9F, 0x98, 0x80], [0xFF], [0x80], [0x20], [0x21], [0x23], [0x5B], [0x5D]]
+        for length in [7, 8, 9, 16, 23] {
+            for offset in 0...length {
+                for special in specials {
+                    var body = Array(repeating: UInt8(ascii: "a"), count: length)
+                    body.insert(contentsOf: special, at: offset)
+                    let text = Array(#"{"k":""#.utf8) + body + Array(#"","n":1}"#.utf8)
+                    let result = Self.scan(text)
+                    #expect(result.isValid == Self.janssonAccepts(text), "\(special) at \(offset) of \(length)")
+                    if result.isValid { #expect(result.offset == text.count) }
+                }
+            }
+        }
+    }
 }
 

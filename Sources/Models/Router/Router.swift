@@ -1,3 +1,4 @@
+import Glibc
 
 /// Routes OpenAI-shaped chat requests: the primary model, then each fallback
 /// in order, retrying transient failures on the same model with backoff,
@@ -116,8 +117,7 @@ public final class Router: Sendable {
         } else {
             models = [snapshot.primary] + snapshot.fallbacks
         }
-        // The backoff sleeps wait on a token even when the caller gave none.
-        let token = cancellation ?? Cancellation()
+        let token = cancellation
 
         var outcomes: [(model: String, reason: String)] = []
         var lastError: ModelsError?
@@ -168,7 +168,7 @@ public final class Router: Sendable {
                         // Only when the wait ends before the model's deadline: a retry past it could only time out.
                         if MonotonicClock.nowMs() + delay < modelDeadline {
                             Log.info("\(model): attempt \(attempt + 1) failed: \(error.message); retrying in \(delay) ms")
-                            try token.sleep(ms: delay)
+                            try Self.sleep(ms: delay, token: token)
                             attempt += 1
                             continue
                         }
@@ -204,7 +204,7 @@ public final class Router: Sendable {
                           status: lastError.status, retryAfterMs: lastError.retryAfterMs, isTransient: lastError.isTransient)
     }
 
-    private func waitForRateLimit(_ provider: String, deadline: Int64, token: Cancellation) throws(ModelsError) {
+    private func waitForRateLimit(_ provider: String, deadline: Int64, token: Cancellation?) throws(ModelsError) {
         guard let limiter = rateLimiters[provider] else { return }
         let wait = limiter.reserve()
         guard wait > 0 else { return }
@@ -213,10 +213,19 @@ public final class Router: Sendable {
             throw ModelsError(.timeout, "rate limit of \(provider) needs a wait of \(wait) ms, past the model's timeout", isTransient: true)
         }
         Log.debug("rate limit: waiting \(wait) ms for \(provider)")
-        do { try token.sleep(ms: wait) } catch {
+        do { try Self.sleep(ms: wait, token: token) } catch {
             limiter.cancelReservation()
             throw error
         }
+    }
+
+    /// A backoff or rate-limit wait: cut short by the caller's token, when it gave one.
+    private static func sleep(ms: Int64, token: Cancellation?) throws(ModelsError) {
+        if let token { return try token.sleep(ms: ms) }
+        guard ms > 0 else { return }
+        var left = timespec(tv_sec: Int(ms / 1000), tv_nsec: Int(ms % 1000) * 1_000_000)
+        var request = left
+        while nanosleep(&request, &left) == -1 && errno == EINTR { request = left }
     }
 
     private static func describe(_ outcomes: [(model: String, reason: String)]) -> String {

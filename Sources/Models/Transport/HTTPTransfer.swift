@@ -14,14 +14,13 @@ import Glibc
 public final class HTTPTransfer {
     public typealias BodySink = (UnsafeRawBufferPointer) throws(ModelsError) -> Void
 
-    private let handles: Curl.HandlePair
+    private let handles: Curl.Handles
     private let limits: TransferLimits
     private let cancellation: Cancellation?
+    private let url: String
     /// Host and port for messages (never the path, query or credentials).
-    public let host: String
-    private var headerList: UnsafeMutablePointer<curl_slist>?
+    public var host: String { Self.hostForMessages(url) }
     private let requestBody: UnsafeMutableRawBufferPointer
-    private let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
 
     public private(set) var head = HTTPResponseHead()
     private var headersComplete = false
@@ -41,16 +40,18 @@ public final class HTTPTransfer {
 
     /// Starts the transfer (nothing is sent until it is driven).
     public init(_ request: HTTPRequest, limits: TransferLimits, cancellation: Cancellation?) throws(ModelsError) {
-        guard let handles = Curl.takeHandles() else { throw ModelsError(.noMemory, "cannot create a libcurl handle") }
+        let setup = TransferSetup(url: request.url, method: request.method, headers: request.headers,
+                                  http1Only: request.http1Only, proxy: Proxy.forURL(request.url))
+        guard let handles = Curl.takeHandles(for: setup) else { throw ModelsError(.noMemory, "cannot create a libcurl handle") }
         self.handles = handles
         self.limits = limits
         self.cancellation = cancellation
-        self.host = Self.hostForMessages(request.url)
+        url = request.url
         lastActivityMs = MonotonicClock.nowMs()
         requestBody = .allocate(byteCount: max(request.body.count, 1), alignment: 1)
         request.body.withUnsafeBytes { if let base = $0.baseAddress { requestBody.baseAddress!.copyMemory(from: base, byteCount: $0.count) } }
-        errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
-        do { try configure(request) } catch {
+        handles.errorBuffer[0] = 0
+        do { try configure(request, setup: setup) } catch {
             close()
             throw error
         }
@@ -125,12 +126,13 @@ public final class HTTPTransfer {
             curl_multi_remove_handle(handles.multi, handles.easy)
             attached = false
         }
-        if let list = headerList { curl_slist_free_all(list); headerList = nil }
         if !released {
             released = true
+            // Options stay for the next transfer only after a clean end; anything
+            // else (an error, a cancel, a body left unread) resets them first.
+            if finishedCode != CURLE_OK || callbackError != nil { handles.needsReset = true }
             Curl.returnHandles(handles)
             requestBody.deallocate()
-            errorBuffer.deallocate()
         }
     }
     private var released = false
@@ -139,7 +141,7 @@ public final class HTTPTransfer {
         if let e = callbackError { throw e }
         guard let code = finishedCode else { return }
         guard code != CURLE_OK else { return }
-        throw TransportErrors.error(for: code, detail: String(cString: errorBuffer), host: host)
+        throw TransportErrors.error(for: code, detail: String(cString: handles.errorBuffer), host: host)
     }
 
     private func drive(until done: () -> Bool, deadline: Int64?, timeoutMessage: () -> String) throws(ModelsError) {
@@ -205,7 +207,10 @@ public final class HTTPTransfer {
         let name = UnsafeRawBufferPointer(rebasing: line[..<colon])
         let isContentType = Self.equalIgnoringASCIICase(name, "content-type")
         guard isContentType || Self.equalIgnoringASCIICase(name, "retry-after") else { return true }
-        let value = String(decoding: line[(colon + 1)...], as: UTF8.self).trimmingSpaces
+        var start = colon + 1, end = line.count
+        while start < end, line[start] == 0x20 || line[start] == 0x09 { start += 1 }
+        while end > start, line[end - 1] == 0x20 || line[end - 1] == 0x09 || line[end - 1] == 0x0D || line[end - 1] == 0x0A { end -= 1 }
+        let value = String(decoding: line[start..<end], as: UTF8.self)
         if isContentType { head.contentType = value } else { head.retryAfter = value }
         return true
     }
@@ -255,9 +260,41 @@ public final class HTTPTransfer {
 
     // MARK: Setup
 
-    private func configure(_ request: HTTPRequest) throws(ModelsError) {
+    /// Sets the easy handle up: everything when it holds other options (or
+    /// none), else only what changes from one request to the next.
+    private func configure(_ request: HTTPRequest, setup: TransferSetup) throws(ModelsError) {
         let easy = handles.easy
+        var rc = CURLE_OK
+        func set(_ code: CURLcode) { if rc == CURLE_OK { rc = code } }
+        if handles.setup == nil {
+            // Counted as failed until the options are all in: a handle left half set up is reset.
+            handles.needsReset = true
+            try configureFully(request, setup: setup)
+            handles.setup = setup
+            handles.needsReset = false
+        }
         let me = Unmanaged.passUnretained(self).toOpaque()
+        let connectMs = max(1, min(limits.headersDeadlineMs - MonotonicClock.nowMs(), 30_000))
+        set(cms_easy_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, Int(connectMs)))
+        if request.method == .post {
+            set(cms_easy_setopt_ptr(easy, CURLOPT_POSTFIELDS, requestBody.baseAddress))
+            set(cms_easy_setopt_off(easy, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(request.body.count)))
+        }
+        set(cms_easy_setopt_ptr(easy, CURLOPT_WRITEDATA, me))
+        set(cms_easy_setopt_ptr(easy, CURLOPT_HEADERDATA, me))
+        guard rc == CURLE_OK else {
+            handles.needsReset = true
+            throw TransportErrors.error(for: rc, detail: String(cString: curl_easy_strerror(rc)), host: host)
+        }
+        guard curl_multi_add_handle(handles.multi, easy) == CURLM_OK else {
+            throw ModelsError(.transport, "libcurl refused the transfer")
+        }
+        attached = true
+    }
+
+    /// The options that stay for the next request with the same `setup`.
+    private func configureFully(_ request: HTTPRequest, setup: TransferSetup) throws(ModelsError) {
+        let easy = handles.easy
         var rc = CURLE_OK
         func set(_ code: CURLcode) { if rc == CURLE_OK { rc = code } }
         set(cms_easy_setopt_ptr(easy, CURLOPT_URL, request.url))
@@ -274,29 +311,23 @@ public final class HTTPTransfer {
         _ = cms_easy_setopt_long(easy, CURLOPT_BUFFERSIZE, 64 << 10)
         set(cms_easy_setopt_share(easy, Curl.share))
         set(cms_easy_setopt_ptr(easy, CURLOPT_USERAGENT, LibraryVersion.userAgent))
-        set(cms_easy_setopt_ptr(easy, CURLOPT_ERRORBUFFER, errorBuffer))
-        let connectMs = max(1, min(limits.headersDeadlineMs - MonotonicClock.nowMs(), 30_000))
-        set(cms_easy_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, Int(connectMs)))
+        set(cms_easy_setopt_ptr(easy, CURLOPT_ERRORBUFFER, handles.errorBuffer))
         if request.http1Only { set(cms_easy_setopt_long(easy, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1)) }
 
         for h in request.headers + [("Expect", "")] {
             // "Expect:" with no value stops curl from waiting for 100 Continue on large bodies.
             let line = h.value.isEmpty ? "\(h.name):" : "\(h.name): \(h.value)"
-            guard let list = curl_slist_append(headerList, line) else { throw ModelsError(.noMemory, "out of memory") }
-            headerList = list
+            guard let list = curl_slist_append(handles.headerList, line) else { throw ModelsError(.noMemory, "out of memory") }
+            handles.headerList = list
         }
-        set(cms_easy_setopt_ptr(easy, CURLOPT_HTTPHEADER, headerList))
+        set(cms_easy_setopt_ptr(easy, CURLOPT_HTTPHEADER, handles.headerList))
 
         switch request.method {
-        case .post:
-            set(cms_easy_setopt_long(easy, CURLOPT_POST, 1))
-            set(cms_easy_setopt_ptr(easy, CURLOPT_POSTFIELDS, requestBody.baseAddress))
-            set(cms_easy_setopt_off(easy, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(request.body.count)))
-        case .get:
-            set(cms_easy_setopt_long(easy, CURLOPT_HTTPGET, 1))
+        case .post: set(cms_easy_setopt_long(easy, CURLOPT_POST, 1))
+        case .get: set(cms_easy_setopt_long(easy, CURLOPT_HTTPGET, 1))
         }
 
-        if let proxy = Proxy.forURL(request.url) {
+        if let proxy = setup.proxy {
             set(cms_easy_setopt_ptr(easy, CURLOPT_PROXY, proxy.url))
             if let noProxy = proxy.noProxy { set(cms_easy_setopt_ptr(easy, CURLOPT_NOPROXY, noProxy)) }
         } else {
@@ -308,21 +339,14 @@ public final class HTTPTransfer {
             let n = size * count
             return transfer.receiveBody(UnsafeRawBufferPointer(start: data, count: n)) ? n : 0
         }))
-        set(cms_easy_setopt_ptr(easy, CURLOPT_WRITEDATA, me))
         set(cms_easy_setopt_header(easy, { data, size, count, user in
             let transfer = Unmanaged<HTTPTransfer>.fromOpaque(user!).takeUnretainedValue()
             let n = size * count
             return transfer.receiveHeader(UnsafeRawBufferPointer(start: data, count: n)) ? n : 0
         }))
-        set(cms_easy_setopt_ptr(easy, CURLOPT_HEADERDATA, me))
-
         guard rc == CURLE_OK else {
             throw TransportErrors.error(for: rc, detail: String(cString: curl_easy_strerror(rc)), host: host)
         }
-        guard curl_multi_add_handle(handles.multi, easy) == CURLM_OK else {
-            throw ModelsError(.transport, "libcurl refused the transfer")
-        }
-        attached = true
     }
 
     /// `scheme://host:port` of a URL, without credentials, path or query.

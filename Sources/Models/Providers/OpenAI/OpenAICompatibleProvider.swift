@@ -14,14 +14,35 @@ public final class OpenAICompatibleProvider: ChatProvider {
         }
     }
 
+    /// The URL and headers of one kind of request (chat or stream) to an endpoint.
+    private struct Target: Sendable {
+        var url: String
+        var headers: [(name: String, value: String)]
+        var secrets: [String]
+
+        init(_ endpoint: Endpoint, stream: Bool) {
+            url = endpoint.baseURL + "/chat/completions"
+            headers = [("Content-Type", "application/json"), ("Accept", stream ? "text/event-stream" : "application/json")]
+            if let bearer = endpoint.bearer, !bearer.isEmpty { headers.append(("Authorization", "Bearer \(bearer)")) }
+            headers += endpoint.headers
+            secrets = endpoint.bearer.map { [$0] } ?? []
+        }
+    }
+
     public let name: String
     private let endpoint: @Sendable (Cancellation?) throws(ModelsError) -> Endpoint
     private let http1Only: Bool
+    /// A fixed endpoint's targets, built once (the same strings every request
+    /// also let the transfer see at a glance that its curl handle is set up).
+    private let fixed: (chat: Target, stream: Target)?
 
     /// A provider with a fixed base URL and key.
-    public convenience init(name: String, baseURL: String, apiKey: String?, headers: [(name: String, value: String)] = []) {
+    public init(name: String, baseURL: String, apiKey: String?, headers: [(name: String, value: String)] = []) {
         let endpoint = Endpoint(baseURL: baseURL, bearer: apiKey, headers: headers)
-        self.init(name: name, http1Only: false) { _ throws(ModelsError) in endpoint }
+        self.name = name
+        self.http1Only = false
+        self.endpoint = { _ throws(ModelsError) in endpoint }
+        fixed = (Target(endpoint, stream: false), Target(endpoint, stream: true))
     }
 
     /// A provider whose endpoint is computed for every request (GitHub Copilot).
@@ -30,6 +51,7 @@ public final class OpenAICompatibleProvider: ChatProvider {
         self.name = name
         self.http1Only = http1Only
         self.endpoint = endpoint
+        fixed = nil
     }
 
     public func chat(_ call: ChatCall) throws(ModelsError) -> ChatAnswer {
@@ -84,18 +106,12 @@ public final class OpenAICompatibleProvider: ChatProvider {
     }
 
     private func start(_ call: ChatCall, stream: Bool) throws(ModelsError) -> (HTTPTransfer, [String]) {
-        let endpoint = try self.endpoint(call.cancellation)
+        let target: Target
+        if let fixed { target = stream ? fixed.stream : fixed.chat } else { target = Target(try endpoint(call.cancellation), stream: stream) }
         let body = OpenAIRequest.body(call.request, modelID: call.modelID, stream: stream)
-        var headers: [(name: String, value: String)] = [
-            ("Content-Type", "application/json"),
-            ("Accept", stream ? "text/event-stream" : "application/json"),
-        ]
-        if let bearer = endpoint.bearer, !bearer.isEmpty { headers.append(("Authorization", "Bearer \(bearer)")) }
-        headers += endpoint.headers
-        var request = HTTPRequest(method: .post, url: endpoint.baseURL + "/chat/completions", headers: headers,
-                                  body: body)
+        var request = HTTPRequest(method: .post, url: target.url, headers: target.headers, body: body)
         request.http1Only = http1Only
         let transfer = try HTTPTransfer(request, limits: call.limits, cancellation: call.cancellation)
-        return (transfer, endpoint.bearer.map { [$0] } ?? [])
+        return (transfer, target.secrets)
     }
 }

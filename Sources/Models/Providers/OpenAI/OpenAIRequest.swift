@@ -14,48 +14,65 @@ public enum OpenAIRequest {
         return tree(request.json, modelID: modelID, stream: stream).serializedBytes()
     }
 
+    /// The values the library writes.
+    private enum Value { case model, `true`, includeUsage }
+
     /// The caller's text with members replaced, removed or appended; every
     /// other byte (spacing and number spelling included) as the caller wrote it.
     static func spliced(_ bytes: [UInt8], _ members: ChatRequest.Members, modelID: String, stream: Bool) -> [UInt8] {
-        var modelValue: [UInt8] = []
         var id = modelID
-        id.withUTF8 { JSONWriter.writeString(UnsafeRawBufferPointer($0), into: &modelValue) }
-        let streamValue = Array("true".utf8), optionsValue = Array(#"{"include_usage":true}"#.utf8)
-
-        // nil: remove the member.
-        var edits: [(ChatRequest.Member, [UInt8]?)] = []
-        var appended: [UInt8] = []
-        func append(_ key: StaticString, _ value: [UInt8]) {
-            if !appended.isEmpty { appended.append(UInt8(ascii: ",")) }
-            appended.append(UInt8(ascii: "\""))
-            appended.append(contentsOf: UnsafeBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount))
-            appended.append(contentsOf: [UInt8(ascii: "\""), UInt8(ascii: ":")])
-            appended.append(contentsOf: value)
+        func write(_ value: Value, into out: inout [UInt8]) {
+            switch value {
+            case .model: id.withUTF8 { JSONWriter.writeString(UnsafeRawBufferPointer($0), into: &out) }
+            case .true: out.append(contentsOf: "true".utf8)
+            case .includeUsage: out.append(contentsOf: #"{"include_usage":true}"#.utf8)
+            }
         }
-        if let model = members.model { edits.append((model, modelValue)) } else { append("model", modelValue) }
+        // Members to replace (a value) or remove (nil), and members to add.
+        var edits: [(member: ChatRequest.Member, value: Value?)] = []
+        var added: [(key: StaticString, value: Value)] = []
+        if let model = members.model { edits.append((model, .model)) } else { added.append(("model", .model)) }
         if stream {
-            if let member = members.stream { edits.append((member, streamValue)) } else { append("stream", streamValue) }
-            if let member = members.streamOptions { edits.append((member, optionsValue)) } else { append("stream_options", optionsValue) }
+            if let member = members.stream { edits.append((member, .true)) } else { added.append(("stream", .true)) }
+            if let member = members.streamOptions { edits.append((member, .includeUsage)) } else { added.append(("stream_options", .includeUsage)) }
         } else {
             if let member = members.stream { edits.append((member, nil)) }
             if let member = members.streamOptions { edits.append((member, nil)) }
         }
 
         var out: [UInt8] = []
-        out.reserveCapacity(bytes.count + appended.count + 2)
+        out.reserveCapacity(bytes.count + modelID.utf8.count + 64)
         out.append(contentsOf: bytes)
         // Right to left, so the places of the edits still to come do not move.
-        for (member, value) in edits.sorted(by: { $0.0.member.lowerBound > $1.0.member.lowerBound }) {
-            if let value { out.replaceSubrange(member.value, with: value) } else { removeMember(member.member, from: &out) }
+        if edits.count > 1 { edits.sort { $0.member.member.lowerBound > $1.member.member.lowerBound } }
+        for (member, value) in edits {
+            if let value {
+                var text: [UInt8] = []
+                write(value, into: &text)
+                out.replaceSubrange(member.value, with: text)
+            } else {
+                removeMember(member.member, from: &out)
+            }
         }
-        if !appended.isEmpty {
-            var close = out.count - 1
-            while out[close] != UInt8(ascii: "}") { close -= 1 }
-            var before = close - 1
-            while isSpace(out[before]) { before -= 1 }
-            if out[before] != UInt8(ascii: "{") { appended.insert(UInt8(ascii: ","), at: 0) }
-            out.insert(contentsOf: appended, at: close)
+        guard !added.isEmpty else { return out }
+        // Before the closing brace; the bytes from it to the end (only spacing
+        // follows it) are put back after the new members.
+        var close = bytes.count - 1
+        while bytes[close] != UInt8(ascii: "}") { close -= 1 }
+        let tail = bytes.count - close
+        out.removeLast(tail)
+        var last = out.count - 1
+        while isSpace(out[last]) { last -= 1 }
+        var needsComma = out[last] != UInt8(ascii: "{")
+        for (key, value) in added {
+            if needsComma { out.append(UInt8(ascii: ",")) }
+            needsComma = true
+            out.append(UInt8(ascii: "\""))
+            out.append(contentsOf: UnsafeBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount))
+            out.append(contentsOf: #"":"#.utf8)
+            write(value, into: &out)
         }
+        out.append(contentsOf: bytes[close...])
         return out
     }
 
