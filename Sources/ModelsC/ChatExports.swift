@@ -33,7 +33,7 @@ public func models_chat_call(_ r: OpaquePointer?, _ request: UnsafePointer<CChar
         guard let response else { throw ModelsError.invalidArgument("models_chat: response_json is NULL") }
         let json = try parseRequest(request, function: "models_chat")
         let answer = try router.chat(json, cancellation: call.map { CallObject.from($0).cancellation })
-        guard let text = CStrings.copy(bytes: answer.serializedBytes()) else { throw ModelsError(.noMemory, "out of memory") }
+        guard let text = answer.copyText({ malloc($0) }) else { throw ModelsError(.noMemory, "out of memory") }
         response.pointee = text
         return succeed(err)
     } catch {

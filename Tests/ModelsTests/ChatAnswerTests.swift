@@ -1,3 +1,4 @@
+import Glibc
 import Testing
 @testable import Models
 
@@ -43,5 +44,25 @@ import Testing
         a.setModel("anthropic/claude")
         #expect(a.json["model"]?.string == "anthropic/claude")
         #expect(text(a) == #"{"choices":[],"model":"anthropic/claude"}"#)
+    }
+
+    /// The C API's copy: the same text, NUL-terminated, in memory from the given allocator.
+    @Test func copiesTheTextForCOnce() {
+        var spliced = answer(#"{"model":"x","choices":[1]}"#)
+        spliced.setModel("p/é")
+        var inserted = answer(#"{"choices":[]}"#)
+        inserted.setModel("p/m")
+        var translated = ChatAnswer(json: ["choices": []])
+        translated.setModel("a/c")
+        for a in [spliced, inserted, translated, answer(#"{"choices":[]} "#)] {
+            var sizes: [Int] = []
+            guard let p = a.copyText({ sizes.append($0); return malloc($0) }) else {
+                Issue.record("no copy")
+                continue
+            }
+            #expect(String(cString: p) == text(a))
+            #expect(sizes == [a.serializedBytes().count + 1])
+            free(p)
+        }
     }
 }

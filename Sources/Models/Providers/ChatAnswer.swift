@@ -5,12 +5,13 @@
 /// checked by `JSONScanner`, with the place of its top-level `"model"` value:
 /// naming the answering model is then a splice, not a parse and a
 /// re-serialisation of the whole answer (which cost more than the rest of the
-/// request on loopback).
+/// request on loopback). The splice is made once, as the text is written out.
 public struct ChatAnswer: @unchecked Sendable {
     enum Storage {
         case json(JSON)
-        /// Valid JSON text of an object, and the range of its `"model"` value if it has one.
-        case bytes([UInt8], model: Range<Int>?)
+        /// Valid JSON text of an object, the range of its `"model"` value if it
+        /// has one, and the model name to put there (JSON text) once set.
+        case bytes([UInt8], model: Range<Int>?, newModel: [UInt8]?)
     }
 
     var storage: Storage
@@ -19,7 +20,7 @@ public struct ChatAnswer: @unchecked Sendable {
 
     /// `bytes` must be one JSON object, checked by `JSONScanner`; `model` is the
     /// range of its top-level `"model"` value (nil when it has none).
-    init(checkedBytes bytes: [UInt8], model: Range<Int>?) { storage = .bytes(bytes, model: model) }
+    init(checkedBytes bytes: [UInt8], model: Range<Int>?) { storage = .bytes(bytes, model: model, newModel: nil) }
 
     /// Sets the top-level `"model"` member, keeping every other byte.
     public mutating func setModel(_ name: String) {
@@ -27,27 +28,12 @@ public struct ChatAnswer: @unchecked Sendable {
         case .json(var json):
             json.set("model", .string(name))
             storage = .json(json)
-        case .bytes(let bytes, let range):
+        case .bytes(let bytes, let range, _):
             var value: [UInt8] = []
+            value.reserveCapacity(name.utf8.count + 8)
             var name = name
             name.withUTF8 { JSONWriter.writeString(UnsafeRawBufferPointer($0), into: &value) }
-            var out: [UInt8] = []
-            out.reserveCapacity(bytes.count + value.count + 10)
-            if let range {
-                out.append(contentsOf: bytes[..<range.lowerBound])
-                out.append(contentsOf: value)
-                out.append(contentsOf: bytes[range.upperBound...])
-            } else {
-                // No "model" member: insert one right after the opening brace.
-                guard let brace = bytes.firstIndex(of: UInt8(ascii: "{")) else { return }
-                let isEmpty = bytes[(brace + 1)...].first(where: { !Self.isSpace($0) }) == UInt8(ascii: "}")
-                out.append(contentsOf: bytes[...brace])
-                out.append(contentsOf: Array(#""model":"#.utf8))
-                out.append(contentsOf: value)
-                if !isEmpty { out.append(UInt8(ascii: ",")) }
-                out.append(contentsOf: bytes[(brace + 1)...])
-            }
-            storage = .bytes(out, model: nil)
+            storage = .bytes(bytes, model: range, newModel: value)
         }
     }
 
@@ -55,7 +41,58 @@ public struct ChatAnswer: @unchecked Sendable {
     public func serializedBytes() -> [UInt8] {
         switch storage {
         case .json(let json): return json.serializedBytes()
-        case .bytes(let bytes, _): return bytes
+        case .bytes:
+            var out: [UInt8] = []
+            forEachPiece { out.append(contentsOf: $0) }
+            return out
+        }
+    }
+
+    /// The answer as JSON text in memory from `allocate` (given the size, NUL
+    /// included), NUL-terminated: one copy of the provider's bytes, for the C API.
+    public func copyText(_ allocate: (Int) -> UnsafeMutableRawPointer?) -> UnsafeMutablePointer<CChar>? {
+        if case .json(let json) = storage { return Self.copy(json.serializedBytes(), allocate) }
+        var count = 0
+        forEachPiece { count += $0.count }
+        guard let memory = allocate(count + 1) else { return nil }
+        var at = 0
+        forEachPiece { piece in
+            if let base = piece.baseAddress { (memory + at).copyMemory(from: base, byteCount: piece.count) }
+            at += piece.count
+        }
+        memory.storeBytes(of: 0, toByteOffset: count, as: UInt8.self)
+        return memory.assumingMemoryBound(to: CChar.self)
+    }
+
+    private static func copy(_ bytes: [UInt8], _ allocate: (Int) -> UnsafeMutableRawPointer?) -> UnsafeMutablePointer<CChar>? {
+        guard let memory = allocate(bytes.count + 1) else { return nil }
+        bytes.withUnsafeBytes { if let base = $0.baseAddress { memory.copyMemory(from: base, byteCount: $0.count) } }
+        memory.storeBytes(of: 0, toByteOffset: bytes.count, as: UInt8.self)
+        return memory.assumingMemoryBound(to: CChar.self)
+    }
+
+    /// The text of a `.bytes` answer, in pieces: the provider's bytes around
+    /// the new model name.
+    private func forEachPiece(_ body: (UnsafeRawBufferPointer) -> Void) {
+        guard case .bytes(let bytes, let range, let newModel) = storage else { return }
+        bytes.withUnsafeBytes { all in
+            guard let value = newModel else { return body(all) }
+            value.withUnsafeBytes { value in
+                if let range {
+                    body(UnsafeRawBufferPointer(rebasing: all[..<range.lowerBound]))
+                    body(value)
+                    body(UnsafeRawBufferPointer(rebasing: all[range.upperBound...]))
+                    return
+                }
+                // No "model" member: one goes right after the opening brace.
+                guard let brace = all.firstIndex(of: UInt8(ascii: "{")) else { return body(all) }
+                let isEmpty = all[(brace + 1)...].first(where: { !Self.isSpace($0) }) == UInt8(ascii: "}")
+                body(UnsafeRawBufferPointer(rebasing: all[...brace]))
+                #""model":"#.utf8.withContiguousStorageIfAvailable { body(UnsafeRawBufferPointer($0)) }
+                body(value)
+                if !isEmpty { ",".utf8.withContiguousStorageIfAvailable { body(UnsafeRawBufferPointer($0)) } }
+                body(UnsafeRawBufferPointer(rebasing: all[(brace + 1)...]))
+            }
         }
     }
 
@@ -63,7 +100,7 @@ public struct ChatAnswer: @unchecked Sendable {
     public var json: JSON {
         switch storage {
         case .json(let json): return json
-        case .bytes(let bytes, _): return (try? JSON.parse(bytes)) ?? .null
+        case .bytes: return (try? JSON.parse(serializedBytes())) ?? .null
         }
     }
 

@@ -9,10 +9,10 @@ public struct ChatCall: @unchecked Sendable {
     public var limits: TransferLimits
     public var cancellation: Cancellation?
 
-    public init(request: ChatRequest, model: String, limits: TransferLimits, cancellation: Cancellation?) {
+    public init(request: ChatRequest, model: String, modelID: String? = nil, limits: TransferLimits, cancellation: Cancellation?) {
         self.request = request
         self.model = model
-        self.modelID = ModelName.modelID(model)
+        self.modelID = modelID ?? ModelName.modelID(model)
         self.limits = limits
         self.cancellation = cancellation
     }

@@ -15,8 +15,23 @@ public final class Router: Sendable {
     struct State: @unchecked Sendable {
         var primary: String
         var fallbacks: [String]
+        /// The primary and the fallbacks, split once into provider and id.
+        var chain: [RoutedModel]
         var providers: [String: any ChatProvider]
         var cooldown: Cooldown?
+    }
+
+    /// A model name with its provider and the id the provider receives.
+    struct RoutedModel {
+        let name: String
+        let provider: String
+        let id: String
+
+        init(_ name: String) {
+            self.name = name
+            provider = ModelName.provider(of: name)
+            id = ModelName.modelID(name)
+        }
     }
 
     public init(config: RouterConfig, environment: ProviderRegistry.Environment = ProviderRegistry.processEnvironment)
@@ -28,7 +43,8 @@ public final class Router: Sendable {
         for (provider, limit) in config.rateLimits { limiters[provider] = RateLimiter(config: limit) }
         rateLimiters = limiters
         let providers = try ProviderRegistry.build(config, environment: environment)
-        state = Locked(State(primary: config.primary, fallbacks: config.fallbacks, providers: providers,
+        state = Locked(State(primary: config.primary, fallbacks: config.fallbacks,
+                            chain: ([config.primary] + config.fallbacks).map(RoutedModel.init), providers: providers,
                             cooldown: config.cooldown.map { Cooldown(config: $0) }))
     }
 
@@ -41,7 +57,8 @@ public final class Router: Sendable {
                 throw .invalidArgument(i == 0 ? "primary model \(problem)" : "fallback \(i - 1) \(problem)")
             }
         }
-        state.withLock { $0.primary = primary; $0.fallbacks = fallbacks }
+        let chain = ([primary] + fallbacks).map(RoutedModel.init)
+        state.withLock { $0.primary = primary; $0.fallbacks = fallbacks; $0.chain = chain }
         Log.info("models set: primary \(primary), fallbacks [\(fallbacks.joined(separator: ", "))]")
     }
 
@@ -110,12 +127,12 @@ public final class Router: Sendable {
                           _ send: (any ChatProvider, ChatCall) throws(ModelsError) -> T) throws(ModelsError) -> (T, String)
     {
         let snapshot = state.withLock { $0 }
-        let models: [String]
+        let models: [RoutedModel]
         if let requested = request.model, requested != snapshot.primary {
             if let problem = ModelName.problem(with: requested) { throw .invalidArgument("request \"model\" \(problem)") }
-            models = [requested]
+            models = [RoutedModel(requested)]
         } else {
-            models = [snapshot.primary] + snapshot.fallbacks
+            models = snapshot.chain
         }
         let token = cancellation
 
@@ -125,8 +142,8 @@ public final class Router: Sendable {
         var cooling = 0
         var unregistered: [String] = []
 
-        for (index, model) in models.enumerated() {
-            let providerName = ModelName.provider(of: model)
+        for (index, routed) in models.enumerated() {
+            let model = routed.name, providerName = routed.provider
             guard let provider = snapshot.providers[providerName] else {
                 outcomes.append((model, "provider \"\(providerName)\" is not registered"))
                 unregistered.append(providerName)
@@ -159,7 +176,8 @@ public final class Router: Sendable {
                                                 totalDeadlineMs: stream ? nil : modelDeadline,
                                                 idleTimeoutMs: config.timeoutMs)
                     limits.maxBodyBytes = 10 << 20
-                    result = try send(provider, ChatCall(request: request, model: model, limits: limits, cancellation: token))
+                    result = try send(provider, ChatCall(request: request, model: model, modelID: routed.id,
+                                                              limits: limits, cancellation: token))
                 } catch {
                     if error.code == .cancelled || error.code == .invalidArgument || error.code == .noMemory { throw error }
                     lastError = error

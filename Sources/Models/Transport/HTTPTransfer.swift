@@ -146,7 +146,7 @@ public final class HTTPTransfer {
 
     private func drive(until done: () -> Bool, deadline: Int64?, timeoutMessage: () -> String) throws(ModelsError) {
         let multi = SendableHandle(multi: handles.multi)
-        try cancellation.whileWaitingOrDirect(wake: { curl_multi_wakeup(multi.multi) }) { () throws(ModelsError) in
+        try cancellation.whileWaitingOrDirect(wake: { { curl_multi_wakeup(multi.multi) } }) { () throws(ModelsError) in
             while true {
                 if let e = callbackError { throw e }
                 if done() || finishedCode != nil { return }
@@ -187,9 +187,13 @@ public final class HTTPTransfer {
             callbackError = ModelsError(.protocol, "the response headers from \(host) are larger than \(Self.maxHeaderBytes) bytes")
             return false
         }
-        lastActivityMs = MonotonicClock.nowMs()
         // Bytes, not String: this runs for every header line of every response,
         // and only two headers are read (a String per line cost more than the request).
+        guard let first = line.first else { return true }
+        let lower = first | 0x20
+        // Only Content-Type and Retry-After are read: other lines are passed over at their first byte.
+        if lower != UInt8(ascii: "c") && lower != UInt8(ascii: "r") && first != UInt8(ascii: "H") && first != UInt8(ascii: "\r")
+            && first != UInt8(ascii: "\n") { return true }
         if Self.startsWith(line, "HTTP/") {
             // A new response (after 100 Continue, or the final one): start over.
             head = HTTPResponseHead()
@@ -200,7 +204,11 @@ public final class HTTPTransfer {
             return true
         }
         if Self.equalBytes(line, "\r\n") || Self.equalBytes(line, "\n") {
-            if head.status >= 200 { headersComplete = true }
+            if head.status >= 200 {
+                headersComplete = true
+                // The stream's idle time counts from here.
+                lastActivityMs = MonotonicClock.nowMs()
+            }
             return true
         }
         guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else { return true }
@@ -368,9 +376,10 @@ public final class HTTPTransfer {
 private struct SendableHandle: @unchecked Sendable { let multi: UnsafeMutableRawPointer }
 
 extension Optional where Wrapped == Cancellation {
-    /// Installs the waker when there is a cancellation token; runs `body` as is otherwise.
-    func whileWaitingOrDirect<T>(wake: @escaping @Sendable () -> Void, _ body: () throws(ModelsError) -> T) throws(ModelsError) -> T {
+    /// Installs the waker when there is a cancellation token; runs `body` as is
+    /// otherwise (the waker is made only then: a closure allocation saved per wait).
+    func whileWaitingOrDirect<T>(wake: () -> @Sendable () -> Void, _ body: () throws(ModelsError) -> T) throws(ModelsError) -> T {
         guard let token = self else { return try body() }
-        return try token.whileWaiting(wake: wake, body)
+        return try token.whileWaiting(wake: wake(), body)
     }
 }

@@ -38,7 +38,7 @@ public final class CopilotTokenExchange: CopilotTokenSource {
 
     public func credentials(_ cancellation: Cancellation?) throws(ModelsError) -> CopilotCredentials {
         var ticket: UInt64?
-        let step = try cancellation.whileWaitingOrDirect(wake: { [cache] in cache.wakeAll() }) { () throws(ModelsError) in
+        let step = try cancellation.whileWaitingOrDirect(wake: { { [cache] in cache.wakeAll() } }) { () throws(ModelsError) in
             try cache.wait { (state: inout CopilotTokenCache) throws(ModelsError) -> CopilotTokenCache.Step? in
                 try cancellation?.checkCancelled()
                 let step = state.next(now: now(), ticket: ticket)

@@ -28,13 +28,12 @@ public enum OpenAIRequest {
             case .includeUsage: out.append(contentsOf: #"{"include_usage":true}"#.utf8)
             }
         }
-        // Members to replace (a value) or remove (nil), and members to add.
+        // Members to replace (a value) or remove (nil); those missing are added at the end.
         var edits: [(member: ChatRequest.Member, value: Value?)] = []
-        var added: [(key: StaticString, value: Value)] = []
-        if let model = members.model { edits.append((model, .model)) } else { added.append(("model", .model)) }
+        if let model = members.model { edits.append((model, .model)) }
         if stream {
-            if let member = members.stream { edits.append((member, .true)) } else { added.append(("stream", .true)) }
-            if let member = members.streamOptions { edits.append((member, .includeUsage)) } else { added.append(("stream_options", .includeUsage)) }
+            if let member = members.stream { edits.append((member, .true)) }
+            if let member = members.streamOptions { edits.append((member, .includeUsage)) }
         } else {
             if let member = members.stream { edits.append((member, nil)) }
             if let member = members.streamOptions { edits.append((member, nil)) }
@@ -48,13 +47,16 @@ public enum OpenAIRequest {
         for (member, value) in edits {
             if let value {
                 var text: [UInt8] = []
+                text.reserveCapacity(modelID.utf8.count + 24)
                 write(value, into: &text)
                 out.replaceSubrange(member.value, with: text)
             } else {
                 removeMember(member.member, from: &out)
             }
         }
-        guard !added.isEmpty else { return out }
+        let addModel = members.model == nil
+        let addStream = stream && members.stream == nil, addOptions = stream && members.streamOptions == nil
+        guard addModel || addStream || addOptions else { return out }
         // Before the closing brace; the bytes from it to the end (only spacing
         // follows it) are put back after the new members.
         var close = bytes.count - 1
@@ -64,7 +66,7 @@ public enum OpenAIRequest {
         var last = out.count - 1
         while isSpace(out[last]) { last -= 1 }
         var needsComma = out[last] != UInt8(ascii: "{")
-        for (key, value) in added {
+        func add(_ key: StaticString, _ value: Value) {
             if needsComma { out.append(UInt8(ascii: ",")) }
             needsComma = true
             out.append(UInt8(ascii: "\""))
@@ -72,6 +74,9 @@ public enum OpenAIRequest {
             out.append(contentsOf: #"":"#.utf8)
             write(value, into: &out)
         }
+        if addModel { add("model", .model) }
+        if addStream { add("stream", .true) }
+        if addOptions { add("stream_options", .includeUsage) }
         out.append(contentsOf: bytes[close...])
         return out
     }
