@@ -13,23 +13,40 @@ public final class Router: Sendable {
     private let state: Locked<State>
 
     struct State: @unchecked Sendable {
-        var primary: String
-        var fallbacks: [String]
-        /// The primary and the fallbacks, split once into provider and id.
-        var chain: [RoutedModel]
-        var providers: [String: any ChatProvider]
+        var primary: String { chain[0].name }
+        var fallbacks: [String] { chain.dropFirst().map(\.name) }
+        /// The primary and the fallbacks, each with its provider looked up:
+        /// rebuilt when either changes, so a request does no lookups.
+        private(set) var chain: [RoutedModel]
+        private(set) var providers: [String: any ChatProvider]
         var cooldown: Cooldown?
+
+        init(models: [String], providers: [String: any ChatProvider], cooldown: Cooldown?) {
+            self.providers = providers
+            self.cooldown = cooldown
+            chain = models.map { RoutedModel($0, providers: providers) }
+        }
+
+        mutating func setModels(_ models: [String]) { chain = models.map { RoutedModel($0, providers: providers) } }
+
+        mutating func register(_ provider: any ChatProvider) {
+            providers[provider.name] = provider
+            chain = chain.map { RoutedModel($0.name, providers: providers) }
+        }
     }
 
-    /// A model name with its provider and the id the provider receives.
+    /// A model name with its provider's name, the provider (nil when none is
+    /// registered under that name) and the id the provider receives.
     struct RoutedModel {
         let name: String
-        let provider: String
+        let providerName: String
+        let provider: (any ChatProvider)?
         let id: String
 
-        init(_ name: String) {
+        init(_ name: String, providers: [String: any ChatProvider]) {
             self.name = name
-            provider = ModelName.provider(of: name)
+            providerName = ModelName.provider(of: name)
+            provider = providers[providerName]
             id = ModelName.modelID(name)
         }
     }
@@ -43,8 +60,7 @@ public final class Router: Sendable {
         for (provider, limit) in config.rateLimits { limiters[provider] = RateLimiter(config: limit) }
         rateLimiters = limiters
         let providers = try ProviderRegistry.build(config, environment: environment)
-        state = Locked(State(primary: config.primary, fallbacks: config.fallbacks,
-                            chain: ([config.primary] + config.fallbacks).map(RoutedModel.init), providers: providers,
+        state = Locked(State(models: [config.primary] + config.fallbacks, providers: providers,
                             cooldown: config.cooldown.map { Cooldown(config: $0) }))
     }
 
@@ -57,8 +73,7 @@ public final class Router: Sendable {
                 throw .invalidArgument(i == 0 ? "primary model \(problem)" : "fallback \(i - 1) \(problem)")
             }
         }
-        let chain = ([primary] + fallbacks).map(RoutedModel.init)
-        state.withLock { $0.primary = primary; $0.fallbacks = fallbacks; $0.chain = chain }
+        state.withLock { $0.setModels([primary] + fallbacks) }
         Log.info("models set: primary \(primary), fallbacks [\(fallbacks.joined(separator: ", "))]")
     }
 
@@ -68,7 +83,7 @@ public final class Router: Sendable {
 
     /// Registers (or replaces) a provider under its name.
     public func register(_ provider: any ChatProvider) {
-        state.withLock { $0.providers[provider.name] = provider }
+        state.withLock { $0.register(provider) }
     }
 
     /// Shares a cooldown tracker with this router; nil turns cooldowns off.
@@ -130,7 +145,7 @@ public final class Router: Sendable {
         let models: [RoutedModel]
         if let requested = request.model, requested != snapshot.primary {
             if let problem = ModelName.problem(with: requested) { throw .invalidArgument("request \"model\" \(problem)") }
-            models = [RoutedModel(requested)]
+            models = [RoutedModel(requested, providers: snapshot.providers)]
         } else {
             models = snapshot.chain
         }
@@ -143,8 +158,8 @@ public final class Router: Sendable {
         var unregistered: [String] = []
 
         for (index, routed) in models.enumerated() {
-            let model = routed.name, providerName = routed.provider
-            guard let provider = snapshot.providers[providerName] else {
+            let model = routed.name, providerName = routed.providerName
+            guard let provider = routed.provider else {
                 outcomes.append((model, "provider \"\(providerName)\" is not registered"))
                 unregistered.append(providerName)
                 continue

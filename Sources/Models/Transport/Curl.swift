@@ -1,4 +1,5 @@
 import CModelsSupport
+import Glibc
 
 /// Process-wide libcurl state: the one-time global init, the share handle that
 /// lets every transfer on every thread reuse kept-alive connections, DNS and
@@ -39,6 +40,17 @@ enum Curl {
         /// Set when the easy handle holds options but its last transfer did not end
         /// cleanly: it is reset before its next use.
         var needsReset = false
+        /// The transfer the libcurl callbacks report to: WRITEDATA and HEADERDATA
+        /// point at these handles, set once, and this changes per transfer.
+        var transfer: UnsafeMutableRawPointer?
+        /// The request body libcurl reads (POSTFIELDS), kept and grown across
+        /// transfers so an unchanged pointer and size need no setopt.
+        private(set) var body: UnsafeMutableRawPointer?
+        private var bodyCapacity = 0
+        /// The per-transfer options as last set (-1: not set since the last reset).
+        var postedBytes = -1
+        var postedBody: UnsafeMutableRawPointer?
+        var connectTimeoutMs = -1
 
         init?() {
             _ = share
@@ -61,6 +73,22 @@ enum Curl {
             if let list = headerList { curl_slist_free_all(list); headerList = nil }
             setup = nil
             needsReset = false
+            postedBytes = -1
+            postedBody = nil
+            connectTimeoutMs = -1
+        }
+
+        /// Copies a request body into `body`, growing it when needed; false when out of memory.
+        func storeBody(_ bytes: [UInt8]) -> Bool {
+            let needed = max(bytes.count, 1)
+            if needed > bodyCapacity {
+                let capacity = max(needed, 2 * bodyCapacity, 1024)
+                guard let grown = realloc(body, capacity) else { return false }
+                body = grown
+                bodyCapacity = capacity
+            }
+            bytes.withUnsafeBytes { if let base = $0.baseAddress { body!.copyMemory(from: base, byteCount: $0.count) } }
+            return true
         }
 
         deinit {
@@ -68,6 +96,7 @@ enum Curl {
             curl_multi_cleanup(multi)
             if let list = headerList { curl_slist_free_all(list) }
             errorBuffer.deallocate()
+            free(body)
         }
     }
 

@@ -20,7 +20,6 @@ public final class HTTPTransfer {
     private let url: String
     /// Host and port for messages (never the path, query or credentials).
     public var host: String { Self.hostForMessages(url) }
-    private let requestBody: UnsafeMutableRawBufferPointer
 
     public private(set) var head = HTTPResponseHead()
     private var headersComplete = false
@@ -48,8 +47,6 @@ public final class HTTPTransfer {
         self.cancellation = cancellation
         url = request.url
         lastActivityMs = MonotonicClock.nowMs()
-        requestBody = .allocate(byteCount: max(request.body.count, 1), alignment: 1)
-        request.body.withUnsafeBytes { if let base = $0.baseAddress { requestBody.baseAddress!.copyMemory(from: base, byteCount: $0.count) } }
         handles.errorBuffer[0] = 0
         do { try configure(request, setup: setup) } catch {
             close()
@@ -131,8 +128,8 @@ public final class HTTPTransfer {
             // Options stay for the next transfer only after a clean end; anything
             // else (an error, a cancel, a body left unread) resets them first.
             if finishedCode != CURLE_OK || callbackError != nil { handles.needsReset = true }
+            handles.transfer = nil
             Curl.returnHandles(handles)
-            requestBody.deallocate()
         }
     }
     private var released = false
@@ -281,15 +278,26 @@ public final class HTTPTransfer {
             handles.setup = setup
             handles.needsReset = false
         }
-        let me = Unmanaged.passUnretained(self).toOpaque()
-        let connectMs = max(1, min(limits.headersDeadlineMs - MonotonicClock.nowMs(), 30_000))
-        set(cms_easy_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, Int(connectMs)))
-        if request.method == .post {
-            set(cms_easy_setopt_ptr(easy, CURLOPT_POSTFIELDS, requestBody.baseAddress))
-            set(cms_easy_setopt_off(easy, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(request.body.count)))
+        // Options are set only when they differ from the handle's last transfer:
+        // each setopt runs through libcurl's large option switch, cold by the
+        // time the next request comes.
+        handles.transfer = Unmanaged.passUnretained(self).toOpaque()
+        let connectMs = Int(max(1, min(limits.headersDeadlineMs - MonotonicClock.nowMs(), 30_000)))
+        if connectMs != handles.connectTimeoutMs {
+            set(cms_easy_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, connectMs))
+            handles.connectTimeoutMs = connectMs
         }
-        set(cms_easy_setopt_ptr(easy, CURLOPT_WRITEDATA, me))
-        set(cms_easy_setopt_ptr(easy, CURLOPT_HEADERDATA, me))
+        if request.method == .post {
+            guard handles.storeBody(request.body) else { throw ModelsError(.noMemory, "out of memory") }
+            if handles.body != handles.postedBody {
+                set(cms_easy_setopt_ptr(easy, CURLOPT_POSTFIELDS, handles.body))
+                handles.postedBody = handles.body
+            }
+            if request.body.count != handles.postedBytes {
+                set(cms_easy_setopt_off(easy, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(request.body.count)))
+                handles.postedBytes = request.body.count
+            }
+        }
         guard rc == CURLE_OK else {
             handles.needsReset = true
             throw TransportErrors.error(for: rc, detail: String(cString: curl_easy_strerror(rc)), host: host)
@@ -342,19 +350,29 @@ public final class HTTPTransfer {
             set(cms_easy_setopt_ptr(easy, CURLOPT_PROXY, ""))
         }
 
+        // The callbacks' user data is the handles (set once); they report to its current transfer.
+        let me = Unmanaged.passUnretained(handles).toOpaque()
+        set(cms_easy_setopt_ptr(easy, CURLOPT_WRITEDATA, me))
+        set(cms_easy_setopt_ptr(easy, CURLOPT_HEADERDATA, me))
         set(cms_easy_setopt_write(easy, { data, size, count, user in
-            let transfer = Unmanaged<HTTPTransfer>.fromOpaque(user!).takeUnretainedValue()
+            guard let transfer = HTTPTransfer.current(user) else { return 0 }
             let n = size * count
             return transfer.receiveBody(UnsafeRawBufferPointer(start: data, count: n)) ? n : 0
         }))
         set(cms_easy_setopt_header(easy, { data, size, count, user in
-            let transfer = Unmanaged<HTTPTransfer>.fromOpaque(user!).takeUnretainedValue()
+            guard let transfer = HTTPTransfer.current(user) else { return 0 }
             let n = size * count
             return transfer.receiveHeader(UnsafeRawBufferPointer(start: data, count: n)) ? n : 0
         }))
         guard rc == CURLE_OK else {
             throw TransportErrors.error(for: rc, detail: String(cString: curl_easy_strerror(rc)), host: host)
         }
+    }
+
+    /// The transfer the handles at `user` (a callback's user data) work for.
+    private static func current(_ user: UnsafeMutableRawPointer?) -> HTTPTransfer? {
+        guard let user, let transfer = Unmanaged<Curl.Handles>.fromOpaque(user).takeUnretainedValue().transfer else { return nil }
+        return Unmanaged<HTTPTransfer>.fromOpaque(transfer).takeUnretainedValue()
     }
 
     /// `scheme://host:port` of a URL, without credentials, path or query.
