@@ -309,6 +309,7 @@ public final class HTTPTransfer {
     }
 
     /// The options that stay for the next request with the same `setup`.
+    @inline(never) // rarely runs: kept out of the per-request path
     private func configureFully(_ request: HTTPRequest, setup: TransferSetup) throws(ModelsError) {
         let easy = handles.easy
         var rc = CURLE_OK
