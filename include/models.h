@@ -176,7 +176,13 @@ char *models_router_providers(models_router *r);
 ** primary, then each fallback; naming another model ("openai/gpt-4o-mini")
 ** sends the request to that model alone. Every other field ("temperature",
 ** "tools", "response_format", vendor extensions...) reaches an
-** OpenAI-compatible provider unchanged, and is translated for Anthropic.
+** OpenAI-compatible provider unchanged, as a rule byte for byte as you wrote
+** it (spacing and the spelling of numbers included): the library replaces
+** only "model", and "stream" and "stream_options" as the call needs them.
+** (A request that repeats one of those three, spells a top-level key with
+** escapes, contains "\u0000" or streams with a "stream_options" object of its
+** own is rewritten as compact JSON holding the same values.) For Anthropic the
+** request is translated.
 **
 ** How failures are reported: when a single model was tried, its own error
 ** (MODELS_ERR_API with the HTTP status and Retry-After, MODELS_ERR_TRANSPORT,
@@ -184,9 +190,10 @@ char *models_router_providers(models_router *r);
 ** MODELS_ERR_ALL_FAILED, whose message lists each model and why and whose
 ** status and Retry-After are the last failure's; when every model is cooling
 ** down, MODELS_ERR_ALL_COOLDOWN; when no model's provider is registered,
-** MODELS_ERR_NO_PROVIDER. A request that is not a JSON object, whose
-** "messages" is not an array of objects, or that is larger than 32 MiB is
-** MODELS_ERR_INVALID_ARGUMENT.
+** MODELS_ERR_NO_PROVIDER. A request that is not valid JSON (UTF-8 included),
+** not an object, whose "messages" is not an array of objects, whose "model"
+** is neither a string nor null, or that is larger than 32 MiB is
+** MODELS_ERR_INVALID_ARGUMENT, with a message that says which.
 */
 
 /* Sends a request and waits for the complete answer. On MODELS_OK,

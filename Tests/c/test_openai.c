@@ -118,6 +118,27 @@ static void test_request_passes_through(void) {
     models_router_free(r);
 }
 
+/* The caller's bytes reach the provider as written: spacing, escapes and the
+ * spelling of numbers kept, "model" added, a plain request's "stream" taken
+ * out with its comma. (The server's record is JSON: body_text appears escaped.) */
+static void test_request_bytes_pass_through(void) {
+    models_router *r = local_router("\"max_retries\":0");
+    ts_reset();
+    const char *request = "{ \"stream\" : false,\n  \"messages\" : [ {\"role\":\"user\",\"content\":\"h\\u00e9\"} ] ,"
+                          " \"temperature\" : 2E-1 }";
+    CHECK(models_chat(r, request, NULL, NULL) == MODELS_ERR_INVALID_ARGUMENT); /* NULL response_json */
+    char *response = NULL;
+    CHECK(models_chat(r, request, &response, NULL) == MODELS_OK);
+    models_free(response);
+    char *requests = last_requests();
+    /* Sent: "{ " newline "  \"messages\" : [ ... ] , \"temperature\" : 2E-1 ,\"model\":\"m1\"}": the
+     * first member went with the comma after it; the line break after that comma stays. */
+    CHECK_STR_CONTAINS(requests, "\"body_text\":\"{ \\n  \\\"messages\\\" : [ {\\\"role\\\":\\\"user\\\",\\\"content\\\":"
+                                 "\\\"h\\\\u00e9\\\"} ] , \\\"temperature\\\" : 2E-1 ,\\\"model\\\":\\\"m1\\\"}\"");
+    free(requests);
+    models_router_free(r);
+}
+
 /* A stream asks for usage and reports the server's figures. */
 static void test_stream_asks_for_and_reports_usage(void) {
     models_router *r = local_router("\"max_retries\":0");
@@ -297,6 +318,7 @@ int main(void) {
     test_openai_api_key_variable();
     test_no_key_no_authorization();
     test_request_passes_through();
+    test_request_bytes_pass_through();
     test_stream_asks_for_and_reports_usage();
     test_stream_keeps_caller_stream_options();
     test_error_message_from_error_object();

@@ -819,7 +819,7 @@ class Handler(BaseHTTPRequestHandler):
         except ValueError:
             parsed = text
         entry = {
-            "method": self.command, "path": self.path, "headers": headers, "body": parsed,
+            "method": self.command, "path": self.path, "headers": headers, "body": parsed, "body_text": text,
             "model": parsed.get("model") if isinstance(parsed, dict) else None,
             "time": time.time(), "connection": self.connection_id,
         }
