@@ -35,14 +35,7 @@
 #include <string.h>
 #include <time.h>
 
-#define BENCH_KEY "sk-bench-not-a-secret"
-#define REQUEST "{\"messages\":[{\"role\":\"system\",\"content\":\"You are terse.\"}," \
-                "{\"role\":\"user\",\"content\":\"Say hello in five words.\"}]," \
-                "\"max_tokens\":50,\"temperature\":0.2}"
-/* What the library sends upstream for REQUEST: the baseline sends the same bytes. */
-#define UPSTREAM_REQUEST "{\"messages\":[{\"role\":\"system\",\"content\":\"You are terse.\"}," \
-                "{\"role\":\"user\",\"content\":\"Say hello in five words.\"}]," \
-                "\"max_tokens\":50,\"temperature\":0.2,\"model\":\"gpt-bench\"}"
+#include "bench_request.h"
 
 static double seconds_per_test = 5.0;
 

@@ -15,13 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define BENCH_KEY "sk-bench-not-a-secret"
-#define REQUEST "{\"messages\":[{\"role\":\"system\",\"content\":\"You are terse.\"}," \
-                "{\"role\":\"user\",\"content\":\"Say hello in five words.\"}]," \
-                "\"max_tokens\":50,\"temperature\":0.2}"
-#define UPSTREAM_REQUEST "{\"messages\":[{\"role\":\"system\",\"content\":\"You are terse.\"}," \
-                "{\"role\":\"user\",\"content\":\"Say hello in five words.\"}]," \
-                "\"max_tokens\":50,\"temperature\":0.2,\"model\":\"gpt-bench\"}"
+#include "bench_request.h"
 
 static size_t count_bytes(char *data, size_t size, size_t n, void *user) {
     (void)data;
