@@ -42,6 +42,40 @@ static void test_keep_alive_sequential(void) {
     models_router_free(r);
 }
 
+/* A request of 2 MB (past libcurl's 100-continue threshold, and past what an
+ * idle handle keeps of its body buffer), then small ones: each reaches the
+ * server whole, with no wait for "100 Continue", over the same connection. */
+static void test_large_then_small_requests(void) {
+    models_router *r = local_router("\"max_retries\":0");
+    ts_reset();
+    size_t n = 2 << 20;
+    const char *head = "{\"messages\":[{\"role\":\"user\",\"content\":\"";
+    char *big = malloc(strlen(head) + n + 8);
+    CHECK(big != NULL);
+    if (!big) return;
+    strcpy(big, head);
+    memset(big + strlen(head), 'x', n);
+    strcpy(big + strlen(head) + n, "\"}]}");
+    char *response = NULL;
+    CHECK(models_chat(r, big, &response, NULL) == MODELS_OK);
+    CHECK(response && strlen(response) > n);
+    models_free(response);
+    free(big);
+    for (int i = 0; i < 3; i++) {
+        response = NULL;
+        char small[128];
+        snprintf(small, sizeof small, "{\"messages\":[{\"role\":\"user\",\"content\":\"small %d\"}]}", i);
+        CHECK(models_chat(r, small, &response, NULL) == MODELS_OK);
+        char expected[32];
+        snprintf(expected, sizeof expected, "echo: small %d", i);
+        CHECK_STR_CONTAINS(response, expected);
+        models_free(response);
+    }
+    CHECK(ts_stat("requests") == 4);
+    CHECK(ts_stat("connections") == 1);
+    models_router_free(r);
+}
+
 static void *chat_once(void *router) {
     return (void *)(intptr_t)chat(router, HELLO, NULL);
 }
@@ -356,6 +390,7 @@ int main(void) {
     const char *proxy_vars[] = {"http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "no_proxy", "NO_PROXY"};
     for (size_t i = 0; i < sizeof proxy_vars / sizeof *proxy_vars; i++) unsetenv(proxy_vars[i]);
     test_keep_alive_sequential();
+    test_large_then_small_requests();
     test_keep_alive_across_threads();
     test_keep_alive_after_streams();
     test_user_agent();

@@ -91,6 +91,17 @@ enum Curl {
             return true
         }
 
+        /// Lets a large body buffer go: an idle handle keeps at most `keptBodyBytes`
+        /// (a request with images can be megabytes; up to `poolLimit` handles wait).
+        func releaseLargeBody() {
+            guard bodyCapacity > Handles.keptBodyBytes else { return }
+            free(body)
+            body = nil
+            bodyCapacity = 0
+        }
+
+        static let keptBodyBytes = 256 << 10
+
         deinit {
             curl_easy_cleanup(easy)
             curl_multi_cleanup(multi)
@@ -114,6 +125,7 @@ enum Curl {
     }
 
     static func returnHandles(_ handles: Handles) {
+        handles.releaseLargeBody()
         pool.withLock { idle in
             if idle.count < poolLimit { idle.append(handles) }
         }
