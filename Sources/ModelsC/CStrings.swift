@@ -13,16 +13,6 @@ enum CStrings {
         }
     }
 
-    /// A malloc'd NUL-terminated copy of UTF-8 bytes; nil only when out of memory.
-    static func copy(bytes: [UInt8]) -> UnsafeMutablePointer<CChar>? {
-        bytes.withUnsafeBytes { buf in
-            guard let p = malloc(buf.count + 1)?.assumingMemoryBound(to: CChar.self) else { return nil }
-            if let base = buf.baseAddress { memcpy(p, base, buf.count) }
-            p[buf.count] = 0
-            return p
-        }
-    }
-
     /// A string that lives as long as the process (version, code names, known URLs).
     static func immortal(_ s: String) -> UnsafePointer<CChar> {
         UnsafePointer(copy(s)!)

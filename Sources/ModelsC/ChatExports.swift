@@ -31,8 +31,8 @@ public func models_chat_call(_ r: OpaquePointer?, _ request: UnsafePointer<CChar
     do throws(ModelsError) {
         let router = try routerObject(r, function: "models_chat").router
         guard let response else { throw ModelsError.invalidArgument("models_chat: response_json is NULL") }
-        let json = try parseRequest(request, function: "models_chat")
-        let answer = try router.chat(json, cancellation: call.map { CallObject.from($0).cancellation })
+        let chatRequest = try parseRequest(request, function: "models_chat")
+        let answer = try router.chat(chatRequest, cancellation: call.map { CallObject.from($0).cancellation })
         guard let text = answer.copyText({ malloc($0) }) else { throw ModelsError(.noMemory, "out of memory") }
         response.pointee = text
         return succeed(err)
@@ -63,8 +63,8 @@ public func models_chat_stream_call(_ r: OpaquePointer?, _ request: UnsafePointe
     do throws(ModelsError) {
         let router = try routerObject(r, function: "models_chat_stream").router
         guard let onChunk else { throw ModelsError.invalidArgument("models_chat_stream: on_chunk is NULL") }
-        let json = try parseRequest(request, function: "models_chat_stream")
-        let stream = try router.openStream(json, cancellation: call.map { CallObject.from($0).cancellation })
+        let chatRequest = try parseRequest(request, function: "models_chat_stream")
+        let stream = try router.openStream(chatRequest, cancellation: call.map { CallObject.from($0).cancellation })
         let outlet = ChunkOutlet(push: { chunk in
             onChunk(user, chunk.baseAddress?.assumingMemoryBound(to: CChar.self), chunk.count) == 0
         }, onThinking: thinkingSink(onThinking, user))

@@ -22,9 +22,9 @@ public func models_stream_open_call(_ r: OpaquePointer?, _ request: UnsafePointe
                                     _ err: ErrorOut?) -> OpaquePointer? {
     do throws(ModelsError) {
         let router = try routerObject(r, function: "models_stream_open").router
-        let json = try parseRequest(request, function: "models_stream_open")
+        let chatRequest = try parseRequest(request, function: "models_stream_open")
         let object = StreamObject(cancellation: call.map { CallObject.from($0).cancellation } ?? Cancellation())
-        let stream = try router.openStream(json, cancellation: object.cancellation)
+        let stream = try router.openStream(chatRequest, cancellation: object.cancellation)
         object.stream = stream
         object.model = CStrings.copy(stream.model)
         succeed(err)
