@@ -201,7 +201,8 @@ char *models_router_providers(models_router *r);
 ** "chat.completion" object whose "model" is the model that answered
 ** ("openai/gpt-4o"). On failure *response_json is NULL and the code (and *err)
 ** say why. Blocks the calling thread, which does the network work itself (no
-** thread is created); bounded by the router's timeout_ms per model.
+** thread is created); bounded by the router's timeout_ms per model. An
+** answer over max_response_bytes is MODELS_ERR_PROTOCOL.
 ** Thread-safe: any number of threads may call it on one router. */
 models_code models_chat(models_router *r, const char *request_json,
                 char **response_json, models_error **err);
@@ -255,7 +256,9 @@ models_stream *models_stream_open(models_router *r, const char *request_json, mo
 ** stream (*chunk_json is NULL); or an error code: MODELS_ERR_PROTOCOL for a
 ** stream that ended before its terminator or sent malformed data,
 ** MODELS_ERR_API for an error event inside the stream, MODELS_ERR_TIMEOUT when
-** the stream sent nothing for timeout_ms, MODELS_ERR_CANCELLED after
+** the stream completed no event for stream_idle_timeout_ms (keep-alive
+** comments and pings do not count) or ran past stream_timeout_ms,
+** MODELS_ERR_CANCELLED after
 ** models_stream_cancel(). After an error, every later call returns the same
 ** error. `len` may be NULL. */
 models_code models_stream_next(models_stream *s, const char **chunk_json, size_t *len,
@@ -282,7 +285,9 @@ void models_stream_cancel(models_stream *s);
 
 /* Reads the rest of the stream and returns its text: the "delta.content"
 ** pieces of choice 0 joined. On MODELS_OK *text is a new string the caller
-** frees with models_free(); on failure *text is NULL. */
+** frees with models_free(); on failure *text is NULL. A text longer than the
+** config's max_response_bytes (10 MiB by default) stops the stream with
+** MODELS_ERR_PROTOCOL. */
 models_code models_stream_collect(models_stream *s, char **text, models_error **err);
 
 /* Closes the stream and frees it; an unfinished stream's connection is

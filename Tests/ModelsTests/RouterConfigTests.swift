@@ -53,6 +53,15 @@ import Testing
         #expect(config.thinking.level == nil && config.thinking.budgetTokens == 8192)
         #expect(try Self.parse(#"{"primary":"openai/gpt-4o","cooldown":{}}"#).cooldown == CooldownConfig())
         #expect(try Self.parse(#"{"primary":"openai/gpt-4o","max_retries":0}"#).maxRetries == 0)
+        #expect(config.streamIdleTimeoutMs == nil && config.streamTimeoutMs == nil)
+        #expect(config.maxResponseBytes == 10 << 20)
+    }
+
+    @Test func streamLimitsAndResponseCap() throws {
+        let config = try Self.parse(#"{"primary":"o/m","stream_idle_timeout_ms":400,"stream_timeout_ms":9000,"max_response_bytes":4096}"#)
+        #expect(config.streamIdleTimeoutMs == 400)
+        #expect(config.streamTimeoutMs == 9000)
+        #expect(config.maxResponseBytes == 4096)
     }
 
     /// Each bad config and the text its error message must contain (the key, by full path).
@@ -87,6 +96,10 @@ import Testing
         (#"{"primary":"o/m","timeout_ms":1.5}"#, "\"timeout_ms\" must be a whole number"),
         (#"{"primary":"o/m","timeout_ms":"100"}"#, "\"timeout_ms\" must be a whole number, not a string"),
         (#"{"primary":"o/m","stream_connect_timeout_ms":-1}"#, "\"stream_connect_timeout_ms\" must be between"),
+        (#"{"primary":"o/m","stream_idle_timeout_ms":0}"#, "\"stream_idle_timeout_ms\" must be between 1 and"),
+        (#"{"primary":"o/m","stream_timeout_ms":1e30}"#, "\"stream_timeout_ms\" must be a whole number"),
+        (#"{"primary":"o/m","max_response_bytes":1023}"#, "\"max_response_bytes\" must be between 1024 and"),
+        (#"{"primary":"o/m","max_response_bytes":9223372036854775807}"#, "\"max_response_bytes\" must be between"),
         (#"{"primary":"o/m","max_retries":101}"#, "\"max_retries\" must be between 0 and 100"),
         (#"{"primary":"o/m","retry_base_ms":null}"#, "\"retry_base_ms\" must be a whole number, not null"),
         (#"{"primary":"o/m","retry_max_ms":false}"#, "\"retry_max_ms\" must be a whole number, not a boolean"),

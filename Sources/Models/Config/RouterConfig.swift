@@ -7,6 +7,14 @@ public struct RouterConfig: Sendable, Equatable {
     public var providers: [(name: String, config: ProviderConfig)] = []
     public var timeoutMs: Int64 = 120_000
     public var streamConnectTimeoutMs: Int64 = 30_000
+    /// The longest a stream may go without an event (comments and pings do not
+    /// count); nil: `timeoutMs`.
+    public var streamIdleTimeoutMs: Int64?
+    /// The longest a whole stream may take, from the call to its last chunk; nil: no limit.
+    public var streamTimeoutMs: Int64?
+    /// The largest answer read into memory: a non-streaming body, or a stream's
+    /// text joined by `collect`.
+    public var maxResponseBytes: Int = 10 << 20
     public var maxRetries: Int = 2
     public var retryBaseMs: Int64 = 500
     public var retryMaxMs: Int64 = 10_000
@@ -25,6 +33,8 @@ public struct RouterConfig: Sendable, Equatable {
         a.primary == b.primary && a.fallbacks == b.fallbacks
             && a.providers.elementsEqual(b.providers, by: { $0.name == $1.name && $0.config == $1.config })
             && a.timeoutMs == b.timeoutMs && a.streamConnectTimeoutMs == b.streamConnectTimeoutMs
+            && a.streamIdleTimeoutMs == b.streamIdleTimeoutMs && a.streamTimeoutMs == b.streamTimeoutMs
+            && a.maxResponseBytes == b.maxResponseBytes
             && a.maxRetries == b.maxRetries && a.retryBaseMs == b.retryBaseMs && a.retryMaxMs == b.retryMaxMs
             && a.cooldown == b.cooldown && a.thinking == b.thinking
             && a.rateLimits.elementsEqual(b.rateLimits, by: { $0.provider == $1.provider && $0.limit == $1.limit })
@@ -74,7 +84,8 @@ public struct ThinkingConfig: Sendable, Equatable {
 
 extension RouterConfig {
     static let topLevelKeys = [
-        "primary", "fallbacks", "providers", "timeout_ms", "stream_connect_timeout_ms", "max_retries",
+        "primary", "fallbacks", "providers", "timeout_ms", "stream_connect_timeout_ms", "stream_idle_timeout_ms",
+        "stream_timeout_ms", "max_response_bytes", "max_retries",
         "retry_base_ms", "retry_max_ms", "cooldown", "rate_limits", "thinking",
     ]
     static let providerKeys = ["api_key", "api_key_env", "base_url", "headers", "github_token", "github_token_env", "token_url"]
@@ -114,6 +125,9 @@ extension RouterConfig {
         let durations = 1...Int64(86_400_000)
         timeoutMs = try top.integer("timeout_ms", in: durations) ?? timeoutMs
         streamConnectTimeoutMs = try top.integer("stream_connect_timeout_ms", in: durations) ?? streamConnectTimeoutMs
+        streamIdleTimeoutMs = try top.integer("stream_idle_timeout_ms", in: durations)
+        streamTimeoutMs = try top.integer("stream_timeout_ms", in: durations)
+        maxResponseBytes = Int(try top.integer("max_response_bytes", in: 1024...(1 << 30)) ?? Int64(maxResponseBytes))
         maxRetries = Int(try top.integer("max_retries", in: 0...100) ?? Int64(maxRetries))
         retryBaseMs = try top.integer("retry_base_ms", in: 0...3_600_000) ?? retryBaseMs
         retryMaxMs = try top.integer("retry_max_ms", in: 0...3_600_000) ?? retryMaxMs

@@ -134,7 +134,7 @@ public final class Router: Sendable {
         let (stream, model) = try route(request, cancellation: cancellation, stream: true) { provider, call throws(ModelsError) in
             try provider.openStream(call)
         }
-        return ChatStream(stream: stream, model: model)
+        return ChatStream(stream: stream, model: model, maxCollectBytes: config.maxResponseBytes)
     }
 
     /// The routing loop shared by chat and streams.
@@ -150,6 +150,8 @@ public final class Router: Sendable {
             models = snapshot.chain
         }
         let token = cancellation
+        // A whole stream's deadline counts from the call: connecting and fallbacks included.
+        let streamDeadline = stream ? config.streamTimeoutMs.map { (atMs: MonotonicClock.nowMs() + $0, afterMs: $0) } : nil
 
         var outcomes: [(model: String, reason: String)] = []
         var lastError: ModelsError?
@@ -181,6 +183,7 @@ public final class Router: Sendable {
             // attempts together (the Go package's connect sub-context): a hanging primary
             // must not spend its retries before the fallbacks get their turn.
             if stream && hasFallbacks { modelDeadline = min(modelDeadline, MonotonicClock.nowMs() + config.streamConnectTimeoutMs) }
+            if let streamDeadline { modelDeadline = min(modelDeadline, streamDeadline.atMs) }
 
             var attempt = 0
             while true {
@@ -189,8 +192,9 @@ public final class Router: Sendable {
                     try waitForRateLimit(providerName, deadline: modelDeadline, token: token)
                     var limits = TransferLimits(headersDeadlineMs: modelDeadline,
                                                 totalDeadlineMs: stream ? nil : modelDeadline,
-                                                idleTimeoutMs: config.timeoutMs)
-                    limits.maxBodyBytes = 10 << 20
+                                                idleTimeoutMs: config.streamIdleTimeoutMs ?? config.timeoutMs)
+                    limits.streamDeadline = streamDeadline
+                    limits.maxBodyBytes = config.maxResponseBytes
                     result = try send(provider, ChatCall(request: request, model: model, modelID: routed.id,
                                                               limits: limits, cancellation: token))
                 } catch {

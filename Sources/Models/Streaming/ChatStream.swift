@@ -9,9 +9,13 @@ public final class ChatStream {
     private var ended = false
     private var failure: ModelsError?
 
-    init(stream: any ProviderStream, model: String) {
+    /// The most text `collect` joins.
+    private let maxCollectBytes: Int
+
+    init(stream: any ProviderStream, model: String, maxCollectBytes: Int = 10 << 20) {
         self.stream = stream
         self.model = model
+        self.maxCollectBytes = maxCollectBytes
     }
 
     deinit { stream.close() }
@@ -54,13 +58,22 @@ public final class ChatStream {
     }
 
     /// Reads the rest of the stream and returns the text of its `delta.content`
-    /// pieces joined (the counterpart of the Go package's `StreamAll`).
+    /// pieces joined (the counterpart of the Go package's `StreamAll`). A text
+    /// over `maxCollectBytes` ends the stream with a protocol error, as a
+    /// non-streaming answer over the same limit does.
     public func collect() throws(ModelsError) -> String {
         var text = ""
         while let chunk = try next() {
             guard let json = try? JSON.parse(chunk), let choices = json["choices"]?.array else { continue }
             for choice in choices where (choice["index"]?.int ?? 0) == 0 {
-                if let piece = choice["delta"]?["content"]?.string { text += piece }
+                guard let piece = choice["delta"]?["content"]?.string else { continue }
+                guard piece.utf8.count <= maxCollectBytes - text.utf8.count else {
+                    let error = ModelsError(.protocol, "the streamed answer of \(model) is larger than max_response_bytes (\(maxCollectBytes) bytes)")
+                    failure = error
+                    stream.close()
+                    throw error
+                }
+                text += piece
             }
         }
         return text

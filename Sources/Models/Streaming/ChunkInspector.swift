@@ -52,18 +52,28 @@ struct ChunkInspector {
         guard cms_json_type(root) == Int32(JSON_OBJECT.rawValue) else {
             throw ModelsError(.protocol, "stream from \(source) sent a chunk that is not a JSON object")
         }
-        if let err = json_object_get(root, "error") {
-            let object = JSON(borrowing: err)
-            let message = object["message"]?.string ?? object.string ?? object.serialized()
-            let status = object["code"]?.int.flatMap { (400...599).contains($0) ? Int($0) : nil } ?? 0
-            throw ModelsError(.api, "\(source) reported an error in the stream: \(Redact.secrets(message, known: secrets))", status: status,
-                              isTransient: ModelsError.isTransientStatus(status))
-        }
+        if let err = json_object_get(root, "error") { throw streamError(JSON(borrowing: err)) }
         if let u = json_object_get(root, "usage"), cms_json_type(u) == Int32(JSON_OBJECT.rawValue) {
             usage = (Self.integer(u, "prompt_tokens") ?? usage.input, Self.integer(u, "completion_tokens") ?? usage.output)
         }
         if outlet.wantsThinking { Self.reportReasoning(root, outlet) }
         try outlet.chunk(bytes)
+    }
+
+    /// The error an `event: error` carries: its `error` object, or a message
+    /// wherever the data has one (`{"message":...}`, plain text).
+    func errorEvent(_ data: UnsafeRawBufferPointer) -> ModelsError {
+        if let json = try? JSON.parse(data), let err = json["error"] { return streamError(err) }
+        let message = ProviderErrors.message(inBody: Array(data))
+        return ModelsError(.api, "\(source) reported an error in the stream: \(Redact.secrets(message, known: secrets))")
+    }
+
+    /// An error object in a stream: its message, and its code when that is an HTTP status.
+    private func streamError(_ object: JSON) -> ModelsError {
+        let message = object["message"]?.string ?? object.string ?? object.serialized()
+        let status = object["code"]?.int.flatMap { (400...599).contains($0) ? Int($0) : nil } ?? 0
+        return ModelsError(.api, "\(source) reported an error in the stream: \(Redact.secrets(message, known: secrets))", status: status,
+                           isTransient: ModelsError.isTransientStatus(status))
     }
 
     /// `choices[0].delta.reasoning_content` (DeepSeek and many OpenAI-compatible

@@ -24,10 +24,13 @@ public struct TransferLimits: Sendable {
     /// The response headers must have arrived by then (time to first byte).
     public var headersDeadlineMs: Int64
     /// The whole transfer must be over by then; nil for streams, whose body is
-    /// bounded by the caller and by `idleTimeoutMs`.
+    /// bounded by `idleTimeoutMs` and `streamDeadline`.
     public var totalDeadlineMs: Int64?
-    /// A stream that sends nothing for this long fails with a timeout.
+    /// A stream that completes no event for this long fails with a timeout.
     public var idleTimeoutMs: Int64
+    /// When a stream's body must have ended, and the configured duration that
+    /// set it (for the message); nil: no limit.
+    public var streamDeadline: (atMs: Int64, afterMs: Int64)?
     /// The largest body read into memory (non-streaming answers and error bodies).
     public var maxBodyBytes: Int = 10 << 20
 

@@ -33,9 +33,14 @@ public final class HTTPTransfer {
     /// An error raised while curl was calling us back; reported once control returns.
     private var callbackError: ModelsError?
     private var deliveredSincePump = false
-    private var lastActivityMs: Int64
+    /// When the stream last completed an event (or its headers arrived).
+    private var lastEventMs: Int64
+    /// Set by `noteEvent`, read by `drive` (which has the time at hand).
+    private var eventSinceDrive = false
 
     static let maxHeaderBytes = 256 << 10
+    /// The most body bytes kept before the body is read or pumped.
+    static let maxEarlyBodyBytes = 10 << 20
 
     /// Starts the transfer (nothing is sent until it is driven).
     public init(_ request: HTTPRequest, limits: TransferLimits, cancellation: Cancellation?) throws(ModelsError) {
@@ -46,7 +51,7 @@ public final class HTTPTransfer {
         self.limits = limits
         self.cancellation = cancellation
         url = request.url
-        lastActivityMs = MonotonicClock.nowMs()
+        lastEventMs = MonotonicClock.nowMs()
         handles.errorBuffer[0] = 0
         do { try configure(request, setup: setup) } catch {
             close()
@@ -75,10 +80,21 @@ public final class HTTPTransfer {
         try drive(until: { false }, deadline: deadline,
                   timeoutMessage: { "the answer from \(host) did not complete within \(deadline - startMs) ms" })
         try throwFinished()
+        // Bytes that came with the headers were kept under the larger early limit.
+        if body.count > limit {
+            guard truncate else { throw bodyTooLarge(limit) }
+            body.removeSubrange(limit...)
+        }
         return body
     }
     private var truncateBody = false
     private let startMs = MonotonicClock.nowMs()
+
+    /// Tells the stream's idle timer that a whole event arrived. Bytes alone do
+    /// not count: comments, pings and an event trickling in a byte at a time
+    /// would otherwise keep a stream open forever without an answer.
+    @inline(__always)
+    public func noteEvent() { eventSinceDrive = true }
 
     /// Drives the transfer until some body bytes went to `sink` or the body
     /// ended. Returns false once the body has ended cleanly; throws on failure.
@@ -101,7 +117,9 @@ public final class HTTPTransfer {
         defer { self.sink = nil }
         if finishedCode != nil { try throwFinished(); return false }
         deliveredSincePump = false
-        try drive(until: { deliveredSincePump }, deadline: nil, timeoutMessage: { "" })
+        let total = limits.streamDeadline
+        try drive(until: { deliveredSincePump }, deadline: total?.atMs,
+                  timeoutMessage: { "the stream from \(host) did not end within \(total?.afterMs ?? 0) ms" })
         if deliveredSincePump { return true }
         try throwFinished()
         return false
@@ -138,6 +156,14 @@ public final class HTTPTransfer {
         if let e = callbackError { throw e }
         guard let code = finishedCode else { return }
         guard code != CURLE_OK else { return }
+        if code == CURLE_OUT_OF_MEMORY {
+            // libcurl reports a response line over its own limit (a header line
+            // over 100 KiB, say) as out of memory: that is the server's fault,
+            // and another model may answer.
+            throw ModelsError(.protocol, headersComplete
+                ? "the response from \(host) has a line longer than libcurl accepts"
+                : "the response headers from \(host) have a line longer than libcurl accepts (100 KiB)")
+        }
         throw TransportErrors.error(for: code, detail: String(cString: handles.errorBuffer), host: host)
     }
 
@@ -150,8 +176,9 @@ public final class HTTPTransfer {
                 try cancellation?.checkCancelled()
                 let now = MonotonicClock.nowMs()
                 if let deadline, now >= deadline { throw ModelsError(.timeout, timeoutMessage(), isTransient: true) }
-                if headersComplete, sink != nil, now - lastActivityMs >= limits.idleTimeoutMs {
-                    throw ModelsError(.timeout, "the stream from \(host) sent nothing for \(limits.idleTimeoutMs) ms", isTransient: true)
+                takeEvent(at: now)
+                if headersComplete, sink != nil, now - lastEventMs >= limits.idleTimeoutMs {
+                    throw ModelsError(.timeout, "the stream from \(host) sent no event for \(limits.idleTimeoutMs) ms", isTransient: true)
                 }
                 var running: Int32 = 0
                 let mc = curl_multi_perform(handles.multi, &running)
@@ -159,13 +186,22 @@ public final class HTTPTransfer {
                     throw ModelsError(.transport, "libcurl: \(String(cString: curl_multi_strerror(mc)))")
                 }
                 collectFinished()
+                takeEvent(at: now)
                 if let e = callbackError { throw e }
                 if done() || finishedCode != nil { return }
                 var wait = Int64(1000)
                 if let deadline { wait = min(wait, deadline - now) }
-                if headersComplete, sink != nil { wait = min(wait, lastActivityMs + limits.idleTimeoutMs - now) }
+                if headersComplete, sink != nil { wait = min(wait, lastEventMs + limits.idleTimeoutMs - now) }
                 _ = curl_multi_poll(handles.multi, nil, 0, Int32(max(wait, 1)), nil)
             }
+        }
+    }
+
+    /// Restarts the idle timer when an event completed since the last look.
+    private func takeEvent(at now: Int64) {
+        if eventSinceDrive {
+            lastEventMs = now
+            eventSinceDrive = false
         }
     }
 
@@ -204,7 +240,7 @@ public final class HTTPTransfer {
             if head.status >= 200 {
                 headersComplete = true
                 // The stream's idle time counts from here.
-                lastActivityMs = MonotonicClock.nowMs()
+                lastEventMs = MonotonicClock.nowMs()
             }
             return true
         }
@@ -241,7 +277,6 @@ public final class HTTPTransfer {
     }
 
     fileprivate func receiveBody(_ bytes: UnsafeRawBufferPointer) -> Bool {
-        lastActivityMs = MonotonicClock.nowMs()
         if let sink, head.isSuccess {
             do { try sink(bytes) } catch {
                 callbackError = error
@@ -250,17 +285,23 @@ public final class HTTPTransfer {
             deliveredSincePump = true
             return true
         }
-        let limit = bodyLimit > 0 ? bodyLimit : limits.maxBodyBytes
-        if body.count + bytes.count > limit {
+        // Until readBody says what the body is for, the bytes that come with the
+        // headers are kept: a stream's first events may be more than a small maxBodyBytes.
+        let limit = bodyLimit > 0 ? bodyLimit : max(limits.maxBodyBytes, Self.maxEarlyBodyBytes)
+        if bytes.count > limit - body.count {
             if truncateBody {
                 body.append(contentsOf: bytes.prefix(max(0, limit - body.count)))
                 return true
             }
-            callbackError = ModelsError(.protocol, "the response body from \(host) is larger than \(limit) bytes")
+            callbackError = bodyTooLarge(limit)
             return false
         }
         body.append(contentsOf: bytes)
         return true
+    }
+
+    private func bodyTooLarge(_ limit: Int) -> ModelsError {
+        ModelsError(.protocol, "the response body from \(host) is larger than \(limit) bytes")
     }
 
     // MARK: Setup

@@ -46,6 +46,12 @@ def test_hang_past_the_timeout_is_timeout_error(srv):
     assert isinstance(err, TimeoutError)  # the builtin, too
 
 
+def test_header_line_over_libcurls_limit_is_protocol_error_not_memory_error(srv):
+    err = chat_error(srv, {"headers": {"X-Big": "a" * 150_000}}, max_retries=0)
+    assert type(err) is libmodels.ProtocolError
+    assert not isinstance(err, MemoryError)
+
+
 def test_malformed_body_is_protocol_error(srv):
     err = chat_error(srv, {"body": "{not json"})
     assert type(err) is libmodels.ProtocolError

@@ -141,6 +141,8 @@ final class AnthropicStream: ProviderStream {
             throw ModelsError(.protocol, "stream from anthropic sent an event that is not valid JSON")
         }
         let type = event.type.count == 0 ? "" : event.typeString
+        // Pings keep the connection busy, not the answer going: they do not reset the idle timer.
+        if (type.isEmpty ? data["type"]?.string : type) != "ping" { transfer.noteEvent() }
         let output: AnthropicStreamTranslator.Output
         do { output = try translator.translate(type: type, data: data) } catch {
             var redacted = error

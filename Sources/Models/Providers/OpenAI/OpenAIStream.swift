@@ -1,6 +1,7 @@
 /// An OpenAI-compatible event stream: each `data:` event is one
 /// `chat.completion.chunk`, passed on byte for byte once `ChunkInspector` has
-/// checked it. `data: [DONE]` ends it; a body that ends before is an error.
+/// checked it. `data: [DONE]` ends it; a body that ends before is an error, and
+/// so is an `event: error` (some servers name their error events so).
 final class OpenAIStream: ProviderStream {
     private let transfer: HTTPTransfer
     private let provider: String
@@ -23,6 +24,8 @@ final class OpenAIStream: ProviderStream {
         let more = try transfer.pump { bytes throws(ModelsError) in
             try self.parser.feed(bytes) { event throws(ModelsError) in
                 guard !self.finished else { return }
+                self.transfer.noteEvent()
+                if event.typeEquals("error") { throw self.inspector.errorEvent(event.data) }
                 if event.dataEquals("[DONE]") {
                     self.finished = true
                     return
