@@ -1,7 +1,9 @@
 /* Timeouts through the C API: the whole request (timeout_ms), the wait for a
  * stream's response headers when fallbacks exist (stream_connect_timeout_ms),
- * and the stream body, which is bounded by silence (timeout_ms without a
- * byte), not by its total length. Durations are short and configured. */
+ * and the stream body, which is bounded by silence (stream_idle_timeout_ms,
+ * by default timeout_ms, without an event), not by its total length.
+ * test_misbehaving_server covers keep-alive bytes and stream_timeout_ms.
+ * Durations are short and configured. */
 #define _GNU_SOURCE
 #include "test_util.h"
 
@@ -109,7 +111,8 @@ static void test_stream_body_not_bound_by_connect_timeout(void) {
     models_router_free(r);
 }
 
-/* A stream that goes silent for longer than timeout_ms fails with a timeout;
+/* A stream that goes silent for longer than timeout_ms (the default idle
+ * limit) fails with a timeout;
  * one that keeps talking may last longer than timeout_ms in total. */
 static void test_stream_idle_bound(void) {
     models_router *r = local_router("\"max_retries\":0,\"timeout_ms\":300");
