@@ -102,6 +102,21 @@ int64_t models_error_retry_after_ms(const models_error *e);
 ** these; a caller driving its own loop can use it too. */
 int models_error_is_transient(const models_error *e);
 
+/* What kind of failure this is, as a static string (never freed; NULL for a
+** NULL error). A provider's failure is one of:
+**   "rate_limit"      HTTP 429
+**   "auth"            HTTP 401 or 403
+**   "not_found"       HTTP 404 (an unknown model, say)
+**   "context_window"  the provider says the prompt is too long for the model
+**   "content_policy"  a content filter or policy refused the request
+**   "bad_request"     any other HTTP 4xx
+**   "server"          HTTP 5xx or 529, or an error event inside a stream
+**   "timeout", "transport", "protocol"  as the codes of the same names.
+** Otherwise: "cancelled", "invalid_argument", "no_provider", "all_cooldown",
+** "all_failed" or "no_memory", after the code. The config's "fallback_on"
+** takes the provider kinds. */
+const char *models_error_kind(const models_error *e);
+
 /* Frees an error object. NULL does nothing. */
 void models_error_free(models_error *e);
 

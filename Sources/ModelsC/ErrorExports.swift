@@ -57,6 +57,15 @@ public func models_error_retry_after_ms(_ e: OpaquePointer?) -> Int64 {
     return ErrorObject.from(e).error.retryAfterMs
 }
 
+nonisolated(unsafe) private let kindNames: [ErrorKind: UnsafePointer<CChar>] = Dictionary(
+    uniqueKeysWithValues: ErrorKind.allCases.map { ($0, CStrings.immortal($0.rawValue)) })
+
+@_cdecl("models_error_kind")
+public func models_error_kind(_ e: OpaquePointer?) -> UnsafePointer<CChar>? {
+    guard let e else { return nil }
+    return kindNames[ErrorObject.from(e).error.kind]
+}
+
 @_cdecl("models_error_is_transient")
 public func models_error_is_transient(_ e: OpaquePointer?) -> Int32 {
     guard let e else { return 0 }

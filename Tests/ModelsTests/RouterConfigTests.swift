@@ -64,6 +64,14 @@ import Testing
         #expect(config.maxResponseBytes == 4096)
     }
 
+    @Test func fallbackPolicy() throws {
+        #expect(try Self.parse(#"{"primary":"o/m"}"#).fallbackPolicy == FallbackPolicy())
+        let config = try Self.parse(#"{"primary":"o/m","fallback_on":["server","rate_limit"],"context_window_fallbacks":["a/big"],"content_policy_fallbacks":["b/c","d/e"]}"#)
+        #expect(config.fallbackPolicy == FallbackPolicy(fallbackOn: [.server, .rateLimit], contextWindowFallbacks: ["a/big"],
+                                                        contentPolicyFallbacks: ["b/c", "d/e"]))
+        #expect(try Self.parse(#"{"primary":"o/m","fallback_on":[]}"#).fallbackPolicy.fallbackOn.isEmpty)
+    }
+
     /// Each bad config and the text its error message must contain (the key, by full path).
     static let badConfigs: [(String, String)] = [
         ("", "not valid JSON"),
@@ -100,6 +108,9 @@ import Testing
         (#"{"primary":"o/m","stream_timeout_ms":1e30}"#, "\"stream_timeout_ms\" must be a whole number"),
         (#"{"primary":"o/m","max_response_bytes":1023}"#, "\"max_response_bytes\" must be between 1024 and"),
         (#"{"primary":"o/m","max_response_bytes":9223372036854775807}"#, "\"max_response_bytes\" must be between"),
+        (#"{"primary":"o/m","fallback_on":["server","cancelled"]}"#, "\"fallback_on[1]\" must be one of \"rate_limit\""),
+        (#"{"primary":"o/m","fallback_on":"server"}"#, "\"fallback_on\" must be an array of strings"),
+        (#"{"primary":"o/m","context_window_fallbacks":["no-slash-is-copilot",""]}"#, "\"context_window_fallbacks[1]\""),
         (#"{"primary":"o/m","max_retries":101}"#, "\"max_retries\" must be between 0 and 100"),
         (#"{"primary":"o/m","retry_base_ms":null}"#, "\"retry_base_ms\" must be a whole number, not null"),
         (#"{"primary":"o/m","retry_max_ms":false}"#, "\"retry_max_ms\" must be a whole number, not a boolean"),

@@ -3,6 +3,8 @@
 public struct RouterConfig: Sendable, Equatable {
     public var primary: String
     public var fallbacks: [String] = []
+    /// `fallback_on`, `context_window_fallbacks` and `content_policy_fallbacks`.
+    public var fallbackPolicy = FallbackPolicy()
     /// Providers by name, in the order the config gave them.
     public var providers: [(name: String, config: ProviderConfig)] = []
     public var timeoutMs: Int64 = 120_000
@@ -30,7 +32,7 @@ public struct RouterConfig: Sendable, Equatable {
     }
 
     public static func == (a: RouterConfig, b: RouterConfig) -> Bool {
-        a.primary == b.primary && a.fallbacks == b.fallbacks
+        a.primary == b.primary && a.fallbacks == b.fallbacks && a.fallbackPolicy == b.fallbackPolicy
             && a.providers.elementsEqual(b.providers, by: { $0.name == $1.name && $0.config == $1.config })
             && a.timeoutMs == b.timeoutMs && a.streamConnectTimeoutMs == b.streamConnectTimeoutMs
             && a.streamIdleTimeoutMs == b.streamIdleTimeoutMs && a.streamTimeoutMs == b.streamTimeoutMs
@@ -84,7 +86,7 @@ public struct ThinkingConfig: Sendable, Equatable {
 
 extension RouterConfig {
     static let topLevelKeys = [
-        "primary", "fallbacks", "providers", "timeout_ms", "stream_connect_timeout_ms", "stream_idle_timeout_ms",
+        "primary", "fallbacks", "fallback_on", "context_window_fallbacks", "content_policy_fallbacks", "providers", "timeout_ms", "stream_connect_timeout_ms", "stream_idle_timeout_ms",
         "stream_timeout_ms", "max_response_bytes", "max_retries",
         "retry_base_ms", "retry_max_ms", "cooldown", "rate_limits", "thinking",
     ]
@@ -116,6 +118,7 @@ extension RouterConfig {
 
         fallbacks = try top.stringArray("fallbacks") ?? []
         for (i, model) in fallbacks.enumerated() { try Self.checkModel(model, key: "fallbacks[\(i)]") }
+        fallbackPolicy = try Self.readFallbackPolicy(top)
 
         for (name, value) in try top.objectMembers("providers") ?? [] {
             try Self.checkProviderName(name, key: "providers")
@@ -164,6 +167,26 @@ extension RouterConfig {
             thinking.enabled = try t.bool("enabled")
             thinking.budgetTokens = Int(try t.integer("budget_tokens", in: 1024...1_000_000) ?? Int64(thinking.budgetTokens))
         }
+    }
+
+    private static func readFallbackPolicy(_ top: ConfigReader) throws(ModelsError) -> FallbackPolicy {
+        var policy = FallbackPolicy()
+        if let kinds = try top.stringArray("fallback_on") {
+            policy.fallbackOn = []
+            for (i, name) in kinds.enumerated() {
+                guard let kind = ErrorKind(rawValue: name), ErrorKind.providerFailures.contains(kind) else {
+                    let names = ErrorKind.providerFailures.map { "\"\($0.rawValue)\"" }.joined(separator: ", ")
+                    throw .invalidArgument("config: \"fallback_on[\(i)]\" must be one of \(names)")
+                }
+                policy.fallbackOn.insert(kind)
+            }
+        }
+        for key in ["context_window_fallbacks", "content_policy_fallbacks"] {
+            let models = try top.stringArray(key) ?? []
+            for (i, model) in models.enumerated() { try checkModel(model, key: "\(key)[\(i)]") }
+            if key == "context_window_fallbacks" { policy.contextWindowFallbacks = models } else { policy.contentPolicyFallbacks = models }
+        }
+        return policy
     }
 
     private static func readProvider(_ name: String, _ value: JSON) throws(ModelsError) -> ProviderConfig {

@@ -43,14 +43,24 @@ public struct ModelsError: Error, Sendable, Equatable, CustomStringConvertible {
     public var retryAfterMs: Int64
     /// Whether trying the same model again may succeed (the router retries these).
     public var isTransient: Bool
+    /// Set when the provider's answer says more than the code and status do
+    /// (a 400 that is a context-window or content-policy refusal).
+    private var specificKind: ErrorKind?
 
     public init(_ code: ModelsCode, _ message: String, status: Int = 0, retryAfterMs: Int64 = 0,
-                isTransient: Bool = false) {
+                isTransient: Bool = false, kind: ErrorKind? = nil) {
         self.code = code
         self.message = message
         self.status = status
         self.retryAfterMs = retryAfterMs
         self.isTransient = isTransient
+        self.specificKind = kind
+    }
+
+    /// What kind of failure this is.
+    public var kind: ErrorKind {
+        get { specificKind ?? ErrorKind.of(code: code, status: status) }
+        set { specificKind = newValue }
     }
 
     public var description: String { "\(code.name): \(message)" }
@@ -59,9 +69,9 @@ public struct ModelsError: Error, Sendable, Equatable, CustomStringConvertible {
 
     /// An HTTP error answer. Transience follows the status: 408, 429, 500, 502, 503,
     /// 504 and 529 may pass; every other status (400, 401, 403, 404, 422, ...) will not.
-    public static func api(status: Int, message: String, retryAfterMs: Int64 = 0) -> ModelsError {
+    public static func api(status: Int, message: String, retryAfterMs: Int64 = 0, kind: ErrorKind? = nil) -> ModelsError {
         ModelsError(.api, message, status: status, retryAfterMs: retryAfterMs,
-                    isTransient: isTransientStatus(status))
+                    isTransient: isTransientStatus(status), kind: kind)
     }
 
     public static func isTransientStatus(_ status: Int) -> Bool {

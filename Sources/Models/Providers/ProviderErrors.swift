@@ -18,11 +18,20 @@ public enum ProviderErrors {
         return cleaned.isEmpty ? "(empty body)" : cleaned
     }
 
+    /// The machine-readable codes of an error body: `error.code`, `error.type`
+    /// and Azure's `error.innererror.code`, where they are strings.
+    static func errorCodes(inBody body: [UInt8]) -> [String] {
+        guard let json = try? JSON.parse(body), let error = json["error"], error.kind == .object else { return [] }
+        return [error["code"]?.string, error["type"]?.string, error["innererror"]?["code"]?.string].compactMap { $0 }
+    }
+
     /// An HTTP error answer from `provider`, with secrets removed from its message.
     public static func httpError(provider: String, head: HTTPResponseHead, body: [UInt8], secrets: [String]) -> ModelsError {
-        let text = Redact.secrets(message(inBody: body), known: secrets)
+        let providerMessage = message(inBody: body)
+        let text = Redact.secrets(providerMessage, known: secrets)
+        let kind = ErrorKind.refusal(status: head.status, codes: errorCodes(inBody: body), message: providerMessage)
         return .api(status: head.status, message: "\(provider) answered HTTP \(head.status): \(text)",
-                    retryAfterMs: head.retryAfterMs)
+                    retryAfterMs: head.retryAfterMs, kind: kind)
     }
 
     /// Reads an error answer's body (bounded, truncated rather than failing) and builds the error.

@@ -142,13 +142,19 @@ public final class Router: Sendable {
                           _ send: (any ChatProvider, ChatCall) throws(ModelsError) -> T) throws(ModelsError) -> (T, String)
     {
         let snapshot = state.withLock { $0 }
-        let models: [RoutedModel]
+        var models: [RoutedModel]
+        // A request that names a model other than the primary goes to that model alone.
+        let alone: Bool
         if let requested = request.model, requested != snapshot.primary {
             if let problem = ModelName.problem(with: requested) { throw .invalidArgument("request \"model\" \(problem)") }
             models = [RoutedModel(requested, providers: snapshot.providers)]
+            alone = true
         } else {
             models = snapshot.chain
+            alone = false
         }
+        /// The kinds of error whose own fallbacks replaced the rest of `models`.
+        var switched: Set<ErrorKind> = []
         let token = cancellation
         // A whole stream's deadline counts from the call: connecting and fallbacks included.
         let streamDeadline = stream ? config.streamTimeoutMs.map { (atMs: MonotonicClock.nowMs() + $0, afterMs: $0) } : nil
@@ -159,7 +165,10 @@ public final class Router: Sendable {
         var cooling = 0
         var unregistered: [String] = []
 
-        for (index, routed) in models.enumerated() {
+        var index = -1
+        while index + 1 < models.count {
+            index += 1
+            let routed = models[index]
             let model = routed.name, providerName = routed.providerName
             guard let provider = routed.provider else {
                 outcomes.append((model, "provider \"\(providerName)\" is not registered"))
@@ -217,6 +226,18 @@ public final class Router: Sendable {
                         Log.warn("cooling \(model) down for \(ModelHealth.formatRemaining(ms))")
                     }
                     outcomes.append((model, error.message))
+                    let decision: FallbackPolicy.Decision = alone ? .next : config.fallbackPolicy.decision(after: error.kind, switched: switched)
+                    switch decision {
+                    case .stop:
+                        Log.info("\(model): a \(error.kind.rawValue) error is not in fallback_on; not falling back")
+                        throw error
+                    case .next:
+                        break
+                    case .switchTo(let names):
+                        switched.insert(error.kind)
+                        Log.info("\(model): a \(error.kind.rawValue) error; trying its fallbacks [\(names.joined(separator: ", "))]")
+                        models = Array(models[...index]) + names.map { RoutedModel($0, providers: snapshot.providers) }
+                    }
                     break
                 }
                 snapshot.cooldown?.recordSuccess(model)

@@ -72,8 +72,10 @@ struct ChunkInspector {
     private func streamError(_ object: JSON) -> ModelsError {
         let message = object["message"]?.string ?? object.string ?? object.serialized()
         let status = object["code"]?.int.flatMap { (400...599).contains($0) ? Int($0) : nil } ?? 0
+        let codes = [object["code"]?.string, object["type"]?.string].compactMap { $0 }
         return ModelsError(.api, "\(source) reported an error in the stream: \(Redact.secrets(message, known: secrets))", status: status,
-                           isTransient: ModelsError.isTransientStatus(status))
+                           isTransient: ModelsError.isTransientStatus(status),
+                           kind: ErrorKind.refusal(status: status, codes: codes, message: message))
     }
 
     /// `choices[0].delta.reasoning_content` (DeepSeek and many OpenAI-compatible

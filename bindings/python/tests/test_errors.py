@@ -21,14 +21,15 @@ def chat_error(srv, *steps, **config):
 
 def test_http_status_is_api_error_with_status_and_retry_after(srv):
     err = chat_error(srv, {"status": 429, "headers": {"Retry-After": "2"}})
-    assert type(err) is libmodels.APIError
+    assert type(err) is libmodels.RateLimitError and isinstance(err, libmodels.APIError)
+    assert err.kind == "rate_limit"
     assert err.status_code == 429 and err.retry_after == 2.0
     assert err.is_transient and err.code_name == "MODELS_ERR_API"
 
 
 def test_permanent_status_is_not_transient(srv):
     err = chat_error(srv, {"status": 400})
-    assert type(err) is libmodels.APIError
+    assert type(err) is libmodels.BadRequestError and isinstance(err, libmodels.APIError)
     assert err.status_code == 400 and err.retry_after is None and not err.is_transient
 
 
@@ -106,8 +107,45 @@ def test_invalid_request_is_invalid_argument(router):
         router.chat(messages="not a list")
 
 
+@pytest.mark.parametrize("step, cls, kind", [
+    ({"status": 401}, libmodels.AuthenticationError, "auth"),
+    ({"status": 403}, libmodels.AuthenticationError, "auth"),
+    ({"status": 404}, libmodels.NotFoundError, "not_found"),
+    ({"status": 422}, libmodels.BadRequestError, "bad_request"),
+    ({"status": 500}, libmodels.ServerError, "server"),
+    ({"status": 529}, libmodels.ServerError, "server"),
+    ({"status": 400, "body": {"error": {"message": "maximum context length is 8192 tokens",
+                                        "code": "context_length_exceeded"}}},
+     libmodels.ContextWindowExceededError, "context_window"),
+    ({"status": 400, "body": {"error": {"message": "filtered", "code": "content_filter"}}},
+     libmodels.ContentPolicyError, "content_policy"),
+])
+def test_api_errors_by_kind(srv, step, cls, kind):
+    err = chat_error(srv, step)
+    assert type(err) is cls and isinstance(err, libmodels.APIError)
+    assert err.kind == kind
+
+
+def test_other_errors_have_kinds_too(srv):
+    assert chat_error(srv, {"hang": True}, timeout_ms=200).kind == "timeout"
+    assert chat_error(srv, {"body": "{not json"}).kind == "protocol"
+    with pytest.raises(libmodels.InvalidArgumentError) as info:
+        libmodels.Router({"primary": "a/b", "provders": {}})
+    assert info.value.kind == "invalid_argument"
+
+
+def test_fallback_on_leaves_auth_to_the_caller(srv):
+    srv.script("m1", {"status": 401})
+    err = chat_error(srv, fallbacks=["local/m2"], fallback_on=["server", "rate_limit"])
+    assert type(err) is libmodels.AuthenticationError
+    assert not any(r["model"] == "m2" for r in srv.requests())
+
+
 def test_errors_pickle_with_their_fields():
     err = libmodels.AllModelsFailedError("all failed", status_code=503, retry_after=1.5)
     copy = pickle.loads(pickle.dumps(err))
     assert type(copy) is libmodels.AllModelsFailedError
     assert (copy.message, copy.status_code, copy.retry_after) == ("all failed", 503, 1.5)
+    assert copy.kind == "all_failed"
+    limited = pickle.loads(pickle.dumps(libmodels.ContextWindowExceededError("too long", status_code=400)))
+    assert type(limited) is libmodels.ContextWindowExceededError and limited.kind == "context_window"

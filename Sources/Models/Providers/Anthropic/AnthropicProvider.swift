@@ -31,8 +31,9 @@ public final class AnthropicProvider: ChatProvider {
         }
         // Some gateways answer 200 with an error body; report it as the error it is.
         if let (type, message) = AnthropicResponse.error(in: json) {
-            throw .api(status: AnthropicResponse.status(forErrorType: type),
-                       message: "anthropic answered with an error: \(type): \(Redact.secrets(message, known: secrets))")
+            let status = AnthropicResponse.status(forErrorType: type)
+            throw .api(status: status, message: "anthropic answered with an error: \(type): \(Redact.secrets(message, known: secrets))",
+                       kind: ErrorKind.refusal(status: status, codes: [type], message: message))
         }
         return ChatAnswer(json: try AnthropicResponse.translate(json, model: call.model, created: Int64(time(nil))))
     }
@@ -85,7 +86,7 @@ public final class AnthropicProvider: ChatProvider {
         }
         let status = transfer.head.status
         return .api(status: status, message: "anthropic answered HTTP \(status): \(type): \(Redact.secrets(message, known: secrets))",
-                    retryAfterMs: transfer.head.retryAfterMs)
+                    retryAfterMs: transfer.head.retryAfterMs, kind: ErrorKind.refusal(status: status, codes: [type], message: message))
     }
 
     private func request(_ body: JSON, stream: Bool) -> HTTPRequest {

@@ -225,6 +225,7 @@ public struct AnthropicStreamTranslator: Sendable {
         let error = data["error"]
         let type = error?["type"]?.string ?? "error"
         let message = error?["message"]?.string ?? "the stream reported an error without a message"
-        return .api(status: AnthropicResponse.status(forErrorType: type), message: "\(type): \(message)")
+        let status = AnthropicResponse.status(forErrorType: type)
+        return .api(status: status, message: "\(type): \(message)", kind: ErrorKind.refusal(status: status, codes: [type], message: message))
     }
 }

@@ -25,16 +25,20 @@ from typing import Any, Optional
 from . import _capi
 from ._capi import LibraryNotFoundError
 from ._cooldown import Cooldown
-from ._errors import (AllModelsFailedError, AllModelsInCooldownError, APIError, CancelledError,
-                      InvalidArgumentError, ModelsError, NoMemoryError, NoProviderError,
-                      ProtocolError, TimeoutError, TransportError)
+from ._errors import (AllModelsFailedError, AllModelsInCooldownError, APIError,
+                      AuthenticationError, BadRequestError, CancelledError, ContentPolicyError,
+                      ContextWindowExceededError, InvalidArgumentError, ModelsError, NoMemoryError,
+                      NoProviderError, NotFoundError, ProtocolError, RateLimitError, ServerError,
+                      TimeoutError, TransportError)
 from ._logging import logger, set_log_handler, use_logging
 from ._router import Router
 from ._stream import AsyncStream, Stream, Usage
 
 __all__ = [
     "Router", "Stream", "AsyncStream", "Usage", "Cooldown",
-    "ModelsError", "InvalidArgumentError", "NoProviderError", "APIError", "TransportError",
+    "ModelsError", "InvalidArgumentError", "NoProviderError", "APIError", "RateLimitError",
+    "AuthenticationError", "NotFoundError", "ContextWindowExceededError", "ContentPolicyError",
+    "BadRequestError", "ServerError", "TransportError",
     "TimeoutError", "CancelledError", "ProtocolError", "AllModelsInCooldownError",
     "AllModelsFailedError", "NoMemoryError", "LibraryNotFoundError",
     "model_id", "default_base_url", "version", "library_path",

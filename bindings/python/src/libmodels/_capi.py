@@ -120,6 +120,7 @@ FUNCTIONS: Sequence[Tuple[str, Any, List[Any]]] = (
     ("models_error_status", c_int, [c_void_p]),
     ("models_error_retry_after_ms", c_int64, [c_void_p]),
     ("models_error_is_transient", c_int, [c_void_p]),
+    ("models_error_kind", c_char_p, [c_void_p]),
     ("models_error_free", None, [c_void_p]),
     ("models_error_new", c_void_p, [c_int, c_char_p, c_int, c_int64]),
     # Routers

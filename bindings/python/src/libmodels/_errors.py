@@ -23,14 +23,23 @@ class ModelsError(Exception):
         retry_after: the provider's Retry-After in seconds, or None.
         is_transient: True when trying again may succeed (429, 5xx, a reset,
             a timeout): what the router itself retries.
+        kind: what kind of failure it is (models_error_kind): "rate_limit",
+            "auth", "not_found", "context_window", "content_policy",
+            "bad_request", "server", "timeout", "transport", "protocol",
+            "cancelled", "invalid_argument", "no_provider", "all_cooldown",
+            "all_failed" or "no_memory".
     """
 
     #: The models_code an instance made by Python code carries.
     default_code: int = _capi.MODELS_ERR_API
 
+    #: The kind an instance made by Python code carries when none is given
+    #: (None: decided by the code and the status, as the library does).
+    default_kind: Optional[str] = None
+
     def __init__(self, message: str = "", *, status_code: Optional[int] = None,
                  retry_after: Optional[float] = None, code: Optional[int] = None,
-                 is_transient: Optional[bool] = None) -> None:
+                 is_transient: Optional[bool] = None, kind: Optional[str] = None) -> None:
         super().__init__(message)
         self.message = message
         self.code = self.default_code if code is None else code
@@ -41,6 +50,7 @@ class ModelsError(Exception):
                 self.status_code is not None and (self.status_code in (408, 429, 529)
                                                   or 500 <= self.status_code <= 599))
         self.is_transient = is_transient
+        self.kind = kind or self.default_kind or _kind_of(self.code, self.status_code)
 
     @property
     def code_name(self) -> str:
@@ -60,13 +70,41 @@ class ModelsError(Exception):
 
     def __reduce__(self) -> Tuple[Any, ...]:
         return (_rebuild, (type(self), self.message, self.status_code, self.retry_after, self.code,
-                           self.is_transient))
+                           self.is_transient, self.kind))
 
 
 def _rebuild(cls: Type[ModelsError], message: str, status_code: Optional[int],
-             retry_after: Optional[float], code: int, is_transient: bool) -> ModelsError:
+             retry_after: Optional[float], code: int, is_transient: bool,
+             kind: Optional[str] = None) -> ModelsError:
     return cls(message, status_code=status_code, retry_after=retry_after, code=code,
-               is_transient=is_transient)
+               is_transient=is_transient, kind=kind)
+
+
+_CODE_KINDS: Dict[int, str] = {
+    _capi.MODELS_ERR_INVALID_ARGUMENT: "invalid_argument", _capi.MODELS_ERR_NO_PROVIDER: "no_provider",
+    _capi.MODELS_ERR_TRANSPORT: "transport", _capi.MODELS_ERR_TIMEOUT: "timeout",
+    _capi.MODELS_ERR_CANCELLED: "cancelled", _capi.MODELS_ERR_PROTOCOL: "protocol",
+    _capi.MODELS_ERR_ALL_COOLDOWN: "all_cooldown", _capi.MODELS_ERR_ALL_FAILED: "all_failed",
+    _capi.MODELS_ERR_NOMEM: "no_memory",
+}
+
+
+def _kind_of(code: int, status: Optional[int]) -> str:
+    """The kind the library gives an error with this code and status when its
+    message says nothing more (models_error_kind)."""
+    if code != _capi.MODELS_ERR_API:
+        return _CODE_KINDS.get(code, "server")
+    if status == 429:
+        return "rate_limit"
+    if status in (401, 403):
+        return "auth"
+    if status == 404:
+        return "not_found"
+    if status == 408:
+        return "timeout"
+    if status is not None and 400 <= status <= 499:
+        return "bad_request"
+    return "server"
 
 
 class InvalidArgumentError(ModelsError, ValueError):
@@ -82,6 +120,41 @@ class NoProviderError(ModelsError):
 class APIError(ModelsError):
     """MODELS_ERR_API: the provider answered with an HTTP error (see status_code)."""
     default_code = _capi.MODELS_ERR_API
+
+
+class RateLimitError(APIError):
+    """HTTP 429: the provider's rate limit (kind "rate_limit")."""
+    default_kind = "rate_limit"
+
+
+class AuthenticationError(APIError):
+    """HTTP 401 or 403: the key or token was refused (kind "auth")."""
+    default_kind = "auth"
+
+
+class NotFoundError(APIError):
+    """HTTP 404: an unknown model or endpoint (kind "not_found")."""
+    default_kind = "not_found"
+
+
+class ContextWindowExceededError(APIError):
+    """The prompt is too long for the model (kind "context_window")."""
+    default_kind = "context_window"
+
+
+class ContentPolicyError(APIError):
+    """A content filter or policy refused the request (kind "content_policy")."""
+    default_kind = "content_policy"
+
+
+class BadRequestError(APIError):
+    """Any other HTTP 4xx: the request was refused as it is (kind "bad_request")."""
+    default_kind = "bad_request"
+
+
+class ServerError(APIError):
+    """HTTP 5xx or 529, or an error event in a stream (kind "server")."""
+    default_kind = "server"
 
 
 class TransportError(ModelsError, ConnectionError):
@@ -138,8 +211,18 @@ _CODE_NAMES: Dict[int, str] = {
 }
 
 
-def exception_class(code: int) -> Type[ModelsError]:
-    """The exception class for a models_code (ModelsError for an unknown one)."""
+_API_CLASSES: Dict[str, Type[APIError]] = {
+    cls.default_kind: cls for cls in (  # type: ignore[misc]
+        RateLimitError, AuthenticationError, NotFoundError, ContextWindowExceededError,
+        ContentPolicyError, BadRequestError, ServerError)
+}
+
+
+def exception_class(code: int, kind: Optional[str] = None) -> Type[ModelsError]:
+    """The exception class for a models_code and kind (ModelsError for an unknown
+    code; for MODELS_ERR_API, the APIError subclass of the kind, if it has one)."""
+    if code == _capi.MODELS_ERR_API and kind in _API_CLASSES:
+        return _API_CLASSES[kind]
     return _CLASSES.get(code, ModelsError)
 
 
@@ -157,11 +240,12 @@ def error_from_c(code: int, err: Optional[int]) -> ModelsError:
         status = lib.models_error_status(err)
         retry_ms = lib.models_error_retry_after_ms(err)
         transient = bool(lib.models_error_is_transient(err))
+        kind = (lib.models_error_kind(err) or b"").decode() or None
     finally:
         lib.models_error_free(err)
-    return exception_class(code)(message, status_code=status or None,
-                                 retry_after=retry_ms / 1000.0 if retry_ms > 0 else None,
-                                 code=code, is_transient=transient)
+    return exception_class(code, kind)(message, status_code=status or None,
+                                       retry_after=retry_ms / 1000.0 if retry_ms > 0 else None,
+                                       code=code, is_transient=transient, kind=kind)
 
 
 def error_to_c(exc: BaseException, what: str) -> Tuple[int, int]:
