@@ -241,8 +241,12 @@ typedef void (*models_text_fn)(void *user, const char *text, size_t len);
 ** NULL; `user` is passed to both. Returns MODELS_OK once the provider's stream
 ** ended properly, MODELS_ERR_CANCELLED when `on_chunk` asked to stop, and an
 ** error code otherwise; chunks delivered before an error stay delivered.
-** Retries and fallbacks happen only before the first chunk: once a provider
-** has accepted the request (HTTP 200) the stream is its. `on_chunk` must not
+** Retries and fallbacks happen until the stream's first word: a stream that
+** fails after the provider accepted it but before any text, tool call or
+** reasoning arrived is retried and falls back like a failed request, and
+** `on_chunk` sees only the stream that answered. Chunks before the first
+** word (the role, empty deltas) are held back until it comes. After the
+** first word the stream is its provider's. `on_chunk` must not
 ** be NULL. Thread-safe, as models_chat(). */
 models_code models_chat_stream(models_router *r, const char *request_json,
                                models_chunk_fn on_chunk, models_text_fn on_thinking,
@@ -259,8 +263,11 @@ models_code models_chat_stream(models_router *r, const char *request_json,
 typedef struct models_stream models_stream;
 
 /* Sends a request as a stream and returns once a provider has accepted it
-** (response headers with a 2xx status), before the first chunk: retries and
-** fallbacks are over by then. Returns the stream, or NULL on failure with
+** and sent the first word of its answer (text, a tool call or reasoning), or
+** ended its stream: retries and fallbacks are over by then, and a stream that
+** failed before its first word was one more failed attempt. The chunks that
+** came before the first word are the first models_stream_next() returns.
+** Returns the stream, or NULL on failure with
 ** *err set (the same codes as models_chat()). Close it with
 ** models_stream_close(). Thread-safe. */
 models_stream *models_stream_open(models_router *r, const char *request_json, models_error **err);

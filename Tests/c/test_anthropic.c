@@ -496,7 +496,7 @@ static void test_stream_error_event(void) {
 
     /* An invalid_request_error in the stream is not worth retrying; the pull
      * API reports it too, and keeps reporting it. */
-    ts_script("claude-test", "[{\"content\": \"one two\", \"error_after\": 1,"
+    ts_script("claude-test", "[{\"content\": \"one two\", \"error_after\": 4,"
                              " \"error\": {\"type\": \"invalid_request_error\", \"message\": \"bad input\"}}]");
     err = NULL;
     models_stream *s = models_stream_open(r, "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}", &err);

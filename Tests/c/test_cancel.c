@@ -140,11 +140,12 @@ static void test_call_cancel_stream_open(void) {
     models_call_free(call);
 
     /* The call token also cancels the stream it opened. */
-    ts_script("m1", "[{\"stall_after\":1}]");
+    ts_script("m1", "[{\"stall_after\":2}]");  /* the role chunk and the first word */
     call = models_call_new();
     s = models_stream_open_call(r, HELLO_STREAM, call, NULL);
     CHECK(s != NULL);
     const char *chunk;
+    CHECK(s && models_stream_next(s, &chunk, NULL, NULL) == MODELS_OK);
     CHECK(s && models_stream_next(s, &chunk, NULL, NULL) == MODELS_OK);
     struct canceller c2 = {.call = call, .delay_ms = 100};
     start_canceller(&c2);

@@ -113,6 +113,7 @@ static char *event_of_size(size_t size) {
 }
 
 static models_code stream_events(models_router *r, const char *const *items, size_t n, long *chunks, models_error **err) {
+    *chunks = 0;
     ts_script_sse("m1", items, n, "");
     models_stream *s = models_stream_open(r, HELLO_STREAM, err);
     if (!s) return models_error_code(*err);
@@ -144,7 +145,8 @@ static void test_event_limit(void) {
     free(exact);
 
     char *over = event_of_size(MIB + 1);
-    const char *over_items[] = {"data: {\"choices\":[]}\n\n", over, "data: [DONE]\n\n"};
+    /* A first word, so the failure is the stream's, not the open's. */
+    const char *over_items[] = {"data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"a\"}}]}\n\n", over, "data: [DONE]\n\n"};
     err = NULL;
     rc = stream_events(r, over_items, 3, &chunks, &err);
     CHECK_FAILS_WITH(rc, err, MODELS_ERR_PROTOCOL);

@@ -209,7 +209,8 @@ static void test_malformed_chunk(void) {
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         ts_reset();
         char a[512];
-        snprintf(a, sizeof a, "data: %s\n\n", CHUNK_A);
+        /* After the first word: earlier failures are the open's (test_first_word). */
+        snprintf(a, sizeof a, "data: %s\n\n", CHUNK_B);
         const char *items[] = {a, bad[i], "data: [DONE]\n\n"};
         ts_script_sse("m1", items, 3, "");
         models_stream *s = models_stream_open(r, HELLO_STREAM, NULL);
@@ -242,13 +243,13 @@ static void test_error_event_mid_stream(void) {
     models_stream_close(s);
     received_free(&got);
 
-    ts_script("m1", "[{\"error_after\":1,\"error\":{\"message\":\"rate limited mid-stream\",\"code\":429}}]");
+    ts_script("m1", "[{\"content\":\"a b\",\"error_after\":2,\"error\":{\"message\":\"rate limited mid-stream\",\"code\":429}}]");
     struct received pushed = {0};
     err = NULL;
     rc = models_chat_stream(r, HELLO, on_chunk, NULL, &pushed, &err);
     CHECK_FAILS_WITH(rc, err, MODELS_ERR_API);
     CHECK_STR_CONTAINS(models_error_message(err), "rate limited mid-stream");
-    CHECK(pushed.count == 1);
+    CHECK(pushed.count == 2);
     models_error_free(err);
     received_free(&pushed);
     models_router_free(r);

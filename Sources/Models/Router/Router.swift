@@ -128,11 +128,12 @@ public final class Router: Sendable {
         return answer
     }
 
-    /// An open stream: a provider accepted the request. The fallback decision is
-    /// final from here on; errors later in the stream are the caller's.
+    /// An open stream: a provider accepted the request and sent the first
+    /// part of its answer. A stream that fails before that is retried and falls
+    /// back like a failed request; errors later in the stream are the caller's.
     public func openStream(_ request: ChatRequest, cancellation: Cancellation? = nil) throws(ModelsError) -> ChatStream {
         let (stream, model) = try route(request, cancellation: cancellation, stream: true) { provider, call throws(ModelsError) in
-            try provider.openStream(call)
+            try PrimedStream(priming: provider.openStream(call))
         }
         return ChatStream(stream: stream, model: model, maxCollectBytes: config.maxResponseBytes)
     }
