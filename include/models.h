@@ -133,7 +133,7 @@ typedef struct models_router models_router;
 **    "timeout_ms": 120000, "max_retries": 2, ...}
 **
 ** Returns the router, or NULL on failure with *err set: invalid JSON, a
-** config larger than 1 MiB, an unknown key or a value of the wrong type give
+** config larger than 1 MiB or nested deeper than 256 levels, an unknown key or a value of the wrong type give
 ** MODELS_ERR_INVALID_ARGUMENT with a message naming the key
 ** (e.g. "config: unknown key \"providers.openai.apikey\" (did you mean
 ** \"api_key\"?)"). The config text is copied; the caller keeps ownership of
@@ -193,7 +193,10 @@ char *models_router_providers(models_router *r);
 ** MODELS_ERR_NO_PROVIDER. A request that is not valid JSON (UTF-8 included),
 ** not an object, whose "messages" is not an array of objects, whose "model"
 ** is neither a string nor null, or that is larger than 32 MiB is
-** MODELS_ERR_INVALID_ARGUMENT, with a message that says which.
+** MODELS_ERR_INVALID_ARGUMENT, with a message that says which. So is JSON
+** nested deeper than 256 levels (arrays and objects, JSON Schemas of tools
+** included), which keeps the library within a 64 KiB thread stack; an
+** answer or chunk from a provider nested that deep is MODELS_ERR_PROTOCOL.
 */
 
 /* Sends a request and waits for the complete answer. On MODELS_OK,
