@@ -59,9 +59,10 @@ static char *deep_tool_request(int depth, int stream) {
     o += sprintf(o, "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],%s"
                     "\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"f\",\"parameters\":",
                  stream ? "\"stream\":true," : "");
-    /* Each level: {"type":"object","properties":{"a": ... }} is two objects deep. */
+    /* Each level: {"type":"object","properties":{"a": ... }} is two objects deep;
+     * the outermost has no "type", so Anthropic's translation adds one to a copy. */
     int levels = (depth - 5) / 2;
-    for (int i = 0; i < levels; i++) o += sprintf(o, "{\"type\":\"object\",\"properties\":{\"a\":");
+    for (int i = 0; i < levels; i++) o += sprintf(o, i ? "{\"type\":\"object\",\"properties\":{\"a\":" : "{\"properties\":{\"a\":");
     o += sprintf(o, "{\"type\":\"string\"}");
     for (int i = 0; i < levels; i++) o += sprintf(o, "}}");
     sprintf(o, "}}]}");
@@ -172,7 +173,48 @@ static void ordinary_use(void) {
     chunks = 0;
     CHECK(models_chat_stream(r, deep, on_chunk, NULL, &chunks, NULL) == MODELS_OK);
     free(deep);
+
+    /* Tool-call input nested as deep as allowed, in an answer and a stream. */
+    char *args = nested("{\"a\":", ALLOWED_DEPTH - 1, "}");
+    char *quoted = json_quote(args);
+    size_t n = strlen(quoted) + 128;
+    char *step = malloc(n);
+    snprintf(step, n, "[{\"tool_calls\":[{\"id\":\"t1\",\"name\":\"f\",\"arguments\":%s}]}]", quoted);
+    ts_reset();
+    ts_script("claude-x", step);
+    response = NULL;
+    err = NULL;
+    CHECK(models_chat(r, HELLO, &response, &err) == MODELS_OK);
+    if (err) fprintf(stderr, "  anthropic deep tool input: %s\n", models_error_message(err));
+    CHECK_STR_CONTAINS(response, "[[[[[[[[[[");
+    models_error_free(err);
+    models_free(response);
+    ts_script("claude-x", step);
+    chunks = 0;
+    CHECK(models_chat_stream(r, HELLO_STREAM, on_chunk, NULL, &chunks, NULL) == MODELS_OK);
     models_router_free(r);
+
+    /* An OpenAI answer and chunk nested as deep as allowed. */
+    r = local_router("");
+    char *answer = nested("{\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"x\"},"
+                          "\"finish_reason\":\"stop\"}],\"x\":", ALLOWED_DEPTH - 1, "}");
+    script_body("m1", 200, answer);
+    response = NULL;
+    CHECK(models_chat(r, HELLO, &response, NULL) == MODELS_OK);
+    models_free(response);
+    char *chunk_text = nested("{\"choices\":[{\"index\":0,\"delta\":{\"content\":\"x\"}}],\"x\":", ALLOWED_DEPTH - 1, "}");
+    script_sse_data("m1", chunk_text);
+    s = models_stream_open(r, HELLO_STREAM, NULL);
+    text = NULL;
+    CHECK(models_stream_collect(s, &text, NULL) == MODELS_OK);
+    models_free(text);
+    models_stream_close(s);
+    models_router_free(r);
+    free(chunk_text);
+    free(answer);
+    free(step);
+    free(quoted);
+    free(args);
 }
 
 /* ---- Input nested too deep -------------------------------------------------- */
