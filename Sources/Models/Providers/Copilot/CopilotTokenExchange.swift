@@ -90,7 +90,7 @@ public final class CopilotTokenExchange: CopilotTokenSource {
             ("Editor-Plugin-Version", editorPluginVersion),
             ("User-Agent", userAgent),
         ])
-        let deadline = MonotonicClock.nowMs() + timeoutMs
+        let deadline = MonotonicClock.nowMs().saturatingAdd(timeoutMs)
         var limits = TransferLimits(headersDeadlineMs: deadline, totalDeadlineMs: deadline, idleTimeoutMs: timeoutMs)
         limits.maxBodyBytes = 1 << 20
         do throws(ModelsError) {
