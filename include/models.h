@@ -94,7 +94,8 @@ const char *models_error_message(const models_error *e);
 int models_error_status(const models_error *e);
 
 /* The provider's Retry-After in milliseconds (from delta-seconds or an
-** HTTP-date), or 0 when it sent none. */
+** HTTP-date), or 0 when it sent none or an invalid one. A wait longer than
+** a year is reported as a year. */
 int64_t models_error_retry_after_ms(const models_error *e);
 
 /* 1 when trying the same model again may succeed (HTTP 408, 429, 5xx, 529,
