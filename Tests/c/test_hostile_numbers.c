@@ -2,7 +2,7 @@
  * the rule behind it): Retry-After dates and delays far out of range on 429
  * and 503 answers, in chat and in streams, with and without a fallback; token
  * counts at INT64_MAX in OpenAI and Anthropic streams and answers; cooldown
- * trackers made with extreme values. The process must survive each one and
+ * trackers, C providers' errors and rate limits with extreme values. The process must survive each one and
  * report an ordinary error (or the fallback's answer). */
 #define _GNU_SOURCE
 #include "test_util.h"
@@ -198,10 +198,54 @@ static void test_cooldown_extremes(void) {
     }
 }
 
+/* A C provider failing with extreme numbers in its error. */
+static int extreme_error_chat(void *user, const char *model_id, const char *request_json, char **response_json,
+                              models_error **err) {
+    (void)user; (void)model_id; (void)request_json; (void)response_json;
+    static int calls = 0;
+    const int statuses[] = {429, INT32_MAX, INT32_MIN, 503};
+    const int64_t waits[] = {INT64_MAX, INT64_MIN, -1, INT64_MAX - 1};
+    *err = models_error_new(MODELS_ERR_API, "busy", statuses[calls % 4], waits[calls % 4]);
+    calls++;
+    return MODELS_ERR_API;
+}
+
+static void test_c_provider_extremes(void) {
+    models_router *r = router_from("\"primary\":\"cp/m\",\"max_retries\":3,\"retry_base_ms\":1,\"retry_max_ms\":1");
+    models_provider_callbacks cb = {0};
+    cb.chat = extreme_error_chat;
+    CHECK(models_router_add_provider(r, "cp", &cb, NULL, NULL) == MODELS_OK);
+    for (int i = 0; i < 4; i++) {
+        char *response = NULL;
+        models_error *err = NULL;
+        models_code rc = models_chat(r, HELLO, &response, &err);
+        CHECK(rc == MODELS_ERR_API);
+        CHECK(models_error_retry_after_ms(err) >= 0);
+        models_error_free(err);
+    }
+    models_router_free(r);
+}
+
+/* A rate limit so slow its wait is centuries: a timeout, not an overflow. */
+static void test_rate_limit_extremes(void) {
+    models_router *r = local_router("\"max_retries\":0,\"rate_limits\":{\"local\":{\"requests_per_second\":1e-300,\"burst\":1}}");
+    ts_reset();
+    char *response = NULL;
+    CHECK(models_chat(r, HELLO, &response, NULL) == MODELS_OK);
+    models_free(response);
+    models_error *err = NULL;
+    models_code rc = models_chat(r, HELLO, &response, &err);
+    CHECK_FAILS_WITH(rc, err, MODELS_ERR_TIMEOUT);
+    models_error_free(err);
+    models_router_free(r);
+}
+
 int main(void) {
     test_retry_after_alone();
     test_retry_after_then_fallback();
     test_usage_at_int64_max();
     test_cooldown_extremes();
+    test_c_provider_extremes();
+    test_rate_limit_extremes();
     return check_report("test_hostile_numbers");
 }
