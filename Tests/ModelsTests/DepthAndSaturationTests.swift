@@ -26,6 +26,31 @@ import Testing
         #expect(try JSON.parse(text).count == 1)
     }
 
+    /// Seeded differential check: on valid JSON with brackets, quotes and
+    /// backslashes inside strings, the pre-check finds exactly the depth the
+    /// validating scanner reports.
+    @Test func preCheckAgreesWithTheScanner() {
+        var rng = SplitMix64(state: 0xDE_E9)
+        let scanner = JSONScanner(keys: "a")
+        let strings = ["\"[\"", "\"]]}\"", "\"\\\"[\"", "\"\\\\\"", "\"{\\\\\"", "\"\\u005b\"", "1", "null", "\"\""]
+        func value(_ depth: Int) -> String {
+            guard depth > 0, rng.chance(85) else { return rng.pick(strings) }
+            let n = 1 + rng.below(3)
+            if rng.chance(50) { return "[" + (0..<n).map { _ in value(depth - 1) }.joined(separator: ",") + "]" }
+            return "{" + (0..<n).map { i in "\"k\(i)\":" + value(depth - 1) }.joined(separator: ",") + "}"
+        }
+        for _ in 0..<2_000 {
+            let text = value(rng.below(12))
+            text.utf8CString.withUnsafeBytes { raw in
+                let bytes = UnsafeRawBufferPointer(rebasing: raw.dropLast())
+                let scan = scanner.scan(bytes)
+                #expect(scan.isValid, "\(text)")
+                #expect(JSONScanner.offsetBeyondDepth(bytes, limit: scan.depth) == nil, "\(text)")
+                if scan.depth > 0 { #expect(JSONScanner.offsetBeyondDepth(bytes, limit: scan.depth - 1) != nil, "\(text)") }
+            }
+        }
+    }
+
     @Test func scannerReportsTheDepth() {
         let scanner = JSONScanner(keys: "a")
         for depth in [0, 1, 7, 300, 2047] {
