@@ -94,7 +94,8 @@ const char *models_error_message(const models_error *e);
 int models_error_status(const models_error *e);
 
 /* The provider's Retry-After in milliseconds (from delta-seconds or an
-** HTTP-date), or 0 when it sent none. */
+** HTTP-date), or 0 when it sent none or an invalid one. A wait longer than
+** a year is reported as a year. */
 int64_t models_error_retry_after_ms(const models_error *e);
 
 /* 1 when trying the same model again may succeed (HTTP 408, 429, 5xx, 529,
@@ -148,7 +149,7 @@ typedef struct models_router models_router;
 **    "timeout_ms": 120000, "max_retries": 2, ...}
 **
 ** Returns the router, or NULL on failure with *err set: invalid JSON, a
-** config larger than 1 MiB, an unknown key or a value of the wrong type give
+** config larger than 1 MiB or nested deeper than 256 levels, an unknown key or a value of the wrong type give
 ** MODELS_ERR_INVALID_ARGUMENT with a message naming the key
 ** (e.g. "config: unknown key \"providers.openai.apikey\" (did you mean
 ** \"api_key\"?)"). The config text is copied; the caller keeps ownership of
@@ -208,7 +209,10 @@ char *models_router_providers(models_router *r);
 ** MODELS_ERR_NO_PROVIDER. A request that is not valid JSON (UTF-8 included),
 ** not an object, whose "messages" is not an array of objects, whose "model"
 ** is neither a string nor null, or that is larger than 32 MiB is
-** MODELS_ERR_INVALID_ARGUMENT, with a message that says which.
+** MODELS_ERR_INVALID_ARGUMENT, with a message that says which. So is JSON
+** nested deeper than 256 levels (arrays and objects, JSON Schemas of tools
+** included), which keeps the library within a 64 KiB thread stack; an
+** answer or chunk from a provider nested that deep is MODELS_ERR_PROTOCOL.
 */
 
 /* Sends a request and waits for the complete answer. On MODELS_OK,

@@ -256,4 +256,32 @@ import Testing
         let busy = CopilotTokenResponse.refusal(status: 503, body: [], host: "api.github.com", retryAfterMs: 2000, secrets: [])
         #expect(busy.isTransient && busy.retryAfterMs == 2000)
     }
+
+    /// Issue 12: an expiry that is no time (INT64_MIN crashed `expiresAt - now`)
+    /// is refused, naming the exchange's host and never the token.
+    @Test(arguments: ["-9223372036854775808", "9223372036854775807", "0", "-1", "253402300800", "1e300", "-1e300",
+                      "9.2e18"])
+    func implausibleExpiryIsRefused(expiresAt: String) {
+        #expect {
+            _ = try CopilotTokenResponse.parse(Self.bytes(#"{"token":"tid=sekrit","expires_at":\#(expiresAt)}"#), host: "tokens.example")
+        } throws: { error in
+            guard let e = error as? ModelsError else { return false }
+            return e.code == .protocol && e.message.contains("tokens.example") && e.message.contains("expires_at")
+                && !e.message.contains("sekrit")
+        }
+    }
+
+    @Test func extremeExpiryNeverTrapsTheCache() {
+        var cache = CopilotTokenCache(marginSeconds: 60)
+        for expiry in [Int64.min, Int64.min + 1, -1, 0, Int64.max] {
+            for now in [Int64.min, 0, 1_760_000_000, Int64.max] {
+                _ = cache.isFresh(CopilotToken(credentials: CopilotCredentials(token: "t", apiURL: "https://a"), expiresAt: expiry), now: now)
+            }
+        }
+        let far = CopilotToken(credentials: CopilotCredentials(token: "t", apiURL: "https://a"), expiresAt: Int64.min)
+        #expect(!cache.isFresh(far, now: 0))
+        #expect(cache.next(now: 0) == .exchange)
+        cache.exchangeFinished(.success(far))
+        #expect(cache.next(now: .max) == .exchange)
+    }
 }

@@ -139,6 +139,29 @@ static void script_token(const char *token, long long expires_at, const char *ap
     ts_script("token", step);
 }
 
+/* expires_at values that are no time (INT64_MIN once crashed the process in
+ * `expires_at - now`): a protocol error naming the exchange's host, never the token. */
+static void test_implausible_expiry_is_refused(void) {
+    const long long values[] = {INT64_MIN, INT64_MIN + 1, INT64_MAX, -1, 0, 253402300800LL};
+    models_router *r = copilot_router(NULL, NULL);
+    for (size_t i = 0; i < sizeof values / sizeof values[0]; i++) {
+        ts_reset();
+        script_token("tid=copilot-secret-odd", values[i], ts_url(), 0);
+        models_error *err = NULL;
+        models_code rc = chat(r, &err);
+        CHECK(rc == MODELS_ERR_PROTOCOL);
+        CHECK_STR_CONTAINS(models_error_message(err), "127.0.0.1");
+        CHECK_STR_CONTAINS(models_error_message(err), "expires_at");
+        if (rc != MODELS_ERR_PROTOCOL) fprintf(stderr, "  expires_at %lld: %s\n", values[i], models_error_message(err));
+        models_error_free(err);
+    }
+    /* The next sensible answer is used. */
+    ts_reset();
+    script_token("tid=copilot-secret-fine", (long long)time(NULL) + 1800, ts_url(), 0);
+    CHECK(chat(r, NULL) == MODELS_OK);
+    models_router_free(r);
+}
+
 /* ---- The built-in exchange -------------------------------------------------- */
 
 static void test_request_path_and_headers(void) {
@@ -553,6 +576,7 @@ int main(void) {
     test_api_host_follows_the_token();
     test_refresh_after_expiry();
     test_single_flight_refresh();
+    test_implausible_expiry_is_refused();
     test_refused_github_token();
     test_exchange_transport_failure_is_transient();
     test_api_error_hides_the_copilot_token();

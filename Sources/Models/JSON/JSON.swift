@@ -60,13 +60,35 @@ public struct JSONParseError: Error, Sendable, Equatable {
     public var line: Int
     public var column: Int
     public var position: Int
+
+    /// Text nested deeper than `JSON.maxDepth`: where the level too many opens.
+    static func tooDeep(_ bytes: UnsafeRawBufferPointer, at offset: Int) -> JSONParseError {
+        var line = 1, column = 0
+        for c in bytes[..<offset] {
+            if c == 0x0A { line += 1; column = 0 } else { column += 1 }
+        }
+        return JSONParseError(message: "nested deeper than \(JSON.maxDepth) levels", line: line, column: column + 1,
+                              position: offset)
+    }
 }
 
 extension JSON {
+    /// The deepest nesting of arrays and objects the library reads (requests,
+    /// configs, answers, chunks, token answers, C providers' results); deeper text
+    /// is refused before any parse. jansson's parser, its deep copy and the
+    /// library's own walks recurse once per level, and the library must work on a
+    /// 64 KiB thread stack; real requests, JSON Schemas of tools included, stay
+    /// far below this.
+    public static let maxDepth = 256
+
     /// Parses one JSON text (any value at the top level). Invalid UTF-8, raw NUL
     /// bytes and trailing garbage are errors; an escaped `\u0000` inside a string is
-    /// valid JSON and accepted (strings are always read with their length).
+    /// valid JSON and accepted (strings are always read with their length). Text
+    /// nested deeper than `maxDepth` is an error, found without recursion.
     public static func parse(_ bytes: UnsafeRawBufferPointer) throws(JSONParseError) -> JSON {
+        if let offset = JSONScanner.offsetBeyondDepth(bytes, limit: maxDepth) {
+            throw JSONParseError.tooDeep(bytes, at: offset)
+        }
         var error = json_error_t()
         let base = bytes.baseAddress?.assumingMemoryBound(to: CChar.self) ?? UnsafePointer(bitPattern: 1)
         guard let raw = json_loadb(base, bytes.count, Int(JSON_DECODE_ANY | JSON_ALLOW_NUL), &error) else {

@@ -88,6 +88,9 @@ struct JSONScanner: @unchecked Sendable { // its pointers are to static strings
         /// Whether a requested key occurs more than once at the top level
         /// (the ranges are then those of its last occurrence).
         var hasDuplicateKey = false
+        /// The deepest nesting of containers seen (1 for `{}` or `[1]`), so a
+        /// caller can refuse text nested deeper than `JSON.maxDepth`.
+        var depth = 0
         fileprivate var ranges: (Int, Int, Int, Int, Int, Int, Int, Int) = (-1, -1, -1, -1, -1, -1, -1, -1)
         fileprivate var keyStarts: (Int, Int, Int, Int) = (-1, -1, -1, -1)
 
@@ -141,6 +144,29 @@ struct JSONScanner: @unchecked Sendable { // its pointers are to static strings
         }
     }
 
+    /// Where `bytes` first open a container `limit + 1` levels deep, or nil when
+    /// they never do. Only brackets outside strings count; nothing else is
+    /// checked (a parse that follows does that), so this runs before any
+    /// recursive parser sees text from outside, in one pass and no memory.
+    static func offsetBeyondDepth(_ bytes: UnsafeRawBufferPointer, limit: Int) -> Int? {
+        var depth = 0, inString = false, escaped = false
+        for (i, c) in bytes.enumerated() {
+            if inString {
+                if escaped { escaped = false } else if c == backslash { escaped = true } else if c == quote { inString = false }
+                continue
+            }
+            switch c {
+            case quote: inString = true
+            case openBrace, openBracket:
+                depth += 1
+                if depth > limit { return i }
+            case closeBrace, closeBracket: if depth > 0 { depth -= 1 }
+            default: break
+            }
+        }
+        return nil
+    }
+
     /// Index of the requested key equal to `p[start..<end]`, or -1.
     @inline(__always)
     fileprivate func match(_ p: UnsafeRawPointer, _ start: Int, _ end: Int) -> Int {
@@ -174,6 +200,7 @@ private struct Cursor {
     let stack: UnsafeMutablePointer<UInt64>
     var i = 0
     var depth = 0
+    var deepest = 0
 
     init(p: UnsafeRawPointer, n: Int, stack: UnsafeMutablePointer<UInt64>) {
         self.p = p
@@ -195,6 +222,7 @@ private struct Cursor {
         let word = depth >> 6, bit = UInt64(1) << UInt64(depth & 63)
         if object { stack[word] |= bit } else { stack[word] &= ~bit }
         depth += 1
+        if depth > deepest { deepest = depth }
     }
 
     @inline(__always) func inObject() -> Bool {
@@ -272,6 +300,7 @@ private struct Cursor {
                         guard i == n else { return fail(result) }
                         result.kind = kind
                         result.offset = i
+                        result.depth = deepest
                         return result
                     }
                     skipWhitespace()
@@ -318,6 +347,7 @@ private struct Cursor {
         var result = result
         result.kind = nil
         result.offset = i
+        result.depth = deepest
         return result
     }
 

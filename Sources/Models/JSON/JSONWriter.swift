@@ -9,28 +9,57 @@ import CModelsSupport
 /// and everything else as jansson does: members in order, UTF-8 left as is,
 /// only `"`, `\` and control characters escaped.
 enum JSONWriter {
-    static func write(_ value: UnsafeMutablePointer<json_t>, into out: inout [UInt8]) {
-        switch json_type(rawValue: UInt32(cms_json_type(value))) {
-        case JSON_OBJECT:
-            out.append(UInt8(ascii: "{"))
-            var first = true
-            var it = json_object_iter(value)
-            while let i = it {
-                if !first { out.append(UInt8(ascii: ",")) }
-                first = false
+    /// An open container: where the walk is inside it.
+    private enum Frame {
+        case object(UnsafeMutablePointer<json_t>, iterator: UnsafeMutableRawPointer?)
+        case array(UnsafeMutablePointer<json_t>, next: Int, count: Int)
+    }
+
+    /// Iterative, with its own stack of open containers on the heap: a tree of any
+    /// depth is written without recursion (the thread's stack may be 64 KiB).
+    static func write(_ root: UnsafeMutablePointer<json_t>, into out: inout [UInt8]) {
+        var stack: [Frame] = []
+        var pending: UnsafeMutablePointer<json_t>? = root
+        while true {
+            if let value = pending {
+                pending = nil
+                switch json_type(rawValue: UInt32(cms_json_type(value))) {
+                case JSON_OBJECT:
+                    out.append(UInt8(ascii: "{"))
+                    stack.append(.object(value, iterator: json_object_iter(value)))
+                case JSON_ARRAY:
+                    out.append(UInt8(ascii: "["))
+                    stack.append(.array(value, next: 0, count: json_array_size(value)))
+                default:
+                    writeScalar(value, into: &out)
+                }
+            }
+            guard let top = stack.popLast() else { return }
+            switch top {
+            case .object(let object, let iterator):
+                guard let i = iterator else {
+                    out.append(UInt8(ascii: "}"))
+                    continue
+                }
+                if i != json_object_iter(object) { out.append(UInt8(ascii: ",")) }
                 writeString(UnsafeRawBufferPointer(start: json_object_iter_key(i), count: json_object_iter_key_len(i)), into: &out)
                 out.append(UInt8(ascii: ":"))
-                write(json_object_iter_value(i), into: &out)
-                it = json_object_iter_next(value, i)
+                stack.append(.object(object, iterator: json_object_iter_next(object, i)))
+                pending = json_object_iter_value(i)
+            case .array(let array, let next, let count):
+                guard next < count else {
+                    out.append(UInt8(ascii: "]"))
+                    continue
+                }
+                if next > 0 { out.append(UInt8(ascii: ",")) }
+                stack.append(.array(array, next: next + 1, count: count))
+                pending = json_array_get(array, next)
             }
-            out.append(UInt8(ascii: "}"))
-        case JSON_ARRAY:
-            out.append(UInt8(ascii: "["))
-            for index in 0..<json_array_size(value) {
-                if index > 0 { out.append(UInt8(ascii: ",")) }
-                write(json_array_get(value, index), into: &out)
-            }
-            out.append(UInt8(ascii: "]"))
+        }
+    }
+
+    private static func writeScalar(_ value: UnsafeMutablePointer<json_t>, into out: inout [UInt8]) {
+        switch json_type(rawValue: UInt32(cms_json_type(value))) {
         case JSON_STRING:
             writeString(UnsafeRawBufferPointer(start: json_string_value(value), count: json_string_length(value)), into: &out)
         case JSON_INTEGER:

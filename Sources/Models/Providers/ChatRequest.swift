@@ -49,6 +49,9 @@ public struct ChatRequest: @unchecked Sendable {
             self = try ChatRequest(json: json)
             return
         }
+        guard scan.depth <= JSON.maxDepth else {
+            throw .invalidArgument("request is nested deeper than \(JSON.maxDepth) levels")
+        }
         guard kind == .object else { throw .invalidArgument("request must be a JSON object, not \(Self.kindName(kind))") }
         guard let messages = scan.range(of: 0) else { throw .invalidArgument("request has no \"messages\"") }
         let bytes = text.bindMemory(to: UInt8.self)

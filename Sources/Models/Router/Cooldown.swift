@@ -28,10 +28,9 @@ public final class Cooldown: Sendable {
         let base = Swift.min(Swift.max(0, config.baseMs), maxMs)
         guard base > 0, failures > 1 else { return base }
         let multiplier = config.multiplier.isNaN ? 1 : Swift.max(1, config.multiplier)
-        // pow() gives +inf rather than overflowing; compare before converting back.
+        // pow() gives +inf rather than overflowing, which clamps to Int64.max.
         let delay = Double(base) * pow(multiplier, Double(failures - 1))
-        guard delay.isFinite, delay < Double(maxMs) else { return maxMs }
-        return Swift.min(maxMs, Int64(delay.rounded()))
+        return Swift.min(maxMs, Int64.clamping(delay.rounded()) ?? maxMs)
     }
 
     /// How long after its cooldown expired an entry still escalates (see `CooldownEntry`).
@@ -49,7 +48,7 @@ public final class Cooldown: Sendable {
                 failures = old.failures == .max ? .max : old.failures + 1
             }
             let delay = Self.delayMs(failures: failures, config: config)
-            entries[model] = CooldownEntry(failures: failures, untilMs: CooldownMath.add(t, delay))
+            entries[model] = CooldownEntry(failures: failures, untilMs: t.saturatingAdd(delay))
             return delay
         }
     }

@@ -21,15 +21,7 @@ struct CooldownEntry: Sendable, Equatable {
     func isCooling(at now: Int64) -> Bool { now < untilMs }
 
     func isStale(at now: Int64, window: Int64) -> Bool {
-        now >= CooldownMath.add(untilMs, window)
+        now >= untilMs.saturatingAdd(window)
     }
 }
 
-enum CooldownMath {
-    /// `a + b` without trapping: saturates at `Int64.max` / `Int64.min`.
-    static func add(_ a: Int64, _ b: Int64) -> Int64 {
-        let (sum, overflow) = a.addingReportingOverflow(b)
-        guard overflow else { return sum }
-        return b > 0 ? .max : .min
-    }
-}

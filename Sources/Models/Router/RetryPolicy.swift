@@ -56,8 +56,7 @@ public struct RetryPolicy: Sendable, Equatable {
         let backoff = Swift.min(Double(base) * Double(Int64(1) << exponent), Double(cap))
         let r = random.isNaN ? 0.5 : Swift.min(Swift.max(random, 0), 1)
         let jittered = backoff * (0.75 + 0.5 * r)
-        // Compare as Double before converting: Double(Int64.max) itself does not fit.
-        let delay = jittered < Double(cap) ? Swift.min(cap, Int64(jittered.rounded())) : cap
+        let delay = Swift.min(cap, Int64.clamping(jittered.rounded()) ?? cap)
         let retryAfter = Swift.min(Swift.max(0, retryAfterMs), cap)
         return Swift.max(delay, retryAfter)
     }

@@ -30,6 +30,9 @@ struct ChunkInspector {
         case .array: throw ModelsError(.protocol, "stream from \(source) sent a chunk that is not a JSON object")
         default: throw ModelsError(.protocol, "stream from \(source) sent a chunk that is not valid JSON") // json_loadb(flags 0) refuses scalars too
         }
+        guard scan.depth <= JSON.maxDepth else {
+            throw ModelsError(.protocol, "stream from \(source) sent a chunk nested deeper than \(JSON.maxDepth) levels")
+        }
         if scan.range(of: 0) != nil || scan.topLevelKeyHasEscape || outlet.wantsThinking {
             return try deliverParsed(bytes, to: outlet)
         }

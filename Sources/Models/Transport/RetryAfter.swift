@@ -1,52 +1,59 @@
 import Glibc
 
 /// Parses an HTTP `Retry-After` value: delta-seconds ("120") or an HTTP-date
-/// ("Wed, 21 Oct 2015 07:28:00 GMT", also the obsolete RFC 850 and asctime forms).
+/// ("Wed, 21 Oct 2015 07:28:00 GMT", also the obsolete RFC 850 and asctime forms,
+/// see `HTTPDate`). The value comes from a server, so nothing in it can trap:
+/// a delay too long to be meant literally is held at `maxMilliseconds`, and a
+/// date with a field out of range is no date.
 public enum RetryAfter {
+    /// The longest wait reported: a year. The router caps it further (`retry_max_ms`).
+    public static let maxMilliseconds: Int64 = 365 * 86_400_000
+    static let maxSeconds: Int64 = maxMilliseconds / 1000
+
     /// Milliseconds to wait, or nil when the value is neither form. A date in the
     /// past gives 0. `nowEpochSeconds` is the current time (injected for tests).
     public static func milliseconds(_ value: String, nowEpochSeconds: Int64) -> Int64? {
-        let text = value.trimmingSpaces
-        if !text.isEmpty, text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) {
-            guard text.utf8.count <= 9, let seconds = Int64(text) else { return 365 * 86_400_000 }
-            return seconds * 1000
-        }
-        guard let date = epochSeconds(httpDate: text) else { return nil }
-        return max(0, date - nowEpochSeconds) * 1000
+        var value = value
+        return value.withUTF8 { milliseconds(trimmed($0), nowEpochSeconds: nowEpochSeconds) }
     }
 
     public static func milliseconds(_ value: String) -> Int64? {
         milliseconds(value, nowEpochSeconds: Int64(time(nil)))
     }
 
-    static let months = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
+    static func milliseconds(_ bytes: UnsafeBufferPointer<UInt8>, nowEpochSeconds: Int64) -> Int64? {
+        guard !bytes.isEmpty else { return nil }
+        if let seconds = deltaSeconds(bytes) { return seconds * 1000 }
+        guard let date = HTTPDate.epochSeconds(bytes) else { return nil }
+        let seconds = Swift.min(Swift.max(0, date.saturatingSubtract(nowEpochSeconds)), maxSeconds)
+        return seconds * 1000
+    }
 
-    /// Seconds since the epoch for the three HTTP-date forms of RFC 9110:
-    /// IMF-fixdate `Sun, 06 Nov 1994 08:49:37 GMT`, RFC 850 `Sunday, 06-Nov-94 08:49:37 GMT`
-    /// and asctime `Sun Nov  6 08:49:37 1994`.
-    static func epochSeconds(httpDate text: String) -> Int64? {
-        let tokens = text.lowercased().split(separator: " ").map(String.init)
-        guard tokens.count >= 4, let time = tokens.first(where: { $0.contains(":") }) else { return nil }
-        let hms = time.split(separator: ":").compactMap { Int($0) }
-        var dayText: String, monthText: String, yearText: String
-        if tokens[1].contains("-") {                       // RFC 850
-            let parts = tokens[1].split(separator: "-").map(String.init)
-            guard parts.count == 3 else { return nil }
-            (dayText, monthText, yearText) = (parts[0], parts[1], parts[2])
-        } else if Int(tokens[1]) != nil {                  // IMF-fixdate
-            (dayText, monthText, yearText) = (tokens[1], tokens[2], tokens[3])
-        } else {                                           // asctime
-            guard tokens.count >= 5 else { return nil }
-            (dayText, monthText, yearText) = (tokens[2], tokens[1], tokens[4])
+    /// `1*DIGIT`, held at `maxSeconds`; nil when a byte is not a digit.
+    static func deltaSeconds(_ bytes: UnsafeBufferPointer<UInt8>) -> Int64? {
+        var seconds: Int64 = 0
+        for byte in bytes {
+            let d = byte &- UInt8(ascii: "0")
+            guard d <= 9 else { return nil }
+            // Past the cap the digits still have to be digits, but the value stays put.
+            if seconds <= maxSeconds { seconds = seconds * 10 + Int64(d) }
         }
-        guard hms.count == 3, let day = Int(dayText), let month = months.firstIndex(of: monthText),
-              var year = Int(yearText) else { return nil }
-        if yearText.count == 2 { year += year < 70 ? 2000 : 1900 }
-        guard (1...31).contains(day), year >= 1970, hms[0] < 24, hms[1] < 60, hms[2] < 61 else { return nil }
-        var t = tm()
-        t.tm_year = Int32(year - 1900); t.tm_mon = Int32(month); t.tm_mday = Int32(day)
-        t.tm_hour = Int32(hms[0]); t.tm_min = Int32(hms[1]); t.tm_sec = Int32(hms[2])
-        return Int64(timegm(&t))
+        return Swift.min(seconds, maxSeconds)
+    }
+
+    /// Seconds since the epoch of an HTTP-date (for tests and callers holding a String).
+    static func epochSeconds(httpDate text: String) -> Int64? {
+        var text = text
+        return text.withUTF8 { HTTPDate.epochSeconds(trimmed($0)) }
+    }
+
+    /// Without the optional whitespace around a field value (and a line's CR LF).
+    private static func trimmed(_ bytes: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8> {
+        func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 || b == 0x0D || b == 0x0A }
+        var lower = 0, upper = bytes.count
+        while lower < upper, isSpace(bytes[lower]) { lower += 1 }
+        while upper > lower, isSpace(bytes[upper - 1]) { upper -= 1 }
+        return UnsafeBufferPointer(rebasing: bytes[lower..<upper])
     }
 }
 

@@ -121,7 +121,7 @@ public enum AnthropicResponse {
             for key in ["input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens"] {
                 if let n = usage[key]?.int {
                     sawInput = true
-                    if n > 0 { sum = Usage.add(sum, n) }
+                    if n > 0 { sum = sum.saturatingAdd(n) }
                 }
             }
             input = sum
@@ -135,16 +135,10 @@ public enum AnthropicResponse {
         var json: JSON {
             var j: JSON = [
                 "prompt_tokens": .int(input), "completion_tokens": .int(output),
-                "total_tokens": .int(Usage.add(input, output)),
+                "total_tokens": .int(input.saturatingAdd(output)),
             ]
             if let cacheRead { j.set("prompt_tokens_details", ["cached_tokens": .int(cacheRead)]) }
             return j
-        }
-
-        /// Saturating: counts come from outside and must not trap on overflow.
-        static func add(_ a: Int64, _ b: Int64) -> Int64 {
-            let (sum, overflow) = a.addingReportingOverflow(b)
-            return overflow ? Int64.max : sum
         }
     }
 }

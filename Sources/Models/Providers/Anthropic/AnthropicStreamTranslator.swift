@@ -182,7 +182,7 @@ public struct AnthropicStreamTranslator: Sendable {
         var c = chunkJSON(.emptyObject, finishReason: reason)
         c.set("usage", [
             "prompt_tokens": .int(inputTokens), "completion_tokens": .int(outputTokens),
-            "total_tokens": .int(AnthropicResponse.Usage.add(inputTokens, outputTokens)),
+            "total_tokens": .int(inputTokens.saturatingAdd(outputTokens)),
         ])
         return .chunk(c)
     }

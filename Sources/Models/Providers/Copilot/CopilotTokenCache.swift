@@ -4,6 +4,10 @@ public struct CopilotToken: Sendable, Equatable {
     /// When GitHub stops accepting it, in Unix seconds (`expires_at`).
     public var expiresAt: Int64
 
+    /// The `expires_at` values a token exchange may answer: Unix seconds from 1970
+    /// to the end of 9999. Anything else is not a time and the answer is refused.
+    public static let plausibleExpiry: ClosedRange<Int64> = 1...253_402_300_799
+
     public init(credentials: CopilotCredentials, expiresAt: Int64) {
         self.credentials = credentials
         self.expiresAt = expiresAt
@@ -45,7 +49,7 @@ public struct CopilotTokenCache: Sendable {
 
     /// Whether `token` may still be handed out at `now` (Unix seconds).
     public func isFresh(_ token: CopilotToken, now: Int64) -> Bool {
-        now < token.expiresAt - marginSeconds
+        now < token.expiresAt.saturatingSubtract(marginSeconds)
     }
 
     /// What a caller needing credentials at `now` does. `ticket` is nil on the

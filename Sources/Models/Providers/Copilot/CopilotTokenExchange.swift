@@ -90,7 +90,7 @@ public final class CopilotTokenExchange: CopilotTokenSource {
             ("Editor-Plugin-Version", editorPluginVersion),
             ("User-Agent", userAgent),
         ])
-        let deadline = MonotonicClock.nowMs() + timeoutMs
+        let deadline = MonotonicClock.nowMs().saturatingAdd(timeoutMs)
         var limits = TransferLimits(headersDeadlineMs: deadline, totalDeadlineMs: deadline, idleTimeoutMs: timeoutMs)
         limits.maxBodyBytes = 1 << 20
         do throws(ModelsError) {
@@ -103,7 +103,7 @@ public final class CopilotTokenExchange: CopilotTokenSource {
                                                    retryAfterMs: head.retryAfterMs, secrets: secrets)
             }
             let token = try CopilotTokenResponse.parse(try transfer.readBody(limit: limits.maxBodyBytes), host: host)
-            let lifetime = token.expiresAt - Int64(time(nil))
+            let lifetime = token.expiresAt.saturatingSubtract(Int64(time(nil)))
             Log.debug("github-copilot: got a Copilot token for \(HTTPTransfer.hostForMessages(token.credentials.apiURL)), "
                       + (lifetime > 0 ? "expiring in \(lifetime) s" : "already expired"))
             return token

@@ -24,6 +24,10 @@ public enum CopilotTokenResponse {
         guard let expiresAt = json["expires_at"]?.int else {
             throw ModelsError(.protocol, "github-copilot: \(source) answered without a whole-number \"expires_at\"")
         }
+        guard CopilotToken.plausibleExpiry.contains(expiresAt) else {
+            throw ModelsError(.protocol, "github-copilot: \(source) answered with \"expires_at\" \(expiresAt), "
+                                         + "which is not a time in Unix seconds between 1970 and 9999")
+        }
         var apiURL = defaultAPIURL
         if let endpoint = json["endpoints"]?["api"] {
             guard let url = endpoint.string else {

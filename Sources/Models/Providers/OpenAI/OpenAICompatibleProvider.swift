@@ -62,11 +62,12 @@ public final class OpenAICompatibleProvider: ChatProvider {
         let bytes = try transfer.readBody(limit: call.limits.maxBodyBytes)
         // The answer goes back as the provider sent it: checked, not parsed.
         let scan = bytes.withUnsafeBytes { Self.answerScanner.scan($0) }
-        if scan.kind == .object, !scan.topLevelKeyHasEscape, let choices = scan.range(of: 0),
+        if scan.kind == .object, !scan.topLevelKeyHasEscape, scan.depth <= JSON.maxDepth, let choices = scan.range(of: 0),
            bytes[choices.lowerBound] == UInt8(ascii: "[") {
             return ChatAnswer(checkedBytes: bytes, model: scan.range(of: 1))
         }
-        // Anything else is an error to describe, or a key spelled with escapes: parse it.
+        // Anything else is an error to describe (nesting too deep included), or a key
+        // spelled with escapes: parse it.
         return ChatAnswer(json: try parsedAnswer(bytes, status: head.status, secrets: secrets))
     }
 
