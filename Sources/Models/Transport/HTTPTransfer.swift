@@ -332,6 +332,12 @@ public final class HTTPTransfer {
         if request.http1Only { set(cms_easy_setopt_long(easy, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1)) }
 
         for h in request.headers + [("Expect", "")] {
+            // The last line of defence against a header that would split the request
+            // (keys and tokens are checked where they come in, with better messages).
+            guard HeaderText.isValidName(h.name), HeaderText.isValidValue(h.value) else {
+                throw ModelsError(.invalidArgument, "the request header \"\(HeaderText.printableName(h.name))\" holds a control "
+                                  + "character (CR, LF, NUL or another); it was not sent")
+            }
             // "Expect:" with no value stops curl from waiting for 100 Continue on large bodies.
             let line = h.value.isEmpty ? "\(h.name):" : "\(h.name): \(h.value)"
             guard let list = curl_slist_append(handles.headerList, line) else { throw ModelsError(.noMemory, "out of memory") }
