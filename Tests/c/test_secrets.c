@@ -231,6 +231,41 @@ static void test_bad_github_and_copilot_tokens(void) {
     free(requests);
 }
 
+static const char *const BOGUS_ANSWER =
+    "HTTP/1.1 404 Not Found\\r\\nContent-Type: application/json\\r\\nContent-Length: 29\\r\\n\\r\\n"
+    "{\\\"error\\\":{\\\"message\\\":\\\"bogus\\\"}}";
+
+/* Case 4 (d): bytes after an answer that belong to no request (the answer to
+ * the second half of a split request) never reach the next call: a kept-alive
+ * connection with bytes waiting is not reused, and the next call goes out on a
+ * new one at once. (Bytes that come only after the next request went out
+ * cannot be told from its answer; no client can catch those.) */
+static void test_unmatched_answer_is_not_reused(void) {
+    models_router *r = local_router("\"max_retries\":0");
+    for (int delay = 0; delay <= 30; delay += 30) {
+        ts_reset();
+        char script[1024];
+        snprintf(script, sizeof script, "[{\"content\":\"one\",\"trailing\":\"%s\",\"trailing_delay_ms\":%d}]",
+                 BOGUS_ANSWER, delay);
+        ts_script("m1", script);
+        char *answer = NULL;
+        CHECK(chat_text(r, "first", &answer) == MODELS_OK);
+        CHECK_STR_CONTAINS(answer, "\"one\"");
+        free(answer);
+        sleep_ms(500); /* the stray answer has come before the next request */
+        CHECK(chat_text(r, "second", &answer) == MODELS_OK);
+        CHECK_STR_CONTAINS(answer, "echo: second");
+        CHECK_LACKS(answer, "bogus");
+        free(answer);
+        CHECK(chat_text(r, "third", &answer) == MODELS_OK);
+        CHECK_STR_CONTAINS(answer, "echo: third");
+        free(answer);
+        CHECK(ts_stat("requests") == 3);
+        CHECK(ts_stat("connections") == 2);
+    }
+    models_router_free(r);
+}
+
 /* Case 4 (d): a transfer given up before its answer ended leaves a
  * connection whose next bytes belong to no request: it is closed, not reused. */
 static void test_unfinished_answer_is_not_reused(void) {
@@ -380,6 +415,7 @@ int main(void) {
     test_bad_keys_in_config();
     test_bad_keys_in_environment();
     test_bad_github_and_copilot_tokens();
+    test_unmatched_answer_is_not_reused();
     test_unfinished_answer_is_not_reused();
     test_config_syntax_error_quotes_nothing();
     test_header_values_are_redacted();
