@@ -36,13 +36,15 @@ public enum ProviderRegistry {
     static func make(name: String, config pc: ProviderConfig, config: RouterConfig, environment env: Environment)
         throws(ModelsError) -> any ChatProvider
     {
+        // Copilot reads its own credentials (a GitHub token or a Copilot token).
+        if name == ModelName.copilotProvider {
+            return try CopilotProvider.fromConfig(pc, exchangeTimeoutMs: min(config.timeoutMs, 30_000), environment: env)
+        }
         let key = try apiKey(name: name, config: pc, environment: env)
         switch name {
         case "anthropic":
             return AnthropicProvider(baseURL: pc.baseURL ?? KnownProviders.anthropicBaseURL, apiKey: key,
                                      headers: pc.headers.map { ($0.name, $0.value) }, thinking: config.thinking)
-        case ModelName.copilotProvider:
-            return try CopilotProvider.fromConfig(pc, exchangeTimeoutMs: min(config.timeoutMs, 30_000), environment: env)
         default:
             var baseURL = pc.baseURL ?? KnownProviders.defaultBaseURL(name)
             if baseURL == nil {
