@@ -152,8 +152,13 @@ typedef struct models_router models_router;
 ** config larger than 1 MiB or nested deeper than 256 levels, an unknown key or a value of the wrong type give
 ** MODELS_ERR_INVALID_ARGUMENT with a message naming the key
 ** (e.g. "config: unknown key \"providers.openai.apikey\" (did you mean
-** \"api_key\"?)"). The config text is copied; the caller keeps ownership of
-** `config_json`. Thread-safe. Free the router with models_router_free(). */
+** \"api_key\"?)"). A syntax error gives its line and column, never the text
+** around it. A key or token with a space at either end or a control
+** character (a trailing newline) is refused, naming the key or its
+** environment variable, never the value. Keys, tokens and the values of
+** configured headers never appear in an error message or a log line. The
+** config text is copied; the caller keeps ownership of `config_json`.
+** Thread-safe. Free the router with models_router_free(). */
 models_router *models_router_new(const char *config_json, models_error **err);
 
 /* Frees a router. NULL does nothing. No call on the router may be running
@@ -163,8 +168,9 @@ void models_router_free(models_router *r);
 /* Replaces the primary model and the fallbacks while requests may be in
 ** flight (hot reload): a request already running finishes with the models it
 ** started with. `fallbacks` is an array of `n_fallbacks` model names (may be
-** NULL when n_fallbacks is 0). The strings are copied. Returns MODELS_OK, or
-** MODELS_ERR_INVALID_ARGUMENT for a NULL or malformed name. Thread-safe. */
+** NULL when n_fallbacks is 0; at most 10000). The strings are copied. Returns
+** MODELS_OK, or MODELS_ERR_INVALID_ARGUMENT for a NULL or malformed name or
+** too many fallbacks, with a message naming the argument. Thread-safe. */
 models_code models_router_set_models(models_router *r, const char *primary,
                                      const char *const *fallbacks, size_t n_fallbacks,
                                      models_error **err);

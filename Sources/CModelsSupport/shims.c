@@ -16,6 +16,15 @@ CURLcode cms_easy_setopt_xferinfo(CURL *h, int (*fn)(void *, curl_off_t, curl_of
     return curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, fn);
 }
 CURLcode cms_easy_setopt_share(CURL *h, CURLSH *share) { return curl_easy_setopt(h, CURLOPT_SHARE, share); }
+CURLcode cms_easy_setopt_sockopt(CURL *h, int (*fn)(void *, curl_socket_t, curlsocktype)) {
+    return curl_easy_setopt(h, CURLOPT_SOCKOPTFUNCTION, fn);
+}
+CURLcode cms_easy_setopt_closesocket(CURL *h, int (*fn)(void *, curl_socket_t)) {
+    return curl_easy_setopt(h, CURLOPT_CLOSESOCKETFUNCTION, fn);
+}
+CURLcode cms_easy_setopt_prereq(CURL *h, int (*fn)(void *, char *, char *, int, int)) {
+    return curl_easy_setopt(h, CURLOPT_PREREQFUNCTION, fn);
+}
 CURLcode cms_easy_getinfo_long(CURL *h, CURLINFO info, long *out) { return curl_easy_getinfo(h, info, out); }
 CURLcode cms_easy_getinfo_off(CURL *h, CURLINFO info, curl_off_t *out) { return curl_easy_getinfo(h, info, out); }
 CURLMcode cms_multi_setopt_long(CURLM *m, CURLMoption opt, long value) { return curl_multi_setopt(m, opt, value); }

@@ -38,10 +38,12 @@ public func models_router_add_provider(_ r: OpaquePointer?, _ name: UnsafePointe
                                        _ err: ErrorOut?) -> Int32 {
     do throws(ModelsError) {
         let router = try routerObject(r, function: "models_router_add_provider").router
-        guard let name, let providerName = CStrings.string(name, limit: 256), !providerName.isEmpty,
-              !providerName.contains("/") else {
-            throw .invalidArgument("models_router_add_provider: name is NULL, empty, not UTF-8 or contains '/'")
+        guard let name else { throw .invalidArgument("models_router_add_provider: name is NULL") }
+        guard let providerName = CStrings.string(name, limit: 256) else {
+            throw .invalidArgument("models_router_add_provider: name is not valid UTF-8 or longer than 256 bytes")
         }
+        guard !providerName.isEmpty else { throw .invalidArgument("models_router_add_provider: name is empty") }
+        guard !providerName.contains("/") else { throw .invalidArgument("models_router_add_provider: name contains '/'") }
         guard let callbacks else { throw .invalidArgument("models_router_add_provider: callbacks is NULL") }
         // Five pointer-sized fields, laid out as the C struct is.
         let table = callbacks.load(as: ProviderCallbacks.self)

@@ -34,22 +34,31 @@ public func models_router_free(_ r: OpaquePointer?) {
     RouterObject.release(r)
 }
 
+/// The most fallbacks models_router_set_models() takes.
+private let maxFallbacks: UInt = 10_000
+
 @_cdecl("models_router_set_models")
 public func models_router_set_models(_ r: OpaquePointer?, _ primary: UnsafePointer<CChar>?,
-                                     _ fallbacks: UnsafePointer<UnsafePointer<CChar>?>?, _ count: Int,
+                                     _ fallbacks: UnsafePointer<UnsafePointer<CChar>?>?, _ count: UInt,
                                      _ err: ErrorOut?) -> Int32 {
     do throws(ModelsError) {
         let router = try routerObject(r, function: "models_router_set_models").router
-        guard let primary, let primaryName = CStrings.string(primary, limit: 4096) else {
-            throw .invalidArgument("models_router_set_models: primary is NULL or not valid UTF-8")
+        guard let primary else { throw .invalidArgument("models_router_set_models: primary is NULL") }
+        guard let primaryName = CStrings.string(primary, limit: 4096) else {
+            throw .invalidArgument("models_router_set_models: primary is not valid UTF-8 or longer than 4096 bytes")
         }
-        guard count >= 0, count <= 10_000, count == 0 || fallbacks != nil else {
+        // size_t: printed unsigned, as the caller passed it.
+        guard count <= maxFallbacks else {
+            throw .invalidArgument("models_router_set_models: n_fallbacks is \(count), more than the limit of \(maxFallbacks)")
+        }
+        guard count == 0 || fallbacks != nil else {
             throw .invalidArgument("models_router_set_models: fallbacks is NULL but n_fallbacks is \(count)")
         }
         var names: [String] = []
-        for i in 0..<count {
-            guard let p = fallbacks![i], let name = CStrings.string(p, limit: 4096) else {
-                throw .invalidArgument("models_router_set_models: fallbacks[\(i)] is NULL or not valid UTF-8")
+        for i in 0..<Int(count) {
+            guard let p = fallbacks![i] else { throw .invalidArgument("models_router_set_models: fallbacks[\(i)] is NULL") }
+            guard let name = CStrings.string(p, limit: 4096) else {
+                throw .invalidArgument("models_router_set_models: fallbacks[\(i)] is not valid UTF-8 or longer than 4096 bytes")
             }
             names.append(name)
         }

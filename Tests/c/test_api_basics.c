@@ -2,6 +2,7 @@
  * model names and logging, including bad input that must never crash. */
 #include <models.h>
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -101,6 +102,45 @@ static void test_secrets_not_in_errors(void) {
     models_error_free(err);
 }
 
+/* Each argument error of models_router_set_models and models_router_add_provider
+ * names the argument that is wrong and says what is wrong with it. */
+static void test_argument_errors_say_what_is_wrong(void) {
+    models_router *r = models_router_new("{\"primary\":\"openai/gpt-4o\"}", NULL);
+    const char *fallbacks[] = {"openai/gpt-4o-mini", NULL};
+    models_error *err = NULL;
+    CHECK(models_router_set_models(r, "openai/gpt-4o", fallbacks, SIZE_MAX, &err) == MODELS_ERR_INVALID_ARGUMENT);
+    CHECK_STR_CONTAINS(models_error_message(err), "n_fallbacks is 18446744073709551615, more than the limit of 10000");
+    CHECK(strstr(models_error_message(err), "NULL") == NULL);
+    CHECK(strstr(models_error_message(err), "-1") == NULL);
+    models_error_free(err);
+    CHECK(models_router_set_models(r, "openai/gpt-4o", NULL, 2, &err) == MODELS_ERR_INVALID_ARGUMENT);
+    CHECK_STR_CONTAINS(models_error_message(err), "fallbacks is NULL but n_fallbacks is 2");
+    models_error_free(err);
+    CHECK(models_router_set_models(r, "openai/gpt-4o", fallbacks, 2, &err) == MODELS_ERR_INVALID_ARGUMENT);
+    CHECK_STR_CONTAINS(models_error_message(err), "fallbacks[1] is NULL");
+    models_error_free(err);
+    CHECK(models_router_set_models(r, NULL, fallbacks, 1, &err) == MODELS_ERR_INVALID_ARGUMENT);
+    CHECK_STR_CONTAINS(models_error_message(err), "primary is NULL");
+    models_error_free(err);
+    CHECK(models_router_set_models(r, "\xff", fallbacks, 1, &err) == MODELS_ERR_INVALID_ARGUMENT);
+    CHECK_STR_CONTAINS(models_error_message(err), "primary is not valid UTF-8");
+    models_error_free(err);
+    CHECK(models_router_set_models(r, "openai/gpt-4o", fallbacks, 1, &err) == MODELS_OK);
+
+    models_provider_callbacks callbacks;
+    memset(&callbacks, 0, sizeof callbacks);
+    CHECK(models_router_add_provider(r, NULL, &callbacks, NULL, &err) == MODELS_ERR_INVALID_ARGUMENT);
+    CHECK_STR_CONTAINS(models_error_message(err), "name is NULL");
+    models_error_free(err);
+    CHECK(models_router_add_provider(r, "", &callbacks, NULL, &err) == MODELS_ERR_INVALID_ARGUMENT);
+    CHECK_STR_CONTAINS(models_error_message(err), "name is empty");
+    models_error_free(err);
+    CHECK(models_router_add_provider(r, "a/b", &callbacks, NULL, &err) == MODELS_ERR_INVALID_ARGUMENT);
+    CHECK_STR_CONTAINS(models_error_message(err), "name contains '/'");
+    models_error_free(err);
+    models_router_free(r);
+}
+
 static void test_model_names(void) {
     char *id = models_model_id("anthropic/claude-sonnet-4-6");
     CHECK(id && strcmp(id, "claude-sonnet-4-6") == 0);
@@ -141,6 +181,7 @@ int main(void) {
     test_router_new_bad_configs();
     test_router_new_invalid_utf8_and_huge();
     test_secrets_not_in_errors();
+    test_argument_errors_say_what_is_wrong();
     test_model_names();
     test_log_handler();
     return check_report("test_api_basics");

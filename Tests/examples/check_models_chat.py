@@ -208,6 +208,36 @@ def check_interrupt(server, binary, configs):
     expect("w199" not in out and time.monotonic() - started < 2, "and stops at once", out, err)
 
 
+def check_secrets(server, binary, configs):
+    # --print-config shows no key, token or header value, from a config file...
+    config = configs.write({
+        "primary": "openai/gpt-4o",
+        "providers": {
+            "openai": {"base_url": server.base_url("/v1"), "api_key": "sk-print-secret-4711",
+                       "headers": {"X-Auth": "hdr-print-secret-4711"}},
+            "anthropic": {"api_key_env": "MY_ANTHROPIC_KEY"},
+            "github-copilot": {"github_token": "ghp_printsecret4711"},
+        },
+    })
+    code, out, err = run(binary, "--config", config, "--print-config")
+    expect(code == 0 and "secret" not in out + err, "--print-config prints no secret", out, err)
+    printed = json.loads(out)["providers"]
+    expect(printed["openai"]["api_key"] == "[redacted]" and printed["openai"]["headers"]["X-Auth"] == "[redacted]"
+           and printed["github-copilot"]["github_token"] == "[redacted]"
+           and printed["anthropic"]["api_key_env"] == "MY_ANTHROPIC_KEY", "secrets show as [redacted], variables by name",
+           out, err)
+    # ...or from the environment, where it names the variables.
+    code, out, err = run(binary, "--print-config", env=clean_env(OPENAI_API_KEY="sk-env-secret-4711"))
+    expect(code == 0 and "secret" not in out and "OPENAI_API_KEY" in out, "the variable, not its key", out, err)
+    # A syntax error next to a key: line and column, never the text around it.
+    path = os.path.join(configs.dir.name, "broken.json")
+    with open(path, "w") as f:
+        f.write('{"primary": "openai/gpt-4o", "providers": {"openai": {"api_key": "sk-broken-secret-4711" "x": 1}}}')
+    code, out, err = run(binary, "--config", path, "hi")
+    expect(code == 3 and "line 1" in err and "secret" not in err and "sk-" not in err,
+           "a syntax error quotes nothing of the config", out, err)
+
+
 def main():
     if len(sys.argv) != 3:
         sys.exit(__doc__.strip())

@@ -71,6 +71,8 @@ class Step:
     byte_at_a_time: bool = False
     close: bool = False
     event_delay_ms: int = 0
+    trailing: Optional[str] = None
+    trailing_delay_ms: int = 0
     has_body: bool = False  # set when the script has a "body" key (even null)
 
     TYPES = {
@@ -80,7 +82,7 @@ class Step:
         "finish_reason": str, "chunks": int, "sse": list, "omit_terminator": bool,
         "error_after": int, "error": _ANY, "stall_after": int, "stall_ms": int,
         "drop_after": int, "byte_at_a_time": bool, "close": bool,
-        "event_delay_ms": int,
+        "event_delay_ms": int, "trailing": str, "trailing_delay_ms": int,
     }
 
     @classmethod
@@ -805,6 +807,8 @@ class Handler(BaseHTTPRequestHandler):
         step = self.server.state.pop_step(keys) or Step()
         try:
             self.answer(mode, request["body"] if isinstance(request["body"], dict) else {}, step)
+            if step.trailing is not None:
+                self.send_trailing(step)
         except ClientGone:
             self.close_connection = True
 
@@ -857,6 +861,16 @@ class Handler(BaseHTTPRequestHandler):
             self.send_stream(step.status, step, mode, events)
         else:
             self.send_json(step.status, self.default_body(mode, request, step), step)
+
+    def send_trailing(self, step: Step) -> None:
+        """Bytes after the answer that answer no request (what the second half
+        of a split request gets back), after `trailing_delay_ms`; the connection
+        stays open."""
+        self.wfile.flush()
+        if step.trailing_delay_ms:
+            self.wait(step.trailing_delay_ms / 1000.0)
+        self.wfile.write(step.trailing.encode())
+        self.wfile.flush()
 
     def default_body(self, mode: str, request: Dict[str, Any], step: Step) -> Dict[str, Any]:
         state = self.server.state

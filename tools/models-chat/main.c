@@ -98,6 +98,31 @@ struct options {
     int stream, json, health, print_config, verbose;
 };
 
+/* ---- --print-config ------------------------------------------------------ */
+
+/* Prints the config with every secret replaced by "[redacted]": each
+ * provider's api_key and github_token and the values of its headers. The
+ * variables that name keys (api_key_env, github_token_env) are shown. */
+static void print_config(const char *config) {
+    json_t *root = json_loads(config, JSON_DECODE_ANY, NULL);
+    json_t *providers = json_object_get(root, "providers");
+    const char *name;
+    json_t *p;
+    json_object_foreach(providers, name, p) {
+        static const char *const secret_keys[] = {"api_key", "github_token"};
+        for (size_t i = 0; i < sizeof secret_keys / sizeof *secret_keys; i++)
+            if (json_object_get(p, secret_keys[i])) json_object_set_new(p, secret_keys[i], json_string("[redacted]"));
+        const char *header;
+        json_t *value;
+        json_object_foreach(json_object_get(p, "headers"), header, value) json_object_set_new(
+            json_object_get(p, "headers"), header, json_string("[redacted]"));
+    }
+    char *text = root ? json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+    printf("%s\n", text ? text : "{}");
+    free(text);
+    json_decref(root);
+}
+
 /* ---- input --------------------------------------------------------------- */
 
 /* Reads a whole stream (at most `limit` bytes) into a malloc'd string, or NULL. */
@@ -348,7 +373,7 @@ int main(int argc, char **argv) {
     }
     models_error *err = NULL;
     models_router *router = models_router_new(config, &err);
-    if (router && o.print_config) printf("%s\n", config);
+    if (router && o.print_config) print_config(config);
     free(config);
     if (!router) {
         fprintf(stderr, "models-chat: %s\n", models_error_message(err));

@@ -21,6 +21,9 @@ CURLcode cms_easy_setopt_write(CURL *h, size_t (*fn)(char *, size_t, size_t, voi
 CURLcode cms_easy_setopt_header(CURL *h, size_t (*fn)(char *, size_t, size_t, void *));
 CURLcode cms_easy_setopt_xferinfo(CURL *h, int (*fn)(void *, curl_off_t, curl_off_t, curl_off_t, curl_off_t));
 CURLcode cms_easy_setopt_share(CURL *h, CURLSH *share);
+CURLcode cms_easy_setopt_sockopt(CURL *h, int (*fn)(void *, curl_socket_t, curlsocktype));
+CURLcode cms_easy_setopt_closesocket(CURL *h, int (*fn)(void *, curl_socket_t));
+CURLcode cms_easy_setopt_prereq(CURL *h, int (*fn)(void *, char *, char *, int, int));
 CURLcode cms_easy_getinfo_long(CURL *h, CURLINFO info, long *out);
 CURLcode cms_easy_getinfo_off(CURL *h, CURLINFO info, curl_off_t *out);
 CURLMcode cms_multi_setopt_long(CURLM *m, CURLMoption opt, long value);

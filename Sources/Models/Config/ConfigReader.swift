@@ -36,6 +36,17 @@ struct ConfigReader {
         return s
     }
 
+    /// A key or token that goes into a header as it is: never with spaces at either
+    /// end or any control character (a key pasted from a file keeps its newline,
+    /// which would split the request). The message names the key, never the value.
+    func credential(_ key: String) throws(ModelsError) -> String? {
+        guard let s = try string(key) else { return nil }
+        guard HeaderText.isValidCredential(s) else {
+            throw .invalidArgument("config: \"\(keyPath(key))\" \(HeaderText.credentialProblem)")
+        }
+        return s
+    }
+
     func bool(_ key: String) throws(ModelsError) -> Bool? {
         guard let v = object[key] else { return nil }
         guard let b = v.bool else { throw wrongType(key, "true or false", v) }

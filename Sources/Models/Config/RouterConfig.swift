@@ -192,7 +192,7 @@ extension RouterConfig {
     private static func readProvider(_ name: String, _ value: JSON) throws(ModelsError) -> ProviderConfig {
         let r = try ConfigReader(value, path: "providers.\(name)", allowed: providerKeys)
         var p = ProviderConfig()
-        p.apiKey = try r.string("api_key")
+        p.apiKey = try r.credential("api_key")
         p.apiKeyEnv = try r.string("api_key_env")
         if p.apiKey != nil && p.apiKeyEnv != nil {
             throw .invalidArgument("config: \"providers.\(name)\" gives both \"api_key\" and \"api_key_env\"; keep one")
@@ -208,12 +208,12 @@ extension RouterConfig {
             guard let text = v.string else {
                 throw .invalidArgument("config: \"providers.\(name).headers.\(header)\" must be a string, not \(v.kindName)")
             }
-            guard isHeaderName(header), !text.utf8.contains(where: { $0 == 0x0d || $0 == 0x0a || $0 == 0 }) else {
+            guard isHeaderName(header), HeaderText.isValidValue(text) else {
                 throw .invalidArgument("config: \"providers.\(name).headers.\(header)\" is not a valid HTTP header")
             }
             p.headers.append(.init(name: header, value: text))
         }
-        p.githubToken = try r.string("github_token")
+        p.githubToken = try r.credential("github_token")
         p.githubTokenEnv = try r.string("github_token_env")
         if let url = try r.string("token_url") {
             guard url.hasPrefix("http://") || url.hasPrefix("https://") else {

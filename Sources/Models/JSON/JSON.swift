@@ -56,6 +56,9 @@ public struct JSON: @unchecked Sendable {
 // MARK: - Parsing and serialising
 
 public struct JSONParseError: Error, Sendable, Equatable {
+    /// What is wrong, never the text: jansson's own message ends with up to 20
+    /// characters of the input ("near '...'"), which may be a key in a config, a
+    /// token in an answer or anything in a request. Line and column locate it.
     public var message: String
     public var line: Int
     public var column: Int
@@ -69,6 +72,16 @@ public struct JSONParseError: Error, Sendable, Equatable {
         }
         return JSONParseError(message: "nested deeper than \(JSON.maxDepth) levels", line: line, column: column + 1,
                               position: offset)
+    }
+}
+
+extension JSONParseError {
+    /// jansson's message without its " near '<input>'" (or " near end of file") tail.
+    static func withoutQuote(_ text: String) -> String {
+        guard let near = text.firstRange(of: " near ") else { return text }
+        let tail = text[near.upperBound...]
+        let base = String(text[..<near.lowerBound])
+        return tail.hasPrefix("end of file") ? base + " at the end of the text" : base
     }
 }
 
@@ -93,7 +106,7 @@ extension JSON {
         let base = bytes.baseAddress?.assumingMemoryBound(to: CChar.self) ?? UnsafePointer(bitPattern: 1)
         guard let raw = json_loadb(base, bytes.count, Int(JSON_DECODE_ANY | JSON_ALLOW_NUL), &error) else {
             let message = withUnsafeBytes(of: error.text) { buf in
-                String(decoding: buf.prefix(while: { $0 != 0 }), as: UTF8.self)
+                JSONParseError.withoutQuote(String(decoding: buf.prefix(while: { $0 != 0 }), as: UTF8.self))
             }
             throw JSONParseError(message: message, line: Int(error.line), column: Int(error.column),
                                  position: Int(error.position))

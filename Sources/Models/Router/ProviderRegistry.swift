@@ -26,7 +26,7 @@ public enum ProviderRegistry {
         wanted.insert("anthropic")
         for name in wanted.sorted() where providers[name] == nil {
             guard KnownProviders.defaultBaseURL(name) != nil, name != ModelName.copilotProvider,
-                  env(KnownProviders.apiKeyVariable(name)) != nil else { continue }
+                  try credential(env, KnownProviders.apiKeyVariable(name), namedBy: nil) != nil else { continue }
             providers[name] = try make(name: name, config: ProviderConfig(), config: config, environment: env)
             Log.debug("registered provider \(name) from \(KnownProviders.apiKeyVariable(name))")
         }
@@ -36,13 +36,15 @@ public enum ProviderRegistry {
     static func make(name: String, config pc: ProviderConfig, config: RouterConfig, environment env: Environment)
         throws(ModelsError) -> any ChatProvider
     {
-        let key = apiKey(name: name, config: pc, environment: env)
+        // Copilot reads its own credentials (a GitHub token or a Copilot token).
+        if name == ModelName.copilotProvider {
+            return try CopilotProvider.fromConfig(pc, exchangeTimeoutMs: min(config.timeoutMs, 30_000), environment: env)
+        }
+        let key = try apiKey(name: name, config: pc, environment: env)
         switch name {
         case "anthropic":
             return AnthropicProvider(baseURL: pc.baseURL ?? KnownProviders.anthropicBaseURL, apiKey: key,
                                      headers: pc.headers.map { ($0.name, $0.value) }, thinking: config.thinking)
-        case ModelName.copilotProvider:
-            return try CopilotProvider.fromConfig(pc, exchangeTimeoutMs: min(config.timeoutMs, 30_000), environment: env)
         default:
             var baseURL = pc.baseURL ?? KnownProviders.defaultBaseURL(name)
             if baseURL == nil {
@@ -55,13 +57,24 @@ public enum ProviderRegistry {
     }
 
     /// `api_key`, else the variable `api_key_env` names, else `<NAME>_API_KEY`.
-    static func apiKey(name: String, config pc: ProviderConfig, environment env: Environment) -> String? {
+    static func apiKey(name: String, config pc: ProviderConfig, environment env: Environment) throws(ModelsError) -> String? {
         if let key = pc.apiKey { return key }
         if let variable = pc.apiKeyEnv {
-            if let key = env(variable) { return key }
+            if let key = try credential(env, variable, namedBy: "providers.\(name).api_key_env") { return key }
             Log.warn("provider \(name): the environment variable \(variable) named by api_key_env is not set")
             return nil
         }
-        return env(KnownProviders.apiKeyVariable(name))
+        return try credential(env, KnownProviders.apiKeyVariable(name), namedBy: nil)
+    }
+
+    /// A key or token from the environment variable `variable` (nil when unset),
+    /// checked as config keys are: the error names the variable, never its value.
+    public static func credential(_ env: Environment, _ variable: String, namedBy key: String?) throws(ModelsError) -> String? {
+        guard let value = env(variable) else { return nil }
+        guard HeaderText.isValidCredential(value) else {
+            let origin = key.map { " (named by \"\($0)\")" } ?? ""
+            throw .invalidArgument("config: the environment variable \(variable)\(origin) \(HeaderText.credentialProblem)")
+        }
+        return value
     }
 }

@@ -67,8 +67,8 @@ struct ChunkInspector {
     /// wherever the data has one (`{"message":...}`, plain text).
     func errorEvent(_ data: UnsafeRawBufferPointer) -> ModelsError {
         if let json = try? JSON.parse(data), let err = json["error"] { return streamError(err) }
-        let message = ProviderErrors.message(inBody: Array(data))
-        return ModelsError(.api, "\(source) reported an error in the stream: \(Redact.secrets(message, known: secrets))")
+        let message = ProviderErrors.message(inBody: Array(data), secrets: secrets)
+        return ModelsError(.api, "\(source) reported an error in the stream: \(message)")
     }
 
     /// An error object in a stream: its message, and its code when that is an HTTP status.

@@ -3,7 +3,8 @@
 public enum Redact {
     public static func secrets(_ text: String, known: [String]) -> String {
         var out = text
-        for secret in known where secret.utf8.count >= 4 {
+        // Longest first: a secret that contains another is removed whole.
+        for secret in known.sorted(by: { $0.utf8.count > $1.utf8.count }) where secret.utf8.count >= 4 {
             out = out.replacingAll(secret, with: "[redacted]")
         }
         return maskKeyLikeWords(out)

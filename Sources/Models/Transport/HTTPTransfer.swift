@@ -145,12 +145,28 @@ public final class HTTPTransfer {
             released = true
             // Options stay for the next transfer only after a clean end; anything
             // else (an error, a cancel, a body left unread) resets them first.
-            if finishedCode != CURLE_OK || callbackError != nil { handles.needsReset = true }
+            if finishedCode != CURLE_OK || callbackError != nil { handles.needsReset = true } else { keepConnection() }
             handles.transfer = nil
             Curl.returnHandles(handles)
         }
     }
     private var released = false
+
+    /// After a clean end: tells `KeptConnections` whether the connection spoke
+    /// HTTP/1.x, so that stray bytes on it keep it from being reused.
+    private func keepConnection() {
+        var version = 0, local = 0, peer = 0
+        _ = cms_easy_getinfo_long(handles.easy, CURLINFO_HTTP_VERSION, &version)
+        _ = cms_easy_getinfo_long(handles.easy, CURLINFO_LOCAL_PORT, &local)
+        _ = cms_easy_getinfo_long(handles.easy, CURLINFO_PRIMARY_PORT, &peer)
+        KeptConnections.finished(localPort: local, peerPort: peer,
+                                 http1: version == CURL_HTTP_VERSION_1_0 || version == CURL_HTTP_VERSION_1_1)
+    }
+
+    /// Times this transfer was stopped before sending because its connection held
+    /// stray bytes (see `KeptConnections`), and started again on another.
+    private var strayRestarts = 0
+    private var stoppedForStrayInput = false
 
     private func throwFinished() throws(ModelsError) {
         if let e = callbackError { throw e }
@@ -210,6 +226,38 @@ public final class HTTPTransfer {
         while let msg = curl_multi_info_read(handles.multi, &left) {
             if msg.pointee.msg == CURLMSG_DONE { finishedCode = msg.pointee.data.result }
         }
+        if finishedCode == CURLE_ABORTED_BY_CALLBACK, stoppedForStrayInput { restartOnAnotherConnection() }
+    }
+
+    /// The transfer was stopped before it sent anything because its kept-alive
+    /// connection held bytes that answer no request; libcurl closed that
+    /// connection. Starts it again (the options are all in place).
+    private func restartOnAnotherConnection() {
+        stoppedForStrayInput = false
+        strayRestarts += 1
+        Log.debug("a kept-alive connection to \(host) held bytes that answer no request; closed, not reused")
+        curl_multi_remove_handle(handles.multi, handles.easy)
+        attached = false
+        guard strayRestarts <= 3 else {
+            callbackError = ModelsError(.transport, "every kept-alive connection to \(host) held bytes that answer no request",
+                                        isTransient: true)
+            return
+        }
+        handles.errorBuffer[0] = 0
+        guard curl_multi_add_handle(handles.multi, handles.easy) == CURLM_OK else {
+            callbackError = ModelsError(.transport, "libcurl refused the transfer")
+            return
+        }
+        attached = true
+        finishedCode = nil
+    }
+
+    /// libcurl's PREREQFUNCTION: the request is about to go out on the connection
+    /// with these ports. False stops the transfer when that connection holds stray bytes.
+    fileprivate func connectionIsClean(localPort: Int, peerPort: Int) -> Bool {
+        guard KeptConnections.hasStrayInput(localPort: localPort, peerPort: peerPort) else { return true }
+        stoppedForStrayInput = true
+        return false
     }
 
     // MARK: Callbacks (called by curl on the driving thread)
@@ -373,6 +421,12 @@ public final class HTTPTransfer {
         if request.http1Only { set(cms_easy_setopt_long(easy, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1)) }
 
         for h in request.headers + [("Expect", "")] {
+            // The last line of defence against a header that would split the request
+            // (keys and tokens are checked where they come in, with better messages).
+            guard HeaderText.isValidName(h.name), HeaderText.isValidValue(h.value) else {
+                throw ModelsError(.invalidArgument, "the request header \"\(HeaderText.printableName(h.name))\" holds a control "
+                                  + "character (CR, LF, NUL or another); it was not sent")
+            }
             // "Expect:" with no value stops curl from waiting for 100 Continue on large bodies.
             let line = h.value.isEmpty ? "\(h.name):" : "\(h.name): \(h.value)"
             guard let list = curl_slist_append(handles.headerList, line) else { throw ModelsError(.noMemory, "out of memory") }
@@ -406,6 +460,18 @@ public final class HTTPTransfer {
             let n = size * count
             return transfer.receiveHeader(UnsafeRawBufferPointer(start: data, count: n)) ? n : 0
         }))
+        // Kept-alive connections with stray bytes are not reused (see KeptConnections).
+        set(cms_easy_setopt_ptr(easy, CURLOPT_PREREQDATA, me))
+        set(cms_easy_setopt_prereq(easy, { user, _, _, peerPort, localPort in
+            guard let transfer = HTTPTransfer.current(user) else { return 0 }
+            return transfer.connectionIsClean(localPort: Int(localPort), peerPort: Int(peerPort))
+                ? Int32(CURL_PREREQFUNC_OK) : Int32(CURL_PREREQFUNC_ABORT)
+        }))
+        set(cms_easy_setopt_sockopt(easy, { _, socket, purpose in
+            if purpose == CURLSOCKTYPE_IPCXN { KeptConnections.opened(socket) }
+            return Int32(CURL_SOCKOPT_OK)
+        }))
+        set(cms_easy_setopt_closesocket(easy, { _, socket in KeptConnections.close(socket) }))
         guard rc == CURLE_OK else {
             throw TransportErrors.error(for: rc, detail: String(cString: curl_easy_strerror(rc)), host: host)
         }

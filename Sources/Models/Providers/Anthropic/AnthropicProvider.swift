@@ -42,14 +42,15 @@ public final class AnthropicProvider: ChatProvider {
         let body = try AnthropicRequest.translate(call.request.json, modelID: call.modelID, thinking: thinking, stream: true)
         let transfer = try sendRetryingWithoutThinking(body, call: call, stream: true)
         guard transfer.head.isEventStream else {
-            let text = ProviderErrors.message(inBody: (try? transfer.readBody(limit: 64 << 10, truncate: true)) ?? [])
+            let text = ProviderErrors.message(inBody: (try? transfer.readBody(limit: 64 << 10, truncate: true)) ?? [], secrets: secrets)
             transfer.close()
-            throw ModelsError(.protocol, "anthropic did not answer with an event stream: \(Redact.secrets(text, known: secrets))")
+            throw ModelsError(.protocol, "anthropic did not answer with an event stream: \(text)")
         }
         return AnthropicStream(transfer: transfer, model: call.modelID, secrets: secrets)
     }
 
-    private var secrets: [String] { apiKey.map { [$0] } ?? [] }
+    /// The key and the configured header values: an error message may quote them.
+    private var secrets: [String] { (apiKey.map { [$0] } ?? []) + headers.map(\.value) }
 
     /// Sends the request and waits for a 2xx head. A 400 that rejects thinking
     /// is retried once with thinking removed, as a user of the API would.

@@ -21,9 +21,11 @@ public enum CopilotProvider {
     {
         let overridden = Set(extraHeaders.map { $0.name.lowercased() })
         let sent = headers.filter { !overridden.contains($0.name.lowercased()) } + extraHeaders
+        // The caller's headers may carry credentials; Copilot's own are not secret.
+        let secrets = extraHeaders.map(\.value)
         return OpenAICompatibleProvider(name: name, http1Only: true) { cancellation throws(ModelsError) in
             let credentials = try source.credentials(cancellation)
-            return .init(baseURL: apiURL ?? credentials.apiURL, bearer: credentials.token, headers: sent)
+            return .init(baseURL: apiURL ?? credentials.apiURL, bearer: credentials.token, headers: sent, secrets: secrets)
         }
     }
 
@@ -47,7 +49,7 @@ public enum CopilotProvider {
             return provider(CopilotTokenExchange(githubToken: token, tokenURL: tokenURL, timeoutMs: exchangeTimeoutMs))
         }
         if let variable = pc.githubTokenEnv {
-            if let token = env(variable) {
+            if let token = try ProviderRegistry.credential(env, variable, namedBy: "providers.\(name).github_token_env") {
                 return provider(CopilotTokenExchange(githubToken: token, tokenURL: tokenURL, timeoutMs: exchangeTimeoutMs))
             }
             let message = "\(name): no GitHub token: the environment variable \(variable) named by "
@@ -60,7 +62,7 @@ public enum CopilotProvider {
         }
         let key: String?
         if let variable = pc.apiKeyEnv {
-            key = env(variable)
+            key = try ProviderRegistry.credential(env, variable, namedBy: "providers.\(name).api_key_env")
             if key == nil { Log.warn("provider \(name): the environment variable \(variable) named by api_key_env is not set") }
         } else {
             key = pc.apiKey

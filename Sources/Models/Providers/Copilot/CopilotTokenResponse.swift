@@ -44,7 +44,7 @@ public enum CopilotTokenResponse {
     /// message says so. Others are classified by status (429, 5xx are transient).
     /// `secrets` (the GitHub token) are removed from the server's message.
     public static func refusal(status: Int, body: [UInt8], host: String, retryAfterMs: Int64, secrets: [String]) -> ModelsError {
-        let detail = Redact.secrets(ProviderErrors.message(inBody: body), known: secrets)
+        let detail = ProviderErrors.message(inBody: body, secrets: secrets)
         if status == 401 || status == 403 {
             return ModelsError(.api, "github-copilot: the GitHub token was refused by the Copilot token exchange at \(host) "
                                    + "(HTTP \(status): \(detail)); check github_token / github_token_env and the account's Copilot access",

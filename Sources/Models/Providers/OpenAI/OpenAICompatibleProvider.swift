@@ -6,11 +6,15 @@ public final class OpenAICompatibleProvider: ChatProvider {
         public var baseURL: String
         public var bearer: String?
         public var headers: [(name: String, value: String)]
+        /// Values that must not reach a message or a log line besides the bearer:
+        /// those of the configured headers (an Azure `api-key`, a custom auth header).
+        public var secrets: [String]
 
-        public init(baseURL: String, bearer: String?, headers: [(name: String, value: String)] = []) {
+        public init(baseURL: String, bearer: String?, headers: [(name: String, value: String)] = [], secrets: [String] = []) {
             self.baseURL = baseURL
             self.bearer = bearer
             self.headers = headers
+            self.secrets = secrets
         }
     }
 
@@ -25,7 +29,7 @@ public final class OpenAICompatibleProvider: ChatProvider {
             headers = [("Content-Type", "application/json"), ("Accept", stream ? "text/event-stream" : "application/json")]
             if let bearer = endpoint.bearer, !bearer.isEmpty { headers.append(("Authorization", "Bearer \(bearer)")) }
             headers += endpoint.headers
-            secrets = endpoint.bearer.map { [$0] } ?? []
+            secrets = (endpoint.bearer.map { [$0] } ?? []) + endpoint.secrets
         }
     }
 
@@ -36,9 +40,10 @@ public final class OpenAICompatibleProvider: ChatProvider {
     /// also let the transfer see at a glance that its curl handle is set up).
     private let fixed: (chat: Target, stream: Target)?
 
-    /// A provider with a fixed base URL and key.
+    /// A provider with a fixed base URL and key. The values of `headers` are
+    /// treated as secrets, as the key is.
     public init(name: String, baseURL: String, apiKey: String?, headers: [(name: String, value: String)] = []) {
-        let endpoint = Endpoint(baseURL: baseURL, bearer: apiKey, headers: headers)
+        let endpoint = Endpoint(baseURL: baseURL, bearer: apiKey, headers: headers, secrets: headers.map(\.value))
         self.name = name
         self.http1Only = false
         self.endpoint = { _ throws(ModelsError) in endpoint }
@@ -81,7 +86,7 @@ public final class OpenAICompatibleProvider: ChatProvider {
         }
         guard json.kind == .object else { throw ModelsError(.protocol, "\(name) answered with \(json.kindName), not an object") }
         if json["error"] != nil, json["choices"] == nil {
-            throw ModelsError(.api, "\(name) answered with an error: \(Redact.secrets(ProviderErrors.message(inBody: bytes), known: secrets))",
+            throw ModelsError(.api, "\(name) answered with an error: \(ProviderErrors.message(inBody: bytes, secrets: secrets))",
                               status: status)
         }
         guard json["choices"]?.kind == .array else { throw ModelsError(.protocol, "\(name) answered without \"choices\"") }
@@ -96,7 +101,7 @@ public final class OpenAICompatibleProvider: ChatProvider {
             guard head.isEventStream else {
                 // Some servers answer a stream request with a JSON error and status 200.
                 let body = (try? transfer.readBody(limit: 64 << 10, truncate: true)) ?? []
-                let text = Redact.secrets(ProviderErrors.message(inBody: body), known: secrets)
+                let text = ProviderErrors.message(inBody: body, secrets: secrets)
                 throw ModelsError(.protocol, "\(name) did not answer with an event stream (Content-Type \"\(head.contentType)\"): \(text)")
             }
             return OpenAIStream(transfer: transfer, provider: name, secrets: secrets)
