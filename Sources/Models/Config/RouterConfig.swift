@@ -5,6 +5,11 @@ public struct RouterConfig: Sendable, Equatable {
     public var fallbacks: [String] = []
     /// `fallback_on`, `context_window_fallbacks` and `content_policy_fallbacks`.
     public var fallbackPolicy = FallbackPolicy()
+    /// Names that stand for several deployments (`model_groups`), in config order.
+    public var modelGroups: [ModelGroup] = []
+    /// When every model is cooling down and the first comes back within this
+    /// many milliseconds, the call waits for it instead of failing.
+    public var cooldownWaitMs: Int64 = 0
     /// Providers by name, in the order the config gave them.
     public var providers: [(name: String, config: ProviderConfig)] = []
     public var timeoutMs: Int64 = 120_000
@@ -33,6 +38,7 @@ public struct RouterConfig: Sendable, Equatable {
 
     public static func == (a: RouterConfig, b: RouterConfig) -> Bool {
         a.primary == b.primary && a.fallbacks == b.fallbacks && a.fallbackPolicy == b.fallbackPolicy
+            && a.modelGroups == b.modelGroups && a.cooldownWaitMs == b.cooldownWaitMs
             && a.providers.elementsEqual(b.providers, by: { $0.name == $1.name && $0.config == $1.config })
             && a.timeoutMs == b.timeoutMs && a.streamConnectTimeoutMs == b.streamConnectTimeoutMs
             && a.streamIdleTimeoutMs == b.streamIdleTimeoutMs && a.streamTimeoutMs == b.streamTimeoutMs
@@ -86,7 +92,8 @@ public struct ThinkingConfig: Sendable, Equatable {
 
 extension RouterConfig {
     static let topLevelKeys = [
-        "primary", "fallbacks", "fallback_on", "context_window_fallbacks", "content_policy_fallbacks", "providers", "timeout_ms", "stream_connect_timeout_ms", "stream_idle_timeout_ms",
+        "primary", "fallbacks", "fallback_on", "context_window_fallbacks", "content_policy_fallbacks", "model_groups",
+        "cooldown_wait_ms", "providers", "timeout_ms", "stream_connect_timeout_ms", "stream_idle_timeout_ms",
         "stream_timeout_ms", "max_response_bytes", "max_retries",
         "retry_base_ms", "retry_max_ms", "cooldown", "rate_limits", "thinking",
     ]
@@ -119,6 +126,7 @@ extension RouterConfig {
         fallbacks = try top.stringArray("fallbacks") ?? []
         for (i, model) in fallbacks.enumerated() { try Self.checkModel(model, key: "fallbacks[\(i)]") }
         fallbackPolicy = try Self.readFallbackPolicy(top)
+        modelGroups = try Self.readModelGroups(top)
 
         for (name, value) in try top.objectMembers("providers") ?? [] {
             try Self.checkProviderName(name, key: "providers")
@@ -134,6 +142,7 @@ extension RouterConfig {
         maxRetries = Int(try top.integer("max_retries", in: 0...100) ?? Int64(maxRetries))
         retryBaseMs = try top.integer("retry_base_ms", in: 0...3_600_000) ?? retryBaseMs
         retryMaxMs = try top.integer("retry_max_ms", in: 0...3_600_000) ?? retryMaxMs
+        cooldownWaitMs = try top.integer("cooldown_wait_ms", in: 0...3_600_000) ?? cooldownWaitMs
 
         if let c = try top.child("cooldown", allowed: ["base_ms", "max_ms", "multiplier"]) {
             var cooldown = CooldownConfig()
@@ -167,6 +176,49 @@ extension RouterConfig {
             thinking.enabled = try t.bool("enabled")
             thinking.budgetTokens = Int(try t.integer("budget_tokens", in: 1024...1_000_000) ?? Int64(thinking.budgetTokens))
         }
+    }
+
+    private static func readModelGroups(_ top: ConfigReader) throws(ModelsError) -> [ModelGroup] {
+        var groups: [ModelGroup] = []
+        for (name, value) in try top.objectMembers("model_groups") ?? [] {
+            let path = "model_groups.\(name)"
+            guard ModelName.problem(with: name) == nil, !name.utf8.contains(UInt8(ascii: "/")) else {
+                throw .invalidArgument("config: \"model_groups\" has a group name that is empty, holds '/' (which "
+                                       + "provider/model names use), spaces or control characters")
+            }
+            let g = try ConfigReader(value, path: path, allowed: ["strategy", "deployments"])
+            var strategy = ModelGroup.Strategy.weighted
+            if let text = try g.string("strategy") {
+                guard let parsed = ModelGroup.Strategy(rawValue: text) else {
+                    let names = ModelGroup.Strategy.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", ")
+                    throw .invalidArgument("config: \"\(path).strategy\" must be one of \(names)")
+                }
+                strategy = parsed
+            }
+            guard let items = g.object["deployments"] else { throw .invalidArgument("config: \"\(path).deployments\" is required") }
+            guard let array = items.array, !array.isEmpty else {
+                throw .invalidArgument("config: \"\(path).deployments\" must be a non-empty array of objects")
+            }
+            var deployments: [ModelGroup.Deployment] = []
+            for (i, item) in array.enumerated() {
+                let d = try ConfigReader(item, path: "\(path).deployments[\(i)]", allowed: ["model", "weight", "rpm", "tpm"])
+                guard let model = try d.string("model") else {
+                    throw .invalidArgument("config: \"\(path).deployments[\(i)].model\" is required")
+                }
+                try checkModel(model, key: "\(path).deployments[\(i)].model")
+                guard model.utf8.contains(UInt8(ascii: "/")) else {
+                    throw .invalidArgument("config: \"\(path).deployments[\(i)].model\" must be a provider/model name, not a group")
+                }
+                guard !deployments.contains(where: { $0.model == model }) else {
+                    throw .invalidArgument("config: \"\(path).deployments[\(i)].model\" repeats \"\(model)\"")
+                }
+                deployments.append(ModelGroup.Deployment(
+                    model: model, weight: try d.number("weight", above: 0, max: 1_000_000) ?? 1,
+                    rpm: try d.integer("rpm", in: 1...1_000_000_000), tpm: try d.integer("tpm", in: 1...1_000_000_000_000)))
+            }
+            groups.append(ModelGroup(name: name, strategy: strategy, deployments: deployments))
+        }
+        return groups
     }
 
     private static func readFallbackPolicy(_ top: ConfigReader) throws(ModelsError) -> FallbackPolicy {

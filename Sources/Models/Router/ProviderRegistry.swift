@@ -22,7 +22,11 @@ public enum ProviderRegistry {
         for (name, pc) in config.providers {
             providers[name] = try make(name: name, config: pc, config: config, environment: env)
         }
-        var wanted = Set(([config.primary] + config.fallbacks).map(ModelName.provider(of:)))
+        let groups = Set(config.modelGroups.map(\.name))
+        let named = [config.primary] + config.fallbacks + config.fallbackPolicy.contextWindowFallbacks
+            + config.fallbackPolicy.contentPolicyFallbacks
+        var wanted = Set(named.filter { !groups.contains($0) }.map(ModelName.provider(of:)))
+        for group in config.modelGroups { wanted.formUnion(group.deployments.map { ModelName.provider(of: $0.model) }) }
         wanted.insert("anthropic")
         for name in wanted.sorted() where providers[name] == nil {
             guard KnownProviders.defaultBaseURL(name) != nil, name != ModelName.copilotProvider,

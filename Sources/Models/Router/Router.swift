@@ -11,43 +11,45 @@ public final class Router: Sendable {
     private let retry: RetryPolicy
     private let rateLimiters: [String: RateLimiter]
     private let state: Locked<State>
+    /// Calls in flight, latency and usage per model or deployment.
+    let load = DeploymentLoad()
 
     struct State: @unchecked Sendable {
-        var primary: String { chain[0].name }
-        var fallbacks: [String] { chain.dropFirst().map(\.name) }
-        /// The primary and the fallbacks, each with its provider looked up:
-        /// rebuilt when either changes, so a request does no lookups.
-        private(set) var chain: [RoutedModel]
+        var primary: String { names[0] }
+        var fallbacks: [String] { Array(names.dropFirst()) }
+        /// The primary and the fallbacks as named (a model or a group).
+        private(set) var names: [String]
+        /// The same, each with its provider (or its deployments' providers)
+        /// looked up: rebuilt when the names or the providers change.
+        private(set) var chain: [RouteStateMachine.Entry]
         private(set) var providers: [String: any ChatProvider]
+        let groups: [String: ModelGroup]
         var cooldown: Cooldown?
 
-        init(models: [String], providers: [String: any ChatProvider], cooldown: Cooldown?) {
+        init(models: [String], groups: [ModelGroup], providers: [String: any ChatProvider], cooldown: Cooldown?) {
             self.providers = providers
             self.cooldown = cooldown
-            chain = models.map { RoutedModel($0, providers: providers) }
+            self.groups = Dictionary(groups.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+            names = models
+            chain = []
+            chain = models.map(entry)
         }
 
-        mutating func setModels(_ models: [String]) { chain = models.map { RoutedModel($0, providers: providers) } }
+        /// A model name, or a group name, with its providers looked up.
+        func entry(_ name: String) -> RouteStateMachine.Entry {
+            guard let group = groups[name] else { return .model(RoutedModel(name, providers: providers)) }
+            return .group(name: name, strategy: group.strategy,
+                          deployments: group.deployments.map { (RoutedModel($0.model, providers: providers), $0) })
+        }
+
+        mutating func setModels(_ models: [String]) {
+            names = models
+            chain = models.map(entry)
+        }
 
         mutating func register(_ provider: any ChatProvider) {
             providers[provider.name] = provider
-            chain = chain.map { RoutedModel($0.name, providers: providers) }
-        }
-    }
-
-    /// A model name with its provider's name, the provider (nil when none is
-    /// registered under that name) and the id the provider receives.
-    struct RoutedModel {
-        let name: String
-        let providerName: String
-        let provider: (any ChatProvider)?
-        let id: String
-
-        init(_ name: String, providers: [String: any ChatProvider]) {
-            self.name = name
-            providerName = ModelName.provider(of: name)
-            provider = providers[providerName]
-            id = ModelName.modelID(name)
+            chain = names.map(entry)
         }
     }
 
@@ -60,7 +62,7 @@ public final class Router: Sendable {
         for (provider, limit) in config.rateLimits { limiters[provider] = RateLimiter(config: limit) }
         rateLimiters = limiters
         let providers = try ProviderRegistry.build(config, environment: environment)
-        state = Locked(State(models: [config.primary] + config.fallbacks, providers: providers,
+        state = Locked(State(models: [config.primary] + config.fallbacks, groups: config.modelGroups, providers: providers,
                             cooldown: config.cooldown.map { Cooldown(config: $0) }))
     }
 
@@ -96,23 +98,46 @@ public final class Router: Sendable {
     /// The registered provider names, sorted.
     public var providerNames: [String] { state.withLock { $0.providers.keys.sorted() } }
 
-    /// Each model's provider and availability, in routing order, without calling any API.
+    /// Each model's provider and availability, in routing order, without calling
+    /// any API; a group's deployments one by one, then the deployments of groups
+    /// the models do not name.
     public func health() -> [ModelHealth] {
         let s = state.withLock { $0 }
-        return ([s.primary] + s.fallbacks).map { model in
-            let provider = ModelName.provider(of: model)
-            if s.providers[provider] == nil {
-                return ModelHealth(model: model, provider: provider, available: false, reason: "provider not registered")
-            }
-            if let cooldown = s.cooldown {
-                let remaining = cooldown.remainingMs(model)
-                if remaining > 0 {
-                    return ModelHealth(model: model, provider: provider, available: false,
-                                       reason: "cooldown (\(ModelHealth.formatRemaining(remaining)) remaining)")
+        let now = MonotonicClock.nowMs()
+        var seen = Set<String>()
+        var report: [ModelHealth] = []
+        let unnamed = config.modelGroups.map(\.name).filter { !s.names.contains($0) }
+        for name in s.names + unnamed where seen.insert(name).inserted {
+            if let group = s.groups[name] {
+                for d in group.deployments {
+                    var h = health(of: d.model, s, now: now)
+                    h.group = name
+                    (h.rpm, h.tpm) = (d.rpm, d.tpm)
+                    if h.available, load.msUntilBelow(d.model, rpm: d.rpm, tpm: d.tpm, at: now) > 0 {
+                        h.available = false
+                        h.reason = "at its rpm/tpm limit"
+                    }
+                    report.append(h)
                 }
+            } else {
+                report.append(health(of: name, s, now: now))
             }
-            return ModelHealth(model: model, provider: provider, available: true, reason: "")
         }
+        return report
+    }
+
+    private func health(of model: String, _ s: State, now: Int64) -> ModelHealth {
+        let provider = ModelName.provider(of: model)
+        var h = ModelHealth(model: model, provider: provider, available: true, reason: "")
+        h.load = load.snapshot(model, at: now)
+        if s.providers[provider] == nil {
+            h.available = false
+            h.reason = "provider not registered"
+        } else if let remaining = s.cooldown?.remainingMs(model), remaining > 0 {
+            h.available = false
+            h.reason = "cooldown (\(ModelHealth.formatRemaining(remaining)) remaining)"
+        }
+        return h
     }
 
     // MARK: Requests
@@ -121,9 +146,10 @@ public final class Router: Sendable {
     public func chat(_ request: ChatRequest, cancellation: Cancellation? = nil) throws(ModelsError) -> ChatAnswer {
         // Bound as a var straight away: the answer's only owner, so setting the
         // model changes it in place instead of copying it first.
-        var (answer, model) = try route(request, cancellation: cancellation, stream: false) { provider, call throws(ModelsError) in
+        var (answer, model, end) = try route(request, cancellation: cancellation, stream: false) { provider, call throws(ModelsError) in
             try provider.chat(call)
         }
+        end(tokens: answer.usedTokens)
         answer.setModel(model)
         return answer
     }
@@ -132,135 +158,106 @@ public final class Router: Sendable {
     /// part of its answer. A stream that fails before that is retried and falls
     /// back like a failed request; errors later in the stream are the caller's.
     public func openStream(_ request: ChatRequest, cancellation: Cancellation? = nil) throws(ModelsError) -> ChatStream {
-        let (stream, model) = try route(request, cancellation: cancellation, stream: true) { provider, call throws(ModelsError) in
+        let (stream, model, end) = try route(request, cancellation: cancellation, stream: true) { provider, call throws(ModelsError) in
             try PrimedStream(priming: provider.openStream(call))
         }
-        return ChatStream(stream: stream, model: model, maxCollectBytes: config.maxResponseBytes)
+        return ChatStream(stream: stream, model: model, maxCollectBytes: config.maxResponseBytes, onEnd: end)
     }
 
-    /// The routing loop shared by chat and streams.
+    /// The routing loop shared by chat and streams: drives a `RouteStateMachine`
+    /// with the clock, sleeps and the providers. Returns the answer, the model
+    /// that gave it, and what to call when the call is over (a stream's ends
+    /// later), with the tokens it used.
     private func route<T>(_ request: ChatRequest, cancellation: Cancellation?, stream: Bool,
-                          _ send: (any ChatProvider, ChatCall) throws(ModelsError) -> T) throws(ModelsError) -> (T, String)
+                          _ send: (any ChatProvider, ChatCall) throws(ModelsError) -> T)
+        throws(ModelsError) -> (value: T, model: String, end: CallEnd)
     {
         let snapshot = state.withLock { $0 }
-        var models: [RoutedModel]
-        // A request that names a model other than the primary goes to that model alone.
-        let alone: Bool
+        let startMs = MonotonicClock.nowMs()
+        var entries = snapshot.chain
+        // A request that names a model other than the primary goes to that model (or group) alone.
+        var alone = false
         if let requested = request.model, requested != snapshot.primary {
             if let problem = ModelName.problem(with: requested) { throw .invalidArgument("request \"model\" \(problem)") }
-            models = [RoutedModel(requested, providers: snapshot.providers)]
+            entries = [snapshot.entry(requested)]
             alone = true
-        } else {
-            models = snapshot.chain
-            alone = false
         }
-        /// The kinds of error whose own fallbacks replaced the rest of `models`.
-        var switched: Set<ErrorKind> = []
-        let token = cancellation
         // A whole stream's deadline counts from the call: connecting and fallbacks included.
-        let streamDeadline = stream ? config.streamTimeoutMs.map { (atMs: MonotonicClock.nowMs() + $0, afterMs: $0) } : nil
+        let streamDeadline = stream ? config.streamTimeoutMs.map { (atMs: startMs.saturatingAdd($0), afterMs: $0) } : nil
+        let settings = RouteStateMachine.Settings(
+            retry: retry, policy: config.fallbackPolicy, alone: alone, stream: stream, timeoutMs: config.timeoutMs,
+            streamConnectTimeoutMs: config.streamConnectTimeoutMs, streamDeadlineMs: streamDeadline?.atMs,
+            cooldownWaitMs: config.cooldownWaitMs)
+        var machine = RouteStateMachine(entries: entries, settings: settings, startMs: startMs, resolve: snapshot.entry)
+        let view = LiveView(cooldown: snapshot.cooldown, load: load)
 
-        var outcomes: [(model: String, reason: String)] = []
-        var lastError: ModelsError?
-        var attemptedModels = 0
-        var cooling = 0
-        var unregistered: [String] = []
-
-        var index = -1
-        while index + 1 < models.count {
-            index += 1
-            let routed = models[index]
-            let model = routed.name, providerName = routed.providerName
-            guard let provider = routed.provider else {
-                outcomes.append((model, "provider \"\(providerName)\" is not registered"))
-                unregistered.append(providerName)
-                continue
-            }
-            if let cooldown = snapshot.cooldown, !cooldown.isAvailable(model) {
-                let remaining = ModelHealth.formatRemaining(cooldown.remainingMs(model))
-                outcomes.append((model, "in cooldown (\(remaining) remaining)"))
-                Log.debug("skipping \(model): in cooldown for \(remaining)")
-                cooling += 1
-                continue
-            }
-            attemptedModels += 1
-            if index > 0 { Log.info("falling back to \(model)") }
-            let hasFallbacks = models.count > 1 && index == 0
-            var timeoutMs = config.timeoutMs
-            if hasFallbacks { timeoutMs = min(timeoutMs, 60_000) }
-            var modelDeadline = MonotonicClock.nowMs() + timeoutMs
-            // A stream's primary with fallbacks gets stream_connect_timeout_ms for all its
-            // attempts together (the Go package's connect sub-context): a hanging primary
-            // must not spend its retries before the fallbacks get their turn.
-            if stream && hasFallbacks { modelDeadline = min(modelDeadline, MonotonicClock.nowMs() + config.streamConnectTimeoutMs) }
-            if let streamDeadline { modelDeadline = min(modelDeadline, streamDeadline.atMs) }
-
-            var attempt = 0
-            while true {
-                let result: T
-                do {
-                    try waitForRateLimit(providerName, deadline: modelDeadline, token: token)
-                    var limits = TransferLimits(headersDeadlineMs: modelDeadline,
-                                                totalDeadlineMs: stream ? nil : modelDeadline,
+        while true {
+            let action = machine.next(now: MonotonicClock.nowMs(), view: view, random: Double.random(in: 0..<1))
+            Self.log(machine.takeNotes())
+            switch action {
+            case .fail(let error):
+                throw error
+            case .wait(let until):
+                try Self.sleep(ms: until - MonotonicClock.nowMs(), token: cancellation)
+            case .send(let attempt):
+                let routed = attempt.model, model = routed.name
+                let began = MonotonicClock.nowMs()
+                load.begin(model, at: began)
+                do throws(ModelsError) {
+                    try waitForRateLimit(routed.providerName, deadline: attempt.deadlineMs, token: cancellation)
+                    var limits = TransferLimits(headersDeadlineMs: attempt.deadlineMs,
+                                                totalDeadlineMs: stream ? nil : attempt.deadlineMs,
                                                 idleTimeoutMs: config.streamIdleTimeoutMs ?? config.timeoutMs)
                     limits.streamDeadline = streamDeadline
                     limits.maxBodyBytes = config.maxResponseBytes
-                    result = try send(provider, ChatCall(request: request, model: model, modelID: routed.id,
-                                                              limits: limits, cancellation: token))
+                    // The machine sends only models whose provider is registered.
+                    let value = try send(routed.provider!, ChatCall(request: request, model: model, modelID: routed.id,
+                                                                  limits: limits, cancellation: cancellation))
+                    machine.succeeded()
+                    snapshot.cooldown?.recordSuccess(model)
+                    return (value, model, CallEnd(load: load, model: model, firstWordMs: MonotonicClock.nowMs() - began,
+                                                  countsTokens: attempt.group != nil))
                 } catch {
-                    if error.code == .cancelled || error.code == .invalidArgument || error.code == .noMemory { throw error }
-                    lastError = error
-                    if retry.shouldRetry(after: error, attempt: attempt) {
-                        let delay = retry.delayMs(retry: attempt, retryAfterMs: error.retryAfterMs, random: Double.random(in: 0..<1))
-                        // Only when the wait ends before the model's deadline: a retry past it could only time out.
-                        if MonotonicClock.nowMs() + delay < modelDeadline {
-                            Log.info("\(model): attempt \(attempt + 1) failed: \(error.message); retrying in \(delay) ms")
-                            try Self.sleep(ms: delay, token: token)
-                            attempt += 1
-                            continue
-                        }
-                    }
-                    // The model's last attempt: worth a warning, as the caller may now get a fallback's answer or an error.
-                    Log.warn("\(model): attempt \(attempt + 1) failed: \(error.message)")
-                    if error.isTransient, let cooldown = snapshot.cooldown {
+                    load.end(model, at: MonotonicClock.nowMs(), firstByteMs: nil, tokens: 0)
+                    let failure = machine.failed(error, now: MonotonicClock.nowMs(), random: Double.random(in: 0..<1))
+                    Self.log(machine.takeNotes())
+                    if failure.coolDown, let cooldown = snapshot.cooldown {
                         let ms = cooldown.recordFailure(model)
                         Log.warn("cooling \(model) down for \(ModelHealth.formatRemaining(ms))")
                     }
-                    outcomes.append((model, error.message))
-                    let decision: FallbackPolicy.Decision = alone ? .next : config.fallbackPolicy.decision(after: error.kind, switched: switched)
-                    switch decision {
-                    case .stop:
-                        Log.info("\(model): a \(error.kind.rawValue) error is not in fallback_on; not falling back")
-                        throw error
-                    case .next:
-                        break
-                    case .switchTo(let names):
-                        switched.insert(error.kind)
-                        Log.info("\(model): a \(error.kind.rawValue) error; trying its fallbacks [\(names.joined(separator: ", "))]")
-                        models = Array(models[...index]) + names.map { RoutedModel($0, providers: snapshot.providers) }
-                    }
-                    break
                 }
-                snapshot.cooldown?.recordSuccess(model)
-                return (result, model)
             }
         }
+    }
 
-        if attemptedModels == 0 && cooling > 0 {
-            throw ModelsError(.allCooldown, "all models in cooldown (" + Self.describe(outcomes) + ")")
+    /// What a call reports to `load` when it is over: a chat at once, a stream when it ends.
+    struct CallEnd: Sendable {
+        let load: DeploymentLoad
+        let model: String
+        /// Time to the answer (chat) or to the first word (stream).
+        let firstWordMs: Int64
+        /// Only a group's deployments are held to tpm limits: other answers' usage is not read.
+        let countsTokens: Bool
+
+        func callAsFunction(tokens: @autoclosure () -> Int64) {
+            load.end(model, at: MonotonicClock.nowMs(), firstByteMs: firstWordMs, tokens: countsTokens ? tokens() : 0)
         }
-        guard let lastError else {
-            let names = Array(Set(unregistered)).sorted()
-            let hint = names.map { name in
-                name == ModelName.copilotProvider
-                    ? "add \"github-copilot\" under \"providers\" with a github_token, or register a token source"
-                    : "add \"\(name)\" under \"providers\" in the config or set \(KnownProviders.apiKeyVariable(name))"
-            }.joined(separator: "; ")
-            throw ModelsError(.noProvider, "no provider registered for \(names.map { "\"\($0)\"" }.joined(separator: ", ")): \(hint)")
+    }
+
+    private static func log(_ notes: [(level: Log.Level, message: String)]) {
+        for note in notes { Log.log(note.level, note.message) }
+    }
+
+    /// The shared state the routing decisions read, live.
+    private struct LiveView: RouteStateMachine.View {
+        let cooldown: Cooldown?
+        let load: DeploymentLoad
+
+        func cooldownRemainingMs(_ model: String) -> Int64 { cooldown?.remainingMs(model) ?? 0 }
+        func load(_ model: String) -> DeploymentLoad.Snapshot { load.snapshot(model, at: MonotonicClock.nowMs()) }
+        func msUntilBelow(_ model: String, rpm: Int64?, tpm: Int64?) -> Int64 {
+            load.msUntilBelow(model, rpm: rpm, tpm: tpm, at: MonotonicClock.nowMs())
         }
-        if attemptedModels == 1 && outcomes.count == 1 { throw lastError }
-        throw ModelsError(.allFailed, "all models failed: " + Self.describe(outcomes),
-                          status: lastError.status, retryAfterMs: lastError.retryAfterMs, isTransient: lastError.isTransient)
     }
 
     private func waitForRateLimit(_ provider: String, deadline: Int64, token: Cancellation?) throws(ModelsError) {
@@ -285,10 +282,6 @@ public final class Router: Sendable {
         var left = timespec(tv_sec: Int(ms / 1000), tv_nsec: Int(ms % 1000) * 1_000_000)
         var request = left
         while nanosleep(&request, &left) == -1 && errno == EINTR { request = left }
-    }
-
-    private static func describe(_ outcomes: [(model: String, reason: String)]) -> String {
-        outcomes.map { "\($0.model): \($0.reason)" }.joined(separator: "; ")
     }
 
 }

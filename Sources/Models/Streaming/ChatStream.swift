@@ -12,13 +12,30 @@ public final class ChatStream {
     /// The most text `collect` joins.
     private let maxCollectBytes: Int
 
-    init(stream: any ProviderStream, model: String, maxCollectBytes: Int = 10 << 20) {
+    /// Told once, when the stream is over, the tokens it used.
+    private var onEnd: Router.CallEnd?
+
+    init(stream: any ProviderStream, model: String, maxCollectBytes: Int = 10 << 20, onEnd: Router.CallEnd? = nil) {
         self.stream = stream
         self.model = model
         self.maxCollectBytes = maxCollectBytes
+        self.onEnd = onEnd
     }
 
-    deinit { stream.close() }
+    deinit { finish() }
+
+    /// The stream is over (ended, failed or closed): closes it and reports its end once.
+    private func finish() {
+        stream.close()
+        reportEnd()
+    }
+
+    private func reportEnd() {
+        guard let onEnd else { return }
+        self.onEnd = nil
+        let used = stream.usage
+        onEnd(tokens: max(0, used.input).saturatingAdd(max(0, used.output)))
+    }
 
     public var usage: (input: Int64, output: Int64) { stream.usage }
 
@@ -36,10 +53,10 @@ public final class ChatStream {
             if let failure { throw failure }
             if ended { return nil }
             do {
-                if try !stream.pump(queue) { ended = true; stream.close() }
+                if try !stream.pump(queue) { ended = true; finish() }
             } catch {
                 failure = error
-                stream.close()
+                finish()
             }
         }
     }
@@ -47,7 +64,7 @@ public final class ChatStream {
     /// Delivers every remaining chunk to `outlet` (push mode).
     public func pumpAll(_ outlet: ChunkOutlet) throws(ModelsError) {
         if let failure { throw failure }
-        defer { stream.close() }
+        defer { finish() }
         do {
             while try stream.pump(outlet) {}
             ended = true
@@ -70,7 +87,7 @@ public final class ChatStream {
                 guard piece.utf8.count <= maxCollectBytes - text.utf8.count else {
                     let error = ModelsError(.protocol, "the streamed answer of \(model) is larger than max_response_bytes (\(maxCollectBytes) bytes)")
                     failure = error
-                    stream.close()
+                    finish()
                     throw error
                 }
                 text += piece
@@ -79,5 +96,5 @@ public final class ChatStream {
         return text
     }
 
-    public func close() { stream.close() }
+    public func close() { finish() }
 }

@@ -54,7 +54,11 @@ def test_config_may_be_json_text(srv):
 
 def test_health_providers_and_set_models(router):
     assert router.providers == ["local"]
-    assert router.health() == [{"model": "local/m1", "provider": "local", "available": True}]
+    assert router.health() == [{"model": "local/m1", "provider": "local", "available": True, "in_flight": 0,
+                                "requests_this_minute": 0, "tokens_this_minute": 0}]
+    router.chat(messages=user("a"))
+    after = router.health()[0]
+    assert after["requests_this_minute"] == 1 and after["in_flight"] == 0 and after["latency_ms"] >= 0
     router.set_models("local/a", ["nowhere/b"])
     health = router.health()
     assert [h["model"] for h in health] == ["local/a", "nowhere/b"]

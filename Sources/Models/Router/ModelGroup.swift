@@ -1,0 +1,42 @@
+/// A name that stands for several deployments of one model (two API keys, two
+/// regions, Azure beside OpenAI), balanced by a strategy. Deployments are
+/// `provider/model` names of configured providers.
+public struct ModelGroup: Sendable, Equatable {
+    public enum Strategy: String, Sendable, CaseIterable {
+        /// Random, in proportion to each deployment's weight.
+        case weighted
+        /// The deployment with the fewest calls in flight.
+        case leastBusy = "least_busy"
+        /// The lowest moving average of time to the first byte of the answer;
+        /// a share of calls still goes to the others, so a recovered one is noticed.
+        case latency
+        /// The lowest share of its rpm/tpm used in the current minute.
+        case usage
+    }
+
+    public struct Deployment: Sendable, Equatable {
+        public var model: String
+        public var weight: Double = 1
+        /// Requests per minute this deployment may take; nil: no limit.
+        public var rpm: Int64?
+        /// Tokens (prompt + completion) per minute; nil: no limit.
+        public var tpm: Int64?
+
+        public init(model: String, weight: Double = 1, rpm: Int64? = nil, tpm: Int64? = nil) {
+            self.model = model
+            self.weight = weight
+            self.rpm = rpm
+            self.tpm = tpm
+        }
+    }
+
+    public var name: String
+    public var strategy: Strategy
+    public var deployments: [Deployment]
+
+    public init(name: String, strategy: Strategy = .weighted, deployments: [Deployment]) {
+        self.name = name
+        self.strategy = strategy
+        self.deployments = deployments
+    }
+}
