@@ -72,6 +72,17 @@ import Testing
         #expect(try Self.parse(#"{"primary":"o/m","fallback_on":[]}"#).fallbackPolicy.fallbackOn.isEmpty)
     }
 
+    @Test func modelGroups() throws {
+        let config = try Self.parse(#"""
+        {"primary":"smart","cooldown_wait_ms":500,"model_groups":{"smart":{"strategy":"least_busy","deployments":[
+          {"model":"openai/gpt-4o","weight":3,"rpm":500,"tpm":200000},{"model":"openai-2/gpt-4o"}]}}}
+        """#)
+        #expect(config.modelGroups == [ModelGroup(name: "smart", strategy: .leastBusy, deployments: [
+            .init(model: "openai/gpt-4o", weight: 3, rpm: 500, tpm: 200_000), .init(model: "openai-2/gpt-4o")])])
+        #expect(config.cooldownWaitMs == 500)
+        #expect(try Self.parse(#"{"primary":"o/m"}"#).modelGroups.isEmpty)
+    }
+
     /// Each bad config and the text its error message must contain (the key, by full path).
     static let badConfigs: [(String, String)] = [
         ("", "not valid JSON"),
@@ -111,6 +122,17 @@ import Testing
         (#"{"primary":"o/m","fallback_on":["server","cancelled"]}"#, "\"fallback_on[1]\" must be one of \"rate_limit\""),
         (#"{"primary":"o/m","fallback_on":"server"}"#, "\"fallback_on\" must be an array of strings"),
         (#"{"primary":"o/m","context_window_fallbacks":["no-slash-is-copilot",""]}"#, "\"context_window_fallbacks[1]\""),
+        (#"{"primary":"o/m","model_groups":{"a/b":{"deployments":[{"model":"o/m"}]}}}"#, "group name"),
+        (#"{"primary":"o/m","model_groups":{"g":{}}}"#, "\"model_groups.g.deployments\" is required"),
+        (#"{"primary":"o/m","model_groups":{"g":{"deployments":[]}}}"#, "must be a non-empty array"),
+        (#"{"primary":"o/m","model_groups":{"g":{"strategy":"fastest","deployments":[{"model":"o/m"}]}}}"#, "\"model_groups.g.strategy\" must be one of"),
+        (#"{"primary":"o/m","model_groups":{"g":{"deployments":[{"model":"other"}]}}}"#, "must be a provider/model name"),
+        (#"{"primary":"o/m","model_groups":{"g":{"deployments":[{"model":"o/m"},{"model":"o/m"}]}}}"#, "repeats"),
+        (#"{"primary":"o/m","model_groups":{"g":{"deployments":[{"model":"o/m","weight":0}]}}}"#, "\"model_groups.g.deployments[0].weight\" must be above 0"),
+        (#"{"primary":"o/m","model_groups":{"g":{"deployments":[{"model":"o/m","rpm":0}]}}}"#, "\"model_groups.g.deployments[0].rpm\" must be between 1"),
+        (#"{"primary":"o/m","model_groups":{"g":{"deployments":[{"model":"o/m","tpm":1.5}]}}}"#, "\"model_groups.g.deployments[0].tpm\" must be a whole number"),
+        (#"{"primary":"o/m","model_groups":{"g":{"deployments":[{"modle":"o/m"}]}}}"#, "unknown key \"model_groups.g.deployments[0].modle\""),
+        (#"{"primary":"o/m","cooldown_wait_ms":-1}"#, "\"cooldown_wait_ms\" must be between 0"),
         (#"{"primary":"o/m","max_retries":101}"#, "\"max_retries\" must be between 0 and 100"),
         (#"{"primary":"o/m","retry_base_ms":null}"#, "\"retry_base_ms\" must be a whole number, not null"),
         (#"{"primary":"o/m","retry_max_ms":false}"#, "\"retry_max_ms\" must be a whole number, not a boolean"),
