@@ -67,6 +67,9 @@ struct RouteStateMachine {
         func load(_ model: String) -> DeploymentLoad.Snapshot
         /// Milliseconds until `model` is below these limits; 0 when it is.
         func msUntilBelow(_ model: String, rpm: Int64?, tpm: Int64?) -> Int64
+        /// A number in [0, 1): asked for only when a choice is random (a
+        /// weighted pick, a backoff's jitter), so a plain call costs none.
+        func random() -> Double
     }
 
     /// Log lines the driver writes out (the machine formats, it does not print).
@@ -74,8 +77,8 @@ struct RouteStateMachine {
 
     private let settings: Settings
     private let startMs: Int64
-    /// Turns a name of a per-kind fallback list into an entry.
-    private let resolve: (String) -> Entry
+    /// The entries of the per-kind fallback lists, by name.
+    private let listed: [String: Entry]
     private var entries: [Entry]
     private var index = 0
     /// The deployments (or the model) of the current entry already tried.
@@ -104,11 +107,12 @@ struct RouteStateMachine {
     private var switched: Set<ErrorKind> = []
     private var waitedForCooldown = false
 
-    init(entries: [Entry], settings: Settings, startMs: Int64, resolve: @escaping (String) -> Entry) {
+    /// `listed` holds an entry for every name of the settings' per-kind fallback lists.
+    init(entries: [Entry], settings: Settings, startMs: Int64, listed: [String: Entry] = [:]) {
         self.entries = entries
         self.settings = settings
         self.startMs = startMs
-        self.resolve = resolve
+        self.listed = listed
     }
 
     /// The notes written since the last call, for the driver to log.
@@ -119,7 +123,7 @@ struct RouteStateMachine {
 
     // MARK: Deciding
 
-    mutating func next(now: Int64, view: some View, random: Double) -> Action {
+    mutating func next(now: Int64, view: some View) -> Action {
         if let finalError { return .fail(finalError) }
         if var c = current, let at = c.retryAtMs {
             if now < at { return .wait(untilMs: at) }
@@ -130,7 +134,8 @@ struct RouteStateMachine {
         while index < entries.count {
             switch entries[index] {
             case .model(let m):
-                if tried.contains(m.name) || !isUsable(m, now: now, view: view) {
+                // A plain model is tried once: after it the entry is done.
+                if !isUsable(m, now: now, view: view) {
                     advance()
                     continue
                 }
@@ -162,7 +167,8 @@ struct RouteStateMachine {
                         usageShare: Self.usageShare(load, limits))))
                 }
                 if !candidates.isEmpty {
-                    let chosen = DeploymentPicker.pick(candidates.map(\.candidate), strategy: strategy, random: random)
+                    let chosen = candidates.count == 1 ? 0
+                        : DeploymentPicker.pick(candidates.map(\.candidate), strategy: strategy, random: view.random())
                     return begin(candidates[chosen].model, now: now, group: name)
                 }
                 if let soonest = waits.min(by: { $0.ms < $1.ms }) {
@@ -234,7 +240,7 @@ struct RouteStateMachine {
 
     private mutating func begin(_ m: RoutedModel, now: Int64, group: String? = nil) -> Action {
         attemptedModels += 1
-        tried.insert(m.name)
+        if group != nil { tried.insert(m.name) }
         if attemptedModels > 1 {
             notes.append((.info, group.map { "falling back to \(m.name) (group \($0))" } ?? "falling back to \(m.name)"))
         }
@@ -263,8 +269,8 @@ struct RouteStateMachine {
         current = nil
     }
 
-    /// The attempt in progress failed with `error` at `now`; `random` jitters the backoff.
-    mutating func failed(_ error: ModelsError, now: Int64, random: Double) -> Failure {
+    /// The attempt in progress failed with `error` at `now`; the view's random number jitters the backoff.
+    mutating func failed(_ error: ModelsError, now: Int64, view: some View) -> Failure {
         guard var c = current else { return Failure(coolDown: false) }
         if error.code == .cancelled || error.code == .invalidArgument || error.code == .noMemory {
             finalError = error
@@ -274,7 +280,7 @@ struct RouteStateMachine {
         lastError = error
         let model = c.model.name
         if settings.retry.shouldRetry(after: error, attempt: c.attempt) {
-            let delay = settings.retry.delayMs(retry: c.attempt, retryAfterMs: error.retryAfterMs, random: random)
+            let delay = settings.retry.delayMs(retry: c.attempt, retryAfterMs: error.retryAfterMs, random: view.random())
             // Only when the wait ends before the model's deadline: a retry past it could only time out.
             if now.saturatingAdd(delay) < c.deadlineMs {
                 notes.append((.info, "\(model): attempt \(c.attempt + 1) failed: \(error.message); retrying in \(delay) ms"))
@@ -299,7 +305,7 @@ struct RouteStateMachine {
         case .switchTo(let names):
             switched.insert(error.kind)
             notes.append((.info, "\(model): a \(error.kind.rawValue) error; trying its fallbacks [\(names.joined(separator: ", "))]"))
-            entries = Array(entries[...index]) + names.map(resolve)
+            entries = Array(entries[...index]) + names.compactMap { listed[$0] }
             advance()
         }
         return Failure(coolDown: error.isTransient)

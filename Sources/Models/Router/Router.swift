@@ -188,11 +188,15 @@ public final class Router: Sendable {
             retry: retry, policy: config.fallbackPolicy, alone: alone, stream: stream, timeoutMs: config.timeoutMs,
             streamConnectTimeoutMs: config.streamConnectTimeoutMs, streamDeadlineMs: streamDeadline?.atMs,
             cooldownWaitMs: config.cooldownWaitMs)
-        var machine = RouteStateMachine(entries: entries, settings: settings, startMs: startMs, resolve: snapshot.entry)
+        var listed: [String: RouteStateMachine.Entry] = [:]
+        for name in config.fallbackPolicy.contextWindowFallbacks + config.fallbackPolicy.contentPolicyFallbacks {
+            listed[name] = snapshot.entry(name)
+        }
+        var machine = RouteStateMachine(entries: entries, settings: settings, startMs: startMs, listed: listed)
         let view = LiveView(cooldown: snapshot.cooldown, load: load)
 
         while true {
-            let action = machine.next(now: MonotonicClock.nowMs(), view: view, random: Double.random(in: 0..<1))
+            let action = machine.next(now: MonotonicClock.nowMs(), view: view)
             Self.log(machine.takeNotes())
             switch action {
             case .fail(let error):
@@ -219,7 +223,7 @@ public final class Router: Sendable {
                                                   countsTokens: attempt.group != nil))
                 } catch {
                     load.end(model, at: MonotonicClock.nowMs(), firstByteMs: nil, tokens: 0)
-                    let failure = machine.failed(error, now: MonotonicClock.nowMs(), random: Double.random(in: 0..<1))
+                    let failure = machine.failed(error, now: MonotonicClock.nowMs(), view: view)
                     Self.log(machine.takeNotes())
                     if failure.coolDown, let cooldown = snapshot.cooldown {
                         let ms = cooldown.recordFailure(model)
@@ -258,6 +262,7 @@ public final class Router: Sendable {
         func msUntilBelow(_ model: String, rpm: Int64?, tpm: Int64?) -> Int64 {
             load.msUntilBelow(model, rpm: rpm, tpm: tpm, at: MonotonicClock.nowMs())
         }
+        func random() -> Double { Double.random(in: 0..<1) }
     }
 
     private func waitForRateLimit(_ provider: String, deadline: Int64, token: Cancellation?) throws(ModelsError) {
