@@ -135,7 +135,7 @@ private func failure(_ action: RouteStateMachine.Action) -> ModelsError? {
         var failing = machine([group("smart", deployments)], timeoutMs: 1_000)
         let error = failure(failing.next(now: 0, view: FakeView(limited: ["a/x": 3_000, "b/x": 2_000])))
         #expect(error?.code == .allCooldown && error?.retryAfterMs == 2_000)
-        #expect(error?.message.contains("rpm/tpm limit") == true)
+        #expect(error?.message.contains("every deployment is at its rate limit (a/x at rpm 10, b/x at rpm 10)") == true)
     }
 
     @Test func leastBusyGroupFollowsTheLoad() {

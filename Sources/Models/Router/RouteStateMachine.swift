@@ -142,7 +142,7 @@ struct RouteStateMachine {
                 return begin(m, now: now)
             case .group(let name, let strategy, let deployments):
                 var candidates: [(model: RoutedModel, candidate: DeploymentPicker.Candidate)] = []
-                var waits: [(model: String, ms: Int64)] = []
+                var waits: [(model: String, ms: Int64, limit: String)] = []
                 var coolingHere = 0, untried = 0
                 for (m, limits) in deployments where !tried.contains(m.name) {
                     untried += 1
@@ -158,7 +158,7 @@ struct RouteStateMachine {
                     }
                     let free = view.msUntilBelow(m.name, rpm: limits.rpm, tpm: limits.tpm)
                     if free > 0 {
-                        waits.append((m.name, free))
+                        waits.append((m.name, free, Self.limitReached(view.load(m.name), limits)))
                         continue
                     }
                     let load = view.load(m.name)
@@ -176,12 +176,13 @@ struct RouteStateMachine {
                     // when that is within the call's deadline.
                     let until = now.saturatingAdd(soonest.ms)
                     if until < callDeadline {
-                        notes.append((.info, "\(name): every deployment is at its rpm/tpm limit; waiting \(soonest.ms) ms for \(soonest.model)"))
+                        notes.append((.info, "\(name): every deployment is at its rate limit; waiting \(soonest.ms) ms for \(soonest.model) (\(soonest.limit))"))
                         return .wait(untilMs: until)
                     }
                     limited += 1
                     noteSoonest(until)
-                    outcomes.append((name, "every deployment is at its rpm/tpm limit (\(soonest.model) frees up in \(ModelHealth.formatRemaining(soonest.ms)))"))
+                    let limits = waits.map { "\($0.model) at \($0.limit)" }.joined(separator: ", ")
+                    outcomes.append((name, "every deployment is at its rate limit (\(limits)); the first frees up in \(ModelHealth.formatRemaining(soonest.ms))"))
                 } else if untried > 0 && coolingHere == untried {
                     cooling += 1
                     outcomes.append((name, "every deployment is in cooldown"))
@@ -229,6 +230,13 @@ struct RouteStateMachine {
     private var callDeadline: Int64 {
         let deadline = startMs.saturatingAdd(settings.timeoutMs)
         return settings.streamDeadlineMs.map { min($0, deadline) } ?? deadline
+    }
+
+    /// Which limit a deployment reached: "rpm 500" or "tpm 90000".
+    private static func limitReached(_ load: DeploymentLoad.Snapshot, _ limits: ModelGroup.Deployment) -> String {
+        if let rpm = limits.rpm, load.requestsThisMinute >= rpm { return "rpm \(rpm)" }
+        if let tpm = limits.tpm { return "tpm \(tpm)" }
+        return limits.rpm.map { "rpm \($0)" } ?? "its limit"
     }
 
     private static func usageShare(_ load: DeploymentLoad.Snapshot, _ limits: ModelGroup.Deployment) -> Double {
