@@ -58,7 +58,7 @@ typedef enum models_code {
     MODELS_ERR_TIMEOUT = -5,
     MODELS_ERR_CANCELLED = -6,
     MODELS_ERR_PROTOCOL = -7,         /* malformed or truncated response or stream */
-    MODELS_ERR_ALL_COOLDOWN = -8,     /* every model is cooling down */
+    MODELS_ERR_ALL_COOLDOWN = -8,     /* every model is cooling down or at its rate limit */
     MODELS_ERR_ALL_FAILED = -9,       /* status and Retry-After are the last failure's */
     MODELS_ERR_NOMEM = -10
 } models_code;
@@ -211,7 +211,9 @@ char *models_router_providers(models_router *r);
 ** MODELS_ERR_TIMEOUT, MODELS_ERR_PROTOCOL); when several were tried,
 ** MODELS_ERR_ALL_FAILED, whose message lists each model and why and whose
 ** status and Retry-After are the last failure's; when every model is cooling
-** down, MODELS_ERR_ALL_COOLDOWN; when no model's provider is registered,
+** down (or every deployment of a group is at its rpm/tpm limit),
+** MODELS_ERR_ALL_COOLDOWN, whose Retry-After is the time until the first is
+** available; when no model's provider is registered,
 ** MODELS_ERR_NO_PROVIDER. A request that is not valid JSON (UTF-8 included),
 ** not an object, whose "messages" is not an array of objects, whose "model"
 ** is neither a string nor null, or that is larger than 32 MiB is
