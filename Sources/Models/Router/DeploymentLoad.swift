@@ -26,24 +26,31 @@ public final class DeploymentLoad: Sendable {
     /// A call to `model` starts: one more in flight, one more request this minute.
     func begin(_ model: String, at nowMs: Int64) {
         entries.withLock { e in
-            e[model, default: Entry()].inFlight += 1
-            e[model]!.window.addRequest(at: nowMs)
+            Self.begin(&e[model, default: Entry()], at: nowMs)
         }
+    }
+
+    private static func begin(_ entry: inout Entry, at nowMs: Int64) {
+        entry.inFlight += 1
+        entry.window.addRequest(at: nowMs)
     }
 
     /// A call to `model` ended; `firstByteMs` is its time to the first byte of
     /// the answer when it got one, `tokens` what its usage reported.
     func end(_ model: String, at nowMs: Int64, firstByteMs: Int64?, tokens: Int64) {
         entries.withLock { e in
-            var entry = e[model, default: Entry()]
-            entry.inFlight = max(0, entry.inFlight - 1)
-            if let firstByteMs {
-                let sample = Double(max(0, firstByteMs))
-                entry.latencyMs = entry.latencyMs.map { $0 + Self.latencySmoothing * (sample - $0) } ?? sample
-            }
-            entry.window.addTokens(tokens, at: nowMs)
-            e[model] = entry
+            // Changed in place: a copy of the entry would copy its window's buckets.
+            Self.update(&e[model, default: Entry()], at: nowMs, firstByteMs: firstByteMs, tokens: tokens)
         }
+    }
+
+    private static func update(_ entry: inout Entry, at nowMs: Int64, firstByteMs: Int64?, tokens: Int64) {
+        entry.inFlight = max(0, entry.inFlight - 1)
+        if let firstByteMs {
+            let sample = Double(max(0, firstByteMs))
+            entry.latencyMs = entry.latencyMs.map { $0 + latencySmoothing * (sample - $0) } ?? sample
+        }
+        entry.window.addTokens(tokens, at: nowMs)
     }
 
     /// Tokens a stream reported after its call was counted as ended.
