@@ -109,7 +109,7 @@ import Testing
         (#"{"primary":"o/m","providers":{"openai":{"base_url":true}}}"#, "\"providers.openai.base_url\" must be a string, not a boolean"),
         (#"{"primary":"o/m","providers":{"openai":{"headers":{"X":1}}}}"#, "\"providers.openai.headers.X\" must be a string"),
         (#"{"primary":"o/m","providers":{"openai":{"headers":{"Bad Header":"v"}}}}"#, "is not a valid HTTP header"),
-        (#"{"primary":"o/m","providers":{"openai":{"github_token":"t"}}}"#, "applies to the github-copilot provider only"),
+        (#"{"primary":"o/m","providers":{"openai":{"github_token":"t"}}}"#, "applies to github-copilot providers only"),
         (#"{"primary":"o/m","providers":{"a/b":{}}}"#, "provider name"),
         (#"{"primary":"o/m","timeout_ms":0}"#, "\"timeout_ms\" must be between 1 and"),
         (#"{"primary":"o/m","timeout_ms":1.5}"#, "\"timeout_ms\" must be a whole number"),

@@ -50,13 +50,15 @@ public struct RouterConfig: Sendable, Equatable {
 }
 
 public struct ProviderConfig: Sendable, Equatable {
+    /// The API the provider speaks, as configured; nil: the name decides (see `resolvedType`).
+    public var type: ProviderType?
     public var apiKey: String?
     /// The environment variable that holds the key (read when the router is built).
     public var apiKeyEnv: String?
     public var baseURL: String?
     /// Extra headers sent with every request to this provider (e.g. OpenRouter's `HTTP-Referer`).
     public var headers: [Header] = []
-    /// GitHub Copilot only: the GitHub token exchanged for Copilot API tokens.
+    /// GitHub Copilot type only: the GitHub token exchanged for Copilot API tokens.
     public var githubToken: String?
     public var githubTokenEnv: String?
     public var tokenURL: String?
@@ -67,6 +69,9 @@ public struct ProviderConfig: Sendable, Equatable {
     }
 
     public init() {}
+
+    /// The configured `type`, else the one the provider's name implies.
+    public func resolvedType(name: String) -> ProviderType { type ?? ProviderType.implied(byName: name) }
 }
 
 public struct CooldownConfig: Sendable, Equatable {
@@ -97,7 +102,7 @@ extension RouterConfig {
         "stream_timeout_ms", "max_response_bytes", "max_retries",
         "retry_base_ms", "retry_max_ms", "cooldown", "rate_limits", "thinking",
     ]
-    static let providerKeys = ["api_key", "api_key_env", "base_url", "headers", "github_token", "github_token_env", "token_url"]
+    static let providerKeys = ["type", "api_key", "api_key_env", "base_url", "headers", "github_token", "github_token_env", "token_url"]
     static let copilotOnlyKeys = ["github_token", "github_token_env", "token_url"]
 
     /// The largest config text accepted; a config is a few kilobytes.
@@ -244,6 +249,9 @@ extension RouterConfig {
     private static func readProvider(_ name: String, _ value: JSON) throws(ModelsError) -> ProviderConfig {
         let r = try ConfigReader(value, path: "providers.\(name)", allowed: providerKeys)
         var p = ProviderConfig()
+        if let type = try r.string("type") {
+            p.type = try ProviderType.parse(type, key: r.keyPath("type"))
+        }
         p.apiKey = try r.credential("api_key")
         p.apiKeyEnv = try r.string("api_key_env")
         if p.apiKey != nil && p.apiKeyEnv != nil {
@@ -273,8 +281,9 @@ extension RouterConfig {
             }
             p.tokenURL = url
         }
-        if name != ModelName.copilotProvider, let key = copilotOnlyKeys.first(where: { r.has($0) }) {
-            throw .invalidArgument("config: \"providers.\(name).\(key)\" applies to the github-copilot provider only")
+        if p.resolvedType(name: name) != .githubCopilot, let key = copilotOnlyKeys.first(where: { r.has($0) }) {
+            throw .invalidArgument("config: \"providers.\(name).\(key)\" applies to github-copilot providers only "
+                                   + "(the provider named github-copilot, or one with \"type\": \"github-copilot\")")
         }
         return p
     }

@@ -1,8 +1,9 @@
 import Glibc
 
 /// Builds the providers a config names: the counterpart of the Go package's
-/// `BuildProviders`. `anthropic` gets the native Messages client, `github-copilot`
-/// the Copilot client, every other name an OpenAI-compatible client.
+/// `BuildProviders`. A provider of type `anthropic` gets the native Messages
+/// client, `github-copilot` the Copilot client, `openai` an OpenAI-compatible
+/// client; without `"type"`, the name decides (see `ProviderType.implied`).
 public enum ProviderRegistry {
     public typealias Environment = (String) -> String?
 
@@ -37,27 +38,41 @@ public enum ProviderRegistry {
         return providers
     }
 
+    /// The provider for one config entry, of the type it names (or its name implies).
+    /// Without `base_url`: an anthropic type goes to Anthropic's API; an openai type
+    /// to the known URL of its name when there is one (groq, mistral, ...), else to
+    /// OpenAI's (with a warning only when the type came from an unknown name, since
+    /// `"type": "openai"` asks for OpenAI's API); Copilot to the URL its token names.
     static func make(name: String, config pc: ProviderConfig, config: RouterConfig, environment env: Environment)
         throws(ModelsError) -> any ChatProvider
     {
-        // Copilot reads its own credentials (a GitHub token or a Copilot token).
-        if name == ModelName.copilotProvider {
-            return try CopilotProvider.fromConfig(pc, exchangeTimeoutMs: min(config.timeoutMs, 30_000), environment: env)
+        let headers = pc.headers.map { (name: $0.name, value: $0.value) }
+        switch pc.resolvedType(name: name) {
+        case .githubCopilot:
+            // Copilot reads its own credentials (a GitHub token or a Copilot token).
+            return try CopilotProvider.fromConfig(pc, name: name, exchangeTimeoutMs: min(config.timeoutMs, 30_000), environment: env)
+        case .anthropic:
+            let key = try apiKey(name: name, config: pc, environment: env)
+            return AnthropicProvider(name: name, baseURL: pc.baseURL ?? KnownProviders.anthropicBaseURL, apiKey: key,
+                                     headers: headers, thinking: config.thinking)
+        case .openai:
+            let key = try apiKey(name: name, config: pc, environment: env)
+            return OpenAICompatibleProvider(name: name, baseURL: openAIBaseURL(name: name, config: pc), apiKey: key, headers: headers)
         }
-        let key = try apiKey(name: name, config: pc, environment: env)
-        switch name {
-        case "anthropic":
-            return AnthropicProvider(baseURL: pc.baseURL ?? KnownProviders.anthropicBaseURL, apiKey: key,
-                                     headers: pc.headers.map { ($0.name, $0.value) }, thinking: config.thinking)
-        default:
-            var baseURL = pc.baseURL ?? KnownProviders.defaultBaseURL(name)
-            if baseURL == nil {
-                Log.warn("provider \(name) has no base_url and is not a known provider; using \(KnownProviders.openAIBaseURL)")
-                baseURL = KnownProviders.openAIBaseURL
-            }
-            return OpenAICompatibleProvider(name: name, baseURL: baseURL!, apiKey: key,
-                                            headers: pc.headers.map { ($0.name, $0.value) })
+    }
+
+    /// `base_url`, else the known URL for the name, else OpenAI's.
+    static func openAIBaseURL(name: String, config pc: ProviderConfig) -> String {
+        if let url = pc.baseURL { return url }
+        // A known name of another API (an "anthropic" entry typed openai) has no
+        // OpenAI-compatible URL of its own here.
+        if ProviderType.implied(byName: name) == .openai, let url = KnownProviders.defaultBaseURL(name) { return url }
+        if pc.type == .openai {
+            Log.info("provider \(name) has type openai and no base_url; using \(KnownProviders.openAIBaseURL)")
+        } else {
+            Log.warn("provider \(name) has no base_url and is not a known provider; using \(KnownProviders.openAIBaseURL)")
         }
+        return KnownProviders.openAIBaseURL
     }
 
     /// `api_key`, else the variable `api_key_env` names, else `<NAME>_API_KEY`.

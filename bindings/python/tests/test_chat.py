@@ -171,3 +171,34 @@ def test_provider_raising_a_plain_exception_fails_with_api_error():
         router.add_provider("py", broken)
         with pytest.raises(libmodels.APIError, match="KeyError"):
             router.chat(messages=user("x"))
+
+
+def test_a_typed_provider_speaks_its_type_under_its_own_name(srv):
+    """A second Anthropic key under a name of its own, from a dict config."""
+    config = {
+        "primary": "anthropic/claude-a",
+        "fallbacks": ["claude-backup/claude-b"],
+        "max_retries": 0,
+        "providers": {
+            "anthropic": {"api_key": "key-one", "base_url": srv.base_url("/v1")},
+            "claude-backup": {"type": "anthropic", "api_key": "key-two", "base_url": srv.base_url("/v1")},
+        },
+    }
+    srv.script("claude-a", {"status": 503})
+    with libmodels.Router(config) as router:
+        assert "claude-backup" in router.providers
+        reply = router.chat(messages=user("hi"))
+        assert reply["choices"][0]["message"]["content"] == "echo: hi"
+        sent = [(r["path"], r["headers"].get("x-api-key"), r["body"]["model"]) for r in srv.requests()]
+        assert sent == [("/v1/messages", "key-one", "claude-a"), ("/v1/messages", "key-two", "claude-b")]
+
+        srv.script("claude-b", {"status": 401, "body": {"type": "error", "error": {
+            "type": "authentication_error", "message": "invalid x-api-key"}}})
+        with pytest.raises(libmodels.APIError) as caught:
+            router.chat(messages=user("hi"), model="claude-backup/claude-b")
+        assert "claude-backup answered HTTP 401: authentication_error" in str(caught.value)
+
+
+def test_an_unsupported_provider_type_is_a_config_error(srv):
+    with pytest.raises(libmodels.InvalidArgumentError, match="not supported yet"):
+        libmodels.Router({"primary": "eu/gpt-4o", "providers": {"eu": {"type": "azure"}}})

@@ -5,7 +5,8 @@ import Glibc
 /// `AnthropicRequest`, `AnthropicResponse` and `AnthropicStreamTranslator`;
 /// this type only does the HTTP and the one retry without thinking.
 public final class AnthropicProvider: ChatProvider {
-    public let name = "anthropic"
+    /// The provider's name as configured ("anthropic", "anthropic-2", ...): messages and logs use it.
+    public let name: String
     private let baseURL: String
     private let apiKey: String?
     private let headers: [(name: String, value: String)]
@@ -13,7 +14,9 @@ public final class AnthropicProvider: ChatProvider {
 
     public static let apiVersion = "2023-06-01"
 
-    public init(baseURL: String, apiKey: String?, headers: [(name: String, value: String)] = [], thinking: ThinkingConfig) {
+    public init(name: String = "anthropic", baseURL: String, apiKey: String?, headers: [(name: String, value: String)] = [],
+                thinking: ThinkingConfig) {
+        self.name = name
         self.baseURL = baseURL
         self.apiKey = apiKey
         self.headers = headers
@@ -27,12 +30,12 @@ public final class AnthropicProvider: ChatProvider {
         let bytes = try transfer.readBody(limit: call.limits.maxBodyBytes)
         let json: JSON
         do { json = try JSON.parse(bytes) } catch {
-            throw ModelsError(.protocol, "anthropic answered with invalid JSON: \(error.message)")
+            throw ModelsError(.protocol, "\(name) answered with invalid JSON: \(error.message)")
         }
         // Some gateways answer 200 with an error body; report it as the error it is.
         if let (type, message) = AnthropicResponse.error(in: json) {
             let status = AnthropicResponse.status(forErrorType: type)
-            throw .api(status: status, message: "anthropic answered with an error: \(type): \(Redact.secrets(message, known: secrets))",
+            throw .api(status: status, message: "\(name) answered with an error: \(type): \(Redact.secrets(message, known: secrets))",
                        kind: ErrorKind.refusal(status: status, codes: [type], message: message))
         }
         return ChatAnswer(json: try AnthropicResponse.translate(json, model: call.model, created: Int64(time(nil))))
@@ -44,9 +47,9 @@ public final class AnthropicProvider: ChatProvider {
         guard transfer.head.isEventStream else {
             let text = ProviderErrors.message(inBody: (try? transfer.readBody(limit: 64 << 10, truncate: true)) ?? [], secrets: secrets)
             transfer.close()
-            throw ModelsError(.protocol, "anthropic did not answer with an event stream: \(text)")
+            throw ModelsError(.protocol, "\(name) did not answer with an event stream: \(text)")
         }
-        return AnthropicStream(transfer: transfer, model: call.modelID, secrets: secrets)
+        return AnthropicStream(transfer: transfer, provider: name, model: call.modelID, secrets: secrets)
     }
 
     /// The key and the configured header values: an error message may quote them.
@@ -68,7 +71,7 @@ public final class AnthropicProvider: ChatProvider {
             let error = httpError(transfer)
             transfer.close()
             if !retried, body["thinking"] != nil, AnthropicRequest.isThinkingRejection(status: error.status, message: error.message) {
-                Log.info("anthropic rejected extended thinking for \(call.modelID); retrying once without it")
+                Log.info("\(name) rejected extended thinking for \(call.modelID); retrying once without it")
                 body = AnthropicRequest.withoutThinking(body)
                 retried = true
                 continue
@@ -86,7 +89,7 @@ public final class AnthropicProvider: ChatProvider {
             return ProviderErrors.httpError(provider: name, head: transfer.head, body: body, secrets: secrets)
         }
         let status = transfer.head.status
-        return .api(status: status, message: "anthropic answered HTTP \(status): \(type): \(Redact.secrets(message, known: secrets))",
+        return .api(status: status, message: "\(name) answered HTTP \(status): \(type): \(Redact.secrets(message, known: secrets))",
                     retryAfterMs: transfer.head.retryAfterMs, kind: ErrorKind.refusal(status: status, codes: [type], message: message))
     }
 
@@ -110,11 +113,13 @@ final class AnthropicStream: ProviderStream {
     private var finished = false
     /// The API key: an error event may quote it back.
     private let secrets: [String]
+    private let provider: String
 
-    init(transfer: HTTPTransfer, model: String, secrets: [String]) {
+    init(transfer: HTTPTransfer, provider: String, model: String, secrets: [String]) {
         self.transfer = transfer
+        self.provider = provider
         self.secrets = secrets
-        translator = AnthropicStreamTranslator(model: model, created: Int64(time(nil)))
+        translator = AnthropicStreamTranslator(model: model, created: Int64(time(nil)), provider: provider)
     }
 
     deinit { transfer.close() }
@@ -130,7 +135,7 @@ final class AnthropicStream: ProviderStream {
             transfer.finishQuietly()
             return false
         }
-        if !more { throw ModelsError(.protocol, "stream from anthropic ended before completion (no message_stop)") }
+        if !more { throw ModelsError(.protocol, "stream from \(provider) ended before completion (no message_stop)") }
         return true
     }
 
@@ -140,7 +145,7 @@ final class AnthropicStream: ProviderStream {
         guard !finished else { return }
         let data: JSON
         do { data = try JSON.parse(event.data) } catch {
-            throw ModelsError(.protocol, "stream from anthropic sent an event that is not valid JSON")
+            throw ModelsError(.protocol, "stream from \(provider) sent an event that is not valid JSON")
         }
         let type = event.type.count == 0 ? "" : event.typeString
         // Pings keep the connection busy, not the answer going: they do not reset the idle timer.

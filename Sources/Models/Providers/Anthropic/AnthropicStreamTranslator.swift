@@ -45,14 +45,18 @@ public struct AnthropicStreamTranslator: Sendable {
     /// The OpenAI finish reason from `message_delta`; nil before it.
     public private(set) var finishReason: String?
 
+    /// The provider's name as configured, for protocol errors ("anthropic-2 stream: ...").
+    public let provider: String
+
     private var phase = Phase.awaitingStart
     private var blocks: [Int64: Block] = [:]
     private var toolCount = 0
 
     /// `model` is the model id sent; `created` is the Unix time of the request.
-    public init(model: String, created: Int64) {
+    public init(model: String, created: Int64, provider: String = "anthropic") {
         self.model = model
         self.created = created
+        self.provider = provider
     }
 
     /// One event: its SSE event type (when empty, `data["type"]` is used) and its data.
@@ -205,7 +209,7 @@ public struct AnthropicStreamTranslator: Sendable {
     }
 
     private func violation(_ what: String) -> ModelsError {
-        ModelsError(.protocol, "anthropic stream: \(what)")
+        ModelsError(.protocol, "\(provider) stream: \(what)")
     }
 
     private func chunkJSON(_ delta: JSON, finishReason: String? = nil) -> JSON {

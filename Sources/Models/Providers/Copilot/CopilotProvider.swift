@@ -29,7 +29,8 @@ public enum CopilotProvider {
         }
     }
 
-    /// The provider the config's `"github-copilot"` entry describes:
+    /// The provider a config entry of type `github-copilot` describes (the entry
+    /// named `github-copilot`, or one with `"type": "github-copilot"`):
     /// `github_token` or `github_token_env` → the built-in exchange at `token_url`
     /// (default `https://api.github.com/copilot_internal/v2/token`); otherwise
     /// `api_key` / `api_key_env` → that Copilot token as is. `base_url` replaces
