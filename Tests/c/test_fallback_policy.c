@@ -20,16 +20,6 @@ static models_error *chat_error(models_router *r) {
     return err;
 }
 
-/* How many requests the server saw for model id `id`. */
-static int requests_for(const char *id) {
-    char needle[128];
-    snprintf(needle, sizeof needle, "\"model\":\"%s\",\"time\"", id);
-    char *requests = ts_get("requests");
-    int n = count_of(requests, needle);
-    free(requests);
-    return n;
-}
-
 static void test_kinds(void) {
     CHECK(models_error_kind(NULL) == NULL);
     models_router *r = local_router("\"max_retries\":0,\"timeout_ms\":300");

@@ -47,15 +47,6 @@ static models_code pull(models_router *r, struct seen *s, char *model, size_t mo
     return rc;
 }
 
-static int requests_for(const char *id) {
-    char needle[128];
-    snprintf(needle, sizeof needle, "\"model\":\"%s\",\"time\"", id);
-    char *requests = ts_get("requests");
-    int n = count_of(requests, needle);
-    free(requests);
-    return n;
-}
-
 /* Each way a stream can fail before its first word, answered by the fallback;
  * the caller sees the fallback's stream alone, in pull and push mode. */
 static void test_failures_before_the_first_word_fall_back(void) {

@@ -8,15 +8,6 @@
 #include "test_util.h"
 
 /* Requests the server received for model id `id` since the last reset. */
-static int requests_for(const char *id) {
-    char *requests = ts_get("requests");
-    char needle[128];
-    snprintf(needle, sizeof needle, "\"model\":\"%s\",\"time\"", id);
-    int n = count_of(requests, needle);
-    free(requests);
-    return n;
-}
-
 static const char *two_models = "\"primary\":\"local/m1\",\"fallbacks\":[\"local/m2\"],\"retry_base_ms\":1,\"retry_max_ms\":10";
 
 static void test_transient_primary_falls_back_after_retries(void) {

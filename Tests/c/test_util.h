@@ -91,6 +91,16 @@ static inline int count_of(const char *haystack, const char *needle) {
     return n;
 }
 
+/* How many requests the server recorded for model id `id`. */
+static inline int requests_for(const char *id) {
+    char needle[128];
+    snprintf(needle, sizeof needle, "\"model\":\"%s\",\"time\"", id);
+    char *requests = ts_get("requests");
+    int n = count_of(requests, needle);
+    free(requests);
+    return n;
+}
+
 /* Scripts `n` copies of one step (a JSON object text) for model id `id`. */
 static inline void script_n(const char *id, const char *step, int n) {
     char steps[4096] = "[";
