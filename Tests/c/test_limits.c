@@ -10,6 +10,21 @@
 
 #define MIB (1024 * 1024)
 
+/* Under AddressSanitizer (scripts/asan) the peak RSS measures ASan's allocator,
+ * which keeps freed memory aside and grows its own bookkeeping with the number
+ * of allocations: the flat-memory checks hold for the real allocator only
+ * (ctest, valgrind's scripts/memcheck). */
+#if defined(__SANITIZE_ADDRESS__)
+#define UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define UNDER_ASAN 1
+#endif
+#endif
+#ifndef UNDER_ASAN
+#define UNDER_ASAN 0
+#endif
+
 static long peak_rss_kb(void) {
     struct rusage u;
     getrusage(RUSAGE_SELF, &u);
@@ -51,7 +66,7 @@ static void test_stream_memory_flat(void) {
     long large = peak_rss_kb();
     printf("peak RSS: %ld KiB after 2,000 chunks, %ld KiB after 200,000 (pull, %lld ms)\n", small, large,
            (long long)(now_ms() - start));
-    CHECK(large - small < 4096);
+    CHECK(UNDER_ASAN || large - small < 4096);
 
     /* Push mode has no queue; 50,000 chunks keep the test short. */
     ts_script("m1", "[{\"chunks\":50000}]");
@@ -60,7 +75,7 @@ static void test_stream_memory_flat(void) {
     CHECK(pushed == 50000 + 3);
     long after_push = peak_rss_kb();
     printf("peak RSS: %ld KiB after 50,000 pushed chunks\n", after_push);
-    CHECK(after_push - small < 4096);
+    CHECK(UNDER_ASAN || after_push - small < 4096);
     models_router_free(r);
 }
 
