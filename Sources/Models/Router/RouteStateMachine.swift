@@ -137,7 +137,7 @@ struct RouteStateMachine {
                 return begin(m, now: now)
             case .group(let name, let strategy, let deployments):
                 var candidates: [(model: RoutedModel, candidate: DeploymentPicker.Candidate)] = []
-                var waits: [(model: String, ms: Int64)] = []
+                var waits: [(model: String, ms: Int64, limit: String)] = []
                 var coolingHere = 0, untried = 0
                 for (m, limits) in deployments where !tried.contains(m.name) {
                     untried += 1
@@ -153,7 +153,11 @@ struct RouteStateMachine {
                     }
                     let free = view.msUntilBelow(m.name, rpm: limits.rpm, tpm: limits.tpm)
                     if free > 0 {
-                        waits.append((m.name, free))
+                        // Which limit, for the message: each one alone.
+                        let limit = limits.limitsReached(
+                            rpm: limits.rpm != nil && view.msUntilBelow(m.name, rpm: limits.rpm, tpm: nil) > 0,
+                            tpm: limits.tpm != nil && view.msUntilBelow(m.name, rpm: nil, tpm: limits.tpm) > 0)
+                        waits.append((m.name, free, limit))
                         continue
                     }
                     let load = view.load(m.name)
@@ -175,7 +179,8 @@ struct RouteStateMachine {
                     }
                     limited += 1
                     noteSoonest(until)
-                    outcomes.append((name, "every deployment is at its rpm/tpm limit (\(soonest.model) frees up in \(ModelHealth.formatRemaining(soonest.ms)))"))
+                    let each = waits.map { "\($0.model) at \($0.limit)" }.joined(separator: ", ")
+                    outcomes.append((name, "every deployment is at a rate limit (\(each); \(soonest.model) frees up in \(ModelHealth.formatRemaining(soonest.ms)))"))
                 } else if untried > 0 && coolingHere == untried {
                     cooling += 1
                     outcomes.append((name, "every deployment is in cooldown"))

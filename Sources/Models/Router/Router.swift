@@ -115,7 +115,9 @@ public final class Router: Sendable {
                     (h.rpm, h.tpm) = (d.rpm, d.tpm)
                     if h.available, load.msUntilBelow(d.model, rpm: d.rpm, tpm: d.tpm, at: now) > 0 {
                         h.available = false
-                        h.reason = "at its rpm/tpm limit"
+                        h.reason = "at " + d.limitsReached(
+                            rpm: d.rpm != nil && load.msUntilBelow(d.model, rpm: d.rpm, tpm: nil, at: now) > 0,
+                            tpm: d.tpm != nil && load.msUntilBelow(d.model, rpm: nil, tpm: d.tpm, at: now) > 0)
                     }
                     report.append(h)
                 }
