@@ -247,12 +247,12 @@ static void print_health(models_router *router) {
         if (json_is_integer(latency)) snprintf(latency_text, sizeof latency_text, "%lld", (long long)json_integer_value(latency));
         used_of(requests, sizeof requests, m, "requests_this_minute", "rpm");
         used_of(tokens, sizeof tokens, m, "tokens_this_minute", "tpm");
-        fprintf(stderr, "%-*s  %-*s  %-*s  %-9s  %9lld  %10s  %12s  %14s  %s\n", wm,
+        fprintf(stderr, "%-*s  %-*s  %-*s  %-9s  %9lld  %10s  %12s  %14s%s%s\n", wm,
                 json_string_value(json_object_get(m, "model")), wg, group ? group : "-", wp,
                 json_string_value(json_object_get(m, "provider")),
                 json_is_true(json_object_get(m, "available")) ? "yes" : "no",
                 (long long)json_integer_value(json_object_get(m, "in_flight")), latency_text, requests, tokens,
-                reason ? reason : "");
+                reason ? "  " : "", reason ? reason : "");
     }
     json_decref(models);
     models_free(health);
