@@ -13,6 +13,9 @@ public final class Router: Sendable {
     private let state: Locked<State>
     /// Calls in flight, latency and usage per model or deployment.
     let load = DeploymentLoad()
+    /// Held while a call decides and counts its next attempt, so that a
+    /// deployment's rpm cannot be passed by calls deciding at the same moment.
+    private let deciding = Locked(())
 
     struct State: @unchecked Sendable {
         var primary: String { names[0] }
@@ -194,7 +197,14 @@ public final class Router: Sendable {
         let view = LiveView(cooldown: snapshot.cooldown, load: load)
 
         while true {
-            let action = machine.next(now: MonotonicClock.nowMs(), view: view, random: Double.random(in: 0..<1))
+            // The decision and the attempt's count in `load` as one step: two calls
+            // that both see a deployment one request below its rpm cannot both take it.
+            let (action, began) = deciding.withLock { _ in
+                let now = MonotonicClock.nowMs()
+                let action = machine.next(now: now, view: view, random: Double.random(in: 0..<1))
+                if case .send(let attempt) = action { load.begin(attempt.model.name, at: now) }
+                return (action, now)
+            }
             Self.log(machine.takeNotes())
             switch action {
             case .fail(let error):
@@ -203,8 +213,6 @@ public final class Router: Sendable {
                 try Self.sleep(ms: until - MonotonicClock.nowMs(), token: cancellation)
             case .send(let attempt):
                 let routed = attempt.model, model = routed.name
-                let began = MonotonicClock.nowMs()
-                load.begin(model, at: began)
                 do throws(ModelsError) {
                     try waitForRateLimit(routed.providerName, deadline: attempt.deadlineMs, token: cancellation)
                     var limits = TransferLimits(headersDeadlineMs: attempt.deadlineMs,
