@@ -95,7 +95,8 @@ int models_error_status(const models_error *e);
 
 /* The provider's Retry-After in milliseconds (from delta-seconds or an
 ** HTTP-date), or 0 when it sent none or an invalid one. A wait longer than
-** a year is reported as a year. */
+** a year is reported as a year. For MODELS_ERR_ALL_COOLDOWN: the time until
+** the first model leaves its cooldown or falls below its rate limit (> 0). */
 int64_t models_error_retry_after_ms(const models_error *e);
 
 /* 1 when trying the same model again may succeed (HTTP 408, 429, 5xx, 529,
@@ -167,8 +168,9 @@ void models_router_free(models_router *r);
 
 /* Replaces the primary model and the fallbacks while requests may be in
 ** flight (hot reload): a request already running finishes with the models it
-** started with. `fallbacks` is an array of `n_fallbacks` model names (may be
-** NULL when n_fallbacks is 0; at most 10000). The strings are copied. Returns
+** started with. Each name is a model ("openai/gpt-4o") or the name of a group
+** from the config's "model_groups". `fallbacks` is an array of `n_fallbacks`
+** names (may be NULL when n_fallbacks is 0; at most 10000). The strings are copied. Returns
 ** MODELS_OK, or MODELS_ERR_INVALID_ARGUMENT for a NULL or malformed name or
 ** too many fallbacks, with a message naming the argument. Thread-safe. */
 models_code models_router_set_models(models_router *r, const char *primary,
@@ -176,10 +178,25 @@ models_code models_router_set_models(models_router *r, const char *primary,
                                      models_error **err);
 
 /* The health of each model, in routing order, without calling any API: a JSON
-** array of objects {"model", "provider", "available", "reason"}, where reason
-** (present only when unavailable) is "provider not registered" or
-** "cooldown (42s remaining)". Returns a new string the caller frees with
-** models_free(); NULL for a NULL router. Thread-safe. */
+** array with one object per model. A group stands for its deployments, one
+** object each, in config order; the deployments of groups that neither the
+** primary nor the fallbacks name come last. Each object has:
+**   "model", "provider"     the model (or deployment) and its provider
+**   "group"                 the group it is a deployment of; absent otherwise
+**   "available"             true when a call may go to it now
+**   "reason"                only when not available: "provider not
+**                           registered", "cooldown (42s remaining)" or "at its
+**                           rpm limit of 500 requests a minute" (or tpm)
+**   "in_flight"             calls to it in progress (a stream until it ends)
+**   "latency_ms"            the moving average of the time to its answer (a
+**                           stream: to its first word); absent before the
+**                           first answer
+**   "requests_this_minute"  attempts started in the last minute
+**   "tokens_this_minute"    prompt plus completion tokens of its answers in
+**                           the last minute (counted for deployments only)
+**   "rpm", "tpm"            a deployment's limits; absent when not set
+** Returns a new string the caller frees with models_free(); NULL for a NULL
+** router. Thread-safe. */
 char *models_router_health(models_router *r);
 
 /* The registered provider names as a sorted JSON array of strings, e.g.
@@ -196,11 +213,13 @@ char *models_router_providers(models_router *r);
 **
 ** "model" is optional: absent (or equal to the primary), the router tries the
 ** primary, then each fallback; naming another model ("openai/gpt-4o-mini")
-** sends the request to that model alone. Every other field ("temperature",
-** "tools", "response_format", vendor extensions...) reaches an
-** OpenAI-compatible provider unchanged, as a rule byte for byte as you wrote
-** it (spacing and the spelling of numbers included): the library replaces
-** only "model", and "stream" and "stream_options" as the call needs them.
+** sends the request to that model alone, and naming a group of the config's
+** "model_groups" sends it to that group's deployments alone. Every other
+** field ("temperature", "tools", "response_format", vendor extensions...)
+** reaches an OpenAI-compatible provider unchanged, as a rule byte for byte
+** as you wrote it (spacing and the spelling of numbers included): the library
+** replaces only "model", and "stream" and "stream_options" as the call needs
+** them.
 ** (A request that repeats one of those three, spells a top-level key with
 ** escapes, contains "\u0000" or streams with a "stream_options" object of its
 ** own is rewritten as compact JSON holding the same values.) For Anthropic the
@@ -211,10 +230,11 @@ char *models_router_providers(models_router *r);
 ** MODELS_ERR_TIMEOUT, MODELS_ERR_PROTOCOL); when several were tried,
 ** MODELS_ERR_ALL_FAILED, whose message lists each model and why and whose
 ** status and Retry-After are the last failure's; when every model is cooling
-** down (or every deployment of a group is at its rpm/tpm limit),
-** MODELS_ERR_ALL_COOLDOWN, whose Retry-After is the time until the first is
-** available; when no model's provider is registered,
-** MODELS_ERR_NO_PROVIDER. A request that is not valid JSON (UTF-8 included),
+** down, or every deployment of a group is at its "rpm" or "tpm" limit for
+** longer than the call's timeout_ms allows, MODELS_ERR_ALL_COOLDOWN, whose
+** message says which and whose models_error_retry_after_ms() is the time
+** until the first model is available again; when no model's provider is
+** registered, MODELS_ERR_NO_PROVIDER. A request that is not valid JSON (UTF-8 included),
 ** not an object, whose "messages" is not an array of objects, whose "model"
 ** is neither a string nor null, or that is larger than 32 MiB is
 ** MODELS_ERR_INVALID_ARGUMENT, with a message that says which. So is JSON

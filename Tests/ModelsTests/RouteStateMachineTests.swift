@@ -121,6 +121,9 @@ private func failure(_ action: RouteStateMachine.Action) -> ModelsError? {
         // Too far away: fail at once.
         var far = machine([model("a/1")], cooldownWaitMs: 1_000)
         #expect(failure(far.next(now: 0, view: FakeView(cooling: ["a/1": 9_000])))?.code == .allCooldown)
+        // Never past the call's deadline, whatever cooldown_wait_ms says.
+        var late = machine([model("a/1")], cooldownWaitMs: 60_000, timeoutMs: 2_000)
+        #expect(failure(late.next(now: 0, view: FakeView(cooling: ["a/1": 9_000])))?.code == .allCooldown)
     }
 
     @Test func rateLimitedDeploymentsAreSkippedThenWaitedForWithinTheDeadline() {
@@ -135,7 +138,10 @@ private func failure(_ action: RouteStateMachine.Action) -> ModelsError? {
         var failing = machine([group("smart", deployments)], timeoutMs: 1_000)
         let error = failure(failing.next(now: 0, view: FakeView(limited: ["a/x": 3_000, "b/x": 2_000])))
         #expect(error?.code == .allCooldown && error?.retryAfterMs == 2_000)
-        #expect(error?.message.contains("every deployment is at its rate limit (a/x at rpm 10, b/x at rpm 10)") == true)
+        #expect(error?.message.contains("a/x at its rpm limit of 10 requests a minute, b/x at its rpm limit of 10 requests a minute") == true)
+        // A fallback that can answer now is tried before any wait for a limit.
+        var falling = machine([group("smart", deployments), model("c/3")], timeoutMs: 10_000)
+        #expect(sent(falling.next(now: 0, view: FakeView(limited: ["a/x": 3_000, "b/x": 2_000]))) == "c/3")
     }
 
     @Test func leastBusyGroupFollowsTheLoad() {

@@ -55,5 +55,10 @@ import Testing
         #expect(s.latencyMs == 200 + DeploymentLoad.latencySmoothing * (100 - 200))
         #expect(load.msUntilBelow("p/m", rpm: nil, tpm: 50, at: 2_100) == 61_000 - 2_100)
         #expect(load.msUntilBelow("p/m", rpm: 3, tpm: 60, at: 2_100) == 0)
+        // A failure counts as slow in the average.
+        load.begin("p/m", at: 3_000)
+        load.end("p/m", at: 3_100, firstByteMs: nil, tokens: 0)
+        let latency = load.snapshot("p/m", at: 3_100).latencyMs!
+        #expect(latency > 9_000)
     }
 }

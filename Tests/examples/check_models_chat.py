@@ -99,6 +99,10 @@ def check_config_errors(server, binary, configs):
 
 
 def health_rows(text):
+    """The health table's rows, split at spaces: model, group ("-" for a plain
+    model), provider, available, in flight, latency ms ("-" before an answer),
+    requests and tokens this minute ("used" or "used/limit"), then the reason's
+    words."""
     rows = [line.split() for line in text.splitlines()]
     return [r for r in rows if r and r[0] != "MODEL"]
 
@@ -111,12 +115,13 @@ def check_env(server, binary, configs):
     rows = health_rows(err)
     expect([r[0] for r in rows] == ["anthropic/claude-sonnet-4-6", "openai/gpt-4o", "groq/llama-3.3-70b-versatile"],
            "primary and fallbacks from the environment", out, err)
-    expect(all(r[2] == "yes" for r in rows), "each is available", out, err)
+    expect(all(r[1:4] == ["-", r[0].split("/")[0], "yes"] and r[4:] == ["0", "-", "0", "0"] for r in rows),
+           "each is available, idle, in no group", out, err)
     expect("a" not in out.split() and "=o" not in err, "no key is printed", out, err)
     # --model becomes the primary; a known keyless provider (ollama) is registered.
     code, out, err = run(binary, "--health", "--model", "ollama/llama3.2", env=clean_env(OPENAI_API_KEY="o"))
     rows = health_rows(err)
-    expect(code == 0 and [r[0] for r in rows] == ["ollama/llama3.2", "openai/gpt-4o"] and rows[0][2] == "yes",
+    expect(code == 0 and [r[0] for r in rows] == ["ollama/llama3.2", "openai/gpt-4o"] and rows[0][3] == "yes",
            "--model is the primary, the environment's models the fallbacks", out, err)
     # GITHUB_TOKEN registers github-copilot.
     code, out, err = run(binary, "--health", env=clean_env(GITHUB_TOKEN="ghp_x"))
@@ -165,10 +170,39 @@ def check_fallback(server, binary, configs):
     expect("falling back to anthropic/claude-sonnet-4-6" in err, "then the fallback", out, err)
     expect("-- anthropic/claude-sonnet-4-6," in err, "the fallback answered", out, err)
     rows = health_rows(err[err.index("MODEL "):])
-    expect(rows[0][:3] == ["openai/gpt-4o", "openai", "no"] and rows[0][3] == "cooldown"
-           and rows[0][4].startswith("(") and rows[1][2] == "yes", "health shows the cooldown", out, err)
+    # A failed call counts as 30 s in the latency average.
+    expect(rows[0][:5] == ["openai/gpt-4o", "-", "openai", "no", "0"] and rows[0][5] == "30000"
+           and rows[0][6:9] == ["2", "0", "cooldown"] and rows[0][9].startswith("(")
+           and rows[1][:4] == ["anthropic/claude-sonnet-4-6", "-", "anthropic", "yes"] and rows[1][6] == "1"
+           and int(rows[1][5]) >= 0, "health shows the cooldown, the requests and the fallback's latency", out, err)
     paths = [r["path"] for r in server.requests()]
     expect(paths == ["/v1/chat/completions"] * 2 + ["/anthropic/v1/messages"], "503, 503, then Anthropic", str(paths))
+
+
+def check_groups(server, binary, configs):
+    # A group's deployments, each with its group, its limits and this minute's use.
+    config = configs.loopback(
+        model_groups={"smart": {"deployments": [{"model": "openai/gpt-4o", "rpm": 1, "tpm": 500},
+                                                {"model": "openai-2/gpt-4o", "weight": 0.000001}]}},
+        primary="smart")
+    with open(config) as f:
+        text = json.load(f)
+    text["providers"]["openai-2"] = {"base_url": server.base_url("/v1"), "api_key": "k-openai-2"}
+    config = configs.write(text)
+    server.script("gpt-4o", {"usage": {"prompt_tokens": 7, "completion_tokens": 5}})
+    code, out, err = run(binary, "--config", config, "--health", "hi")
+    expect(code == 0 and out == "echo: hi\n", "the group answers", out, err)
+    header = err[err.index("MODEL "):].splitlines()[0].split()
+    expect(header == ["MODEL", "GROUP", "PROVIDER", "AVAILABLE", "IN-FLIGHT", "LATENCY-MS", "REQUESTS/MIN",
+                      "TOKENS/MIN", "REASON"], "the table's columns", out, err)
+    rows = health_rows(err[err.index("MODEL "):])
+    expect(len(rows) == 3, "two deployments and the fallback", out, err)
+    expect(rows[0][:5] == ["openai/gpt-4o", "smart", "openai", "no", "0"] and int(rows[0][5]) >= 0
+           and rows[0][6:8] == ["1/1", "12/500"] and " ".join(rows[0][8:]) == "at its rpm limit of 1 request a minute",
+           "the first deployment: used/limit and the limit it is at", out, err)
+    expect(rows[1] == ["openai-2/gpt-4o", "smart", "openai-2", "yes", "0", "-", "0", "0"],
+           "the second deployment: idle, no limits", out, err)
+    expect(rows[2][:4] == ["anthropic/claude-sonnet-4-6", "-", "anthropic", "yes"], "the fallback", out, err)
 
 
 def check_exit_codes(server, binary, configs):

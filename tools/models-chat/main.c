@@ -69,8 +69,10 @@ static void usage(FILE *out) {
             "      --system TEXT    a system message to send before the prompt\n"
             "      --max-tokens N   the longest answer to ask for\n"
             "      --json           print the raw JSON answer (one line per chunk with --stream)\n"
-            "      --health         print the models' health on stderr after answering; alone,\n"
-            "                       without a prompt, print it and exit\n"
+            "      --health         print the models' health on stderr after answering: each\n"
+            "                       model or group deployment, its availability, calls in\n"
+            "                       flight, latency and this minute's requests and tokens\n"
+            "                       (used/limit); alone, without a prompt, print it and exit\n"
             "      --print-config   print the router config and exit; the one built from the\n"
             "                       environment names the keys' variables, never the keys\n"
             "  -v, --verbose        log the router's decisions (retries, fallbacks, cooldowns),\n"
@@ -205,17 +207,52 @@ static void on_thinking(void *user, const char *text, size_t len) {
     fprintf(stderr, "%.*s", (int)len, text);
 }
 
+/* "used" or "used/limit" of a health member and its limit ("requests_this_minute", "rpm"). */
+static void used_of(char *out, size_t size, json_t *m, const char *used, const char *limit) {
+    json_t *l = json_object_get(m, limit);
+    long long u = (long long)json_integer_value(json_object_get(m, used));
+    if (json_is_integer(l)) snprintf(out, size, "%lld/%lld", u, (long long)json_integer_value(l));
+    else snprintf(out, size, "%lld", u);
+}
+
+static int width_of(json_t *models, const char *key, int least) {
+    size_t i;
+    json_t *m;
+    int w = least;
+    json_array_foreach(models, i, m) {
+        const char *s = json_string_value(json_object_get(m, key));
+        if (s && (int)strlen(s) > w) w = (int)strlen(s);
+    }
+    return w;
+}
+
+/* The router's health as a table on stderr: one row per model or deployment,
+ * with its group ("-" for a plain model), calls in flight, the latency
+ * average ("-" before the first answer), this minute's requests and tokens
+ * ("used/limit" when the deployment has an rpm or tpm) and why it is not
+ * available. */
 static void print_health(models_router *router) {
     char *health = models_router_health(router);
     json_t *models = json_loads(health, 0, NULL);
     size_t i;
     json_t *m;
-    fprintf(stderr, "%-36s %-16s %-10s %s\n", "MODEL", "PROVIDER", "AVAILABLE", "REASON");
+    int wm = width_of(models, "model", 5), wg = width_of(models, "group", 5), wp = width_of(models, "provider", 8);
+    fprintf(stderr, "%-*s  %-*s  %-*s  %-9s  %9s  %10s  %12s  %14s  %s\n", wm, "MODEL", wg, "GROUP", wp, "PROVIDER",
+            "AVAILABLE", "IN-FLIGHT", "LATENCY-MS", "REQUESTS/MIN", "TOKENS/MIN", "REASON");
     json_array_foreach(models, i, m) {
+        const char *group = json_string_value(json_object_get(m, "group"));
         const char *reason = json_string_value(json_object_get(m, "reason"));
-        fprintf(stderr, "%-36s %-16s %-10s %s\n", json_string_value(json_object_get(m, "model")),
+        json_t *latency = json_object_get(m, "latency_ms");
+        char latency_text[24] = "-", requests[48], tokens[48];
+        if (json_is_integer(latency)) snprintf(latency_text, sizeof latency_text, "%lld", (long long)json_integer_value(latency));
+        used_of(requests, sizeof requests, m, "requests_this_minute", "rpm");
+        used_of(tokens, sizeof tokens, m, "tokens_this_minute", "tpm");
+        fprintf(stderr, "%-*s  %-*s  %-*s  %-9s  %9lld  %10s  %12s  %14s%s%s\n", wm,
+                json_string_value(json_object_get(m, "model")), wg, group ? group : "-", wp,
                 json_string_value(json_object_get(m, "provider")),
-                json_is_true(json_object_get(m, "available")) ? "yes" : "no", reason ? reason : "");
+                json_is_true(json_object_get(m, "available")) ? "yes" : "no",
+                (long long)json_integer_value(json_object_get(m, "in_flight")), latency_text, requests, tokens,
+                reason ? "  " : "", reason ? reason : "");
     }
     json_decref(models);
     models_free(health);

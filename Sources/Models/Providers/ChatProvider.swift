@@ -38,4 +38,11 @@ public protocol ProviderStream: AnyObject {
     var usage: (input: Int64, output: Int64) { get }
     /// Stops reading; the connection is closed unless the stream had ended.
     func close()
+    /// Asks the stream to stop at the end of the read in progress: the next
+    /// `pump` goes on from there. Streams that read nothing themselves ignore it.
+    func pauseAfterThisRead()
+}
+
+extension ProviderStream {
+    public func pauseAfterThisRead() {}
 }

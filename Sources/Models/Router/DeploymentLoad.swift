@@ -18,6 +18,10 @@ public final class DeploymentLoad: Sendable {
 
     /// The weight of the newest answer in the latency average.
     static let latencySmoothing = 0.3
+    /// What a failed call counts as in the latency average: a deployment that
+    /// fails looks slow to the latency strategy, which then tries it only in its
+    /// exploring share until it answers again.
+    static let failurePenaltyMs: Int64 = 30_000
 
     private let entries = Locked<[String: Entry]>([:])
 
@@ -36,7 +40,7 @@ public final class DeploymentLoad: Sendable {
     }
 
     /// A call to `model` ended; `firstByteMs` is its time to the first byte of
-    /// the answer when it got one, `tokens` what its usage reported.
+    /// the answer (nil when it failed), `tokens` what its usage reported.
     func end(_ model: String, at nowMs: Int64, firstByteMs: Int64?, tokens: Int64) {
         entries.withLock { e in
             // Changed in place: a copy of the entry would copy its window's buckets.
@@ -46,10 +50,8 @@ public final class DeploymentLoad: Sendable {
 
     private static func update(_ entry: inout Entry, at nowMs: Int64, firstByteMs: Int64?, tokens: Int64) {
         entry.inFlight = max(0, entry.inFlight - 1)
-        if let firstByteMs {
-            let sample = Double(max(0, firstByteMs))
-            entry.latencyMs = entry.latencyMs.map { $0 + latencySmoothing * (sample - $0) } ?? sample
-        }
+        let sample = Double(max(0, firstByteMs ?? failurePenaltyMs))
+        entry.latencyMs = entry.latencyMs.map { $0 + latencySmoothing * (sample - $0) } ?? sample
         entry.window.addTokens(tokens, at: nowMs)
     }
 

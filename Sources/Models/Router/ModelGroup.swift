@@ -28,6 +28,15 @@ public struct ModelGroup: Sendable, Equatable {
             self.rpm = rpm
             self.tpm = tpm
         }
+
+        /// The limits reached, for a message: "its rpm limit of 2 requests a minute",
+        /// "its tpm limit of 100 tokens a minute", or both joined by "and".
+        func limitsReached(rpm rpmReached: Bool, tpm tpmReached: Bool) -> String {
+            var parts: [String] = []
+            if rpmReached, let rpm { parts.append("rpm limit of \(rpm) request\(rpm == 1 ? "" : "s") a minute") }
+            if tpmReached, let tpm { parts.append("tpm limit of \(tpm) token\(tpm == 1 ? "" : "s") a minute") }
+            return parts.isEmpty ? "its rpm/tpm limit" : "its " + parts.joined(separator: " and its ")
+        }
     }
 
     public var name: String

@@ -101,8 +101,10 @@ struct RouteStateMachine {
     /// Entries skipped because they were cooling down, or held at their rate limits.
     private var cooling = 0
     private var limited = 0
-    /// The soonest a skipped model leaves its cooldown or falls below its limits.
+    /// The soonest a skipped model leaves its cooldown.
     private var soonestAvailableMs: Int64?
+    /// The soonest a group held at its rate limits has a deployment free again.
+    private var soonestFreeMs: Int64?
     private var unregistered: [String] = []
     private var switched: Set<ErrorKind> = []
     private var waitedForCooldown = false
@@ -158,7 +160,11 @@ struct RouteStateMachine {
                     }
                     let free = view.msUntilBelow(m.name, rpm: limits.rpm, tpm: limits.tpm)
                     if free > 0 {
-                        waits.append((m.name, free, Self.limitReached(view.load(m.name), limits)))
+                        // Which limit, for the message: each one alone.
+                        let limit = limits.limitsReached(
+                            rpm: limits.rpm != nil && view.msUntilBelow(m.name, rpm: limits.rpm, tpm: nil) > 0,
+                            tpm: limits.tpm != nil && view.msUntilBelow(m.name, rpm: nil, tpm: limits.tpm) > 0)
+                        waits.append((m.name, free, limit))
                         continue
                     }
                     let load = view.load(m.name)
@@ -172,17 +178,13 @@ struct RouteStateMachine {
                     return begin(candidates[chosen].model, now: now, group: name)
                 }
                 if let soonest = waits.min(by: { $0.ms < $1.ms }) {
-                    // Every deployment left is at its limit: wait for the first to free up
-                    // when that is within the call's deadline.
-                    let until = now.saturatingAdd(soonest.ms)
-                    if until < callDeadline {
-                        notes.append((.info, "\(name): every deployment is at its rate limit; waiting \(soonest.ms) ms for \(soonest.model) (\(soonest.limit))"))
-                        return .wait(untilMs: until)
-                    }
+                    // Every deployment left is at its limit: the next entry may answer
+                    // now; when none can, `finish` waits for the first to free up.
                     limited += 1
-                    noteSoonest(until)
-                    let limits = waits.map { "\($0.model) at \($0.limit)" }.joined(separator: ", ")
-                    outcomes.append((name, "every deployment is at its rate limit (\(limits)); the first frees up in \(ModelHealth.formatRemaining(soonest.ms))"))
+                    soonestFreeMs = min(soonestFreeMs ?? .max, now.saturatingAdd(soonest.ms))
+                    notes.append((.debug, "skipping \(name): every deployment is at its rate limit"))
+                    let each = waits.map { "\($0.model) at \($0.limit)" }.joined(separator: ", ")
+                    outcomes.append((name, "every deployment is at a rate limit (\(each); \(soonest.model) frees up in \(ModelHealth.formatRemaining(soonest.ms)))"))
                 } else if untried > 0 && coolingHere == untried {
                     cooling += 1
                     outcomes.append((name, "every deployment is in cooldown"))
@@ -226,17 +228,10 @@ struct RouteStateMachine {
         tried = []
     }
 
-    /// The latest a wait for a rate limit may end.
+    /// The latest a wait for a rate limit or a cooldown may end.
     private var callDeadline: Int64 {
         let deadline = startMs.saturatingAdd(settings.timeoutMs)
         return settings.streamDeadlineMs.map { min($0, deadline) } ?? deadline
-    }
-
-    /// Which limit a deployment reached: "rpm 500" or "tpm 90000".
-    private static func limitReached(_ load: DeploymentLoad.Snapshot, _ limits: ModelGroup.Deployment) -> String {
-        if let rpm = limits.rpm, load.requestsThisMinute >= rpm { return "rpm \(rpm)" }
-        if let tpm = limits.tpm { return "tpm \(tpm)" }
-        return limits.rpm.map { "rpm \($0)" } ?? "its limit"
     }
 
     private static func usageShare(_ load: DeploymentLoad.Snapshot, _ limits: ModelGroup.Deployment) -> Double {
@@ -322,17 +317,24 @@ struct RouteStateMachine {
     /// Every entry was tried or skipped: the error that says why.
     private mutating func finish(now: Int64) -> Action {
         if attemptedModels == 0 && (cooling > 0 || limited > 0) {
-            let soonest = soonestAvailableMs ?? now
-            let waitMs = max(0, soonest - now)
-            // cooldown_wait_ms: when the first model comes back soon enough, wait for it once.
-            if cooling > 0 && !waitedForCooldown && waitMs <= settings.cooldownWaitMs {
-                waitedForCooldown = true
-                notes.append((.info, "every model is in cooldown; waiting \(waitMs) ms for the first to come back"))
+            // Nothing could take the call now. A rate limit that frees up within the
+            // call's deadline is waited for; so is a cooldown that ends within
+            // cooldown_wait_ms (once), as long as it is within the deadline too.
+            if let free = soonestFreeMs, free < callDeadline {
+                notes.append((.info, "every model is cooling down or at its rate limit; waiting \(max(0, free - now)) ms for the first to free up"))
                 restart()
-                return .wait(untilMs: soonest)
+                return .wait(untilMs: free)
             }
+            if let back = soonestAvailableMs, !waitedForCooldown, back - now <= settings.cooldownWaitMs, back < callDeadline {
+                waitedForCooldown = true
+                notes.append((.info, "every model is in cooldown; waiting \(max(0, back - now)) ms for the first to come back"))
+                restart()
+                return .wait(untilMs: back)
+            }
+            let soonest = min(soonestAvailableMs ?? .max, soonestFreeMs ?? .max)
             let what = limited > 0 && cooling == 0 ? "all models at their rate limits" : "all models in cooldown"
-            finalError = ModelsError(.allCooldown, "\(what) (" + Self.describe(outcomes) + ")", retryAfterMs: max(1, waitMs))
+            finalError = ModelsError(.allCooldown, "\(what) (" + Self.describe(outcomes) + ")",
+                                     retryAfterMs: max(1, soonest == .max ? 1 : soonest - now))
             return .fail(finalError!)
         }
         guard let lastError else {
@@ -362,6 +364,7 @@ struct RouteStateMachine {
         cooling = 0
         limited = 0
         soonestAvailableMs = nil
+        soonestFreeMs = nil
         unregistered = []
     }
 

@@ -13,6 +13,16 @@ public final class Router: Sendable {
     private let state: Locked<State>
     /// Calls in flight, latency and usage per model or deployment.
     let load = DeploymentLoad()
+    /// Held while a call decides and counts its next attempt, so that a
+    /// deployment's rpm cannot be passed by calls deciding at the same moment.
+    /// Its value, the decisions taken, is only counted: a lock around an empty
+    /// value gives false reports under ThreadSanitizer.
+    private let deciding = Locked<UInt64>(0)
+    /// Some group deployment has an rpm or tpm limit: decisions take `deciding`.
+    private let hasDeploymentLimits: Bool
+    /// Every model that is a deployment of some group: their answers' tokens
+    /// are counted (for tpm), also when a request names one directly.
+    private let deployments: Set<String>
 
     struct State: @unchecked Sendable {
         var primary: String { names[0] }
@@ -61,6 +71,8 @@ public final class Router: Sendable {
         var limiters: [String: RateLimiter] = [:]
         for (provider, limit) in config.rateLimits { limiters[provider] = RateLimiter(config: limit) }
         rateLimiters = limiters
+        hasDeploymentLimits = config.modelGroups.contains { $0.deployments.contains { $0.rpm != nil || $0.tpm != nil } }
+        deployments = Set(config.modelGroups.flatMap { $0.deployments.map(\.model) })
         let providers = try ProviderRegistry.build(config, environment: environment)
         state = Locked(State(models: [config.primary] + config.fallbacks, groups: config.modelGroups, providers: providers,
                             cooldown: config.cooldown.map { Cooldown(config: $0) }))
@@ -115,7 +127,9 @@ public final class Router: Sendable {
                     (h.rpm, h.tpm) = (d.rpm, d.tpm)
                     if h.available, load.msUntilBelow(d.model, rpm: d.rpm, tpm: d.tpm, at: now) > 0 {
                         h.available = false
-                        h.reason = "at its rpm/tpm limit"
+                        h.reason = "at " + d.limitsReached(
+                            rpm: d.rpm != nil && load.msUntilBelow(d.model, rpm: d.rpm, tpm: nil, at: now) > 0,
+                            tpm: d.tpm != nil && load.msUntilBelow(d.model, rpm: nil, tpm: d.tpm, at: now) > 0)
                     }
                     report.append(h)
                 }
@@ -196,7 +210,7 @@ public final class Router: Sendable {
         let view = LiveView(cooldown: snapshot.cooldown, load: load)
 
         while true {
-            let action = machine.next(now: MonotonicClock.nowMs(), view: view)
+            let (action, began) = decide(&machine, view: view)
             Self.log(machine.takeNotes())
             switch action {
             case .fail(let error):
@@ -205,8 +219,6 @@ public final class Router: Sendable {
                 try Self.sleep(ms: until - MonotonicClock.nowMs(), token: cancellation)
             case .send(let attempt):
                 let routed = attempt.model, model = routed.name
-                let began = MonotonicClock.nowMs()
-                load.begin(model, at: began)
                 do throws(ModelsError) {
                     try waitForRateLimit(routed.providerName, deadline: attempt.deadlineMs, token: cancellation)
                     var limits = TransferLimits(headersDeadlineMs: attempt.deadlineMs,
@@ -220,7 +232,7 @@ public final class Router: Sendable {
                     machine.succeeded()
                     snapshot.cooldown?.recordSuccess(model)
                     return (value, model, CallEnd(load: load, model: model, firstWordMs: MonotonicClock.nowMs() - began,
-                                                  countsTokens: attempt.group != nil))
+                                                  countsTokens: attempt.group != nil || deployments.contains(model)))
                 } catch {
                     load.end(model, at: MonotonicClock.nowMs(), firstByteMs: nil, tokens: 0)
                     let failure = machine.failed(error, now: MonotonicClock.nowMs(), view: view)
@@ -234,13 +246,31 @@ public final class Router: Sendable {
         }
     }
 
+    /// The machine's next action, and the time it was taken. An attempt is
+    /// counted in `load` in the same step; when some deployment has an rpm or
+    /// tpm limit, that step holds `deciding`, so two calls that both see a
+    /// deployment one request below its limit cannot both take it.
+    private func decide(_ machine: inout RouteStateMachine, view: LiveView) -> (RouteStateMachine.Action, Int64) {
+        func step(_ machine: inout RouteStateMachine) -> (RouteStateMachine.Action, Int64) {
+            let now = MonotonicClock.nowMs()
+            let action = machine.next(now: now, view: view)
+            if case .send(let attempt) = action { load.begin(attempt.model.name, at: now) }
+            return (action, now)
+        }
+        guard hasDeploymentLimits else { return step(&machine) }
+        return deciding.withLock { decisions in
+            decisions &+= 1
+            return step(&machine)
+        }
+    }
+
     /// What a call reports to `load` when it is over: a chat at once, a stream when it ends.
     struct CallEnd: Sendable {
         let load: DeploymentLoad
         let model: String
         /// Time to the answer (chat) or to the first word (stream).
         let firstWordMs: Int64
-        /// Only a group's deployments are held to tpm limits: other answers' usage is not read.
+        /// Only group deployments are held to tpm limits: other answers' usage is not read.
         let countsTokens: Bool
 
         func callAsFunction(tokens: @autoclosure () -> Int64) {

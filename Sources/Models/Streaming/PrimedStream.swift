@@ -28,11 +28,17 @@ final class PrimedStream: ProviderStream {
     init(priming stream: any ProviderStream) throws(ModelsError) {
         self.stream = stream
         var answered = false
+        // Once the first word is in, the stream stops at the end of the read in
+        // progress, so that no more than that read is held.
         let holder = ChunkOutlet(push: { [unowned self] bytes in
-            if !answered && ChunkDelta.carriesAnswer(bytes) { answered = true }
+            if !answered && ChunkDelta.carriesAnswer(bytes) {
+                answered = true
+                stream.pauseAfterThisRead()
+            }
             self.hold(bytes, isThinking: false)
             return true
         }, onThinking: { [unowned self] text in
+            if !answered { stream.pauseAfterThisRead() }
             answered = true
             self.hold(text, isThinking: true)
         })
@@ -60,19 +66,34 @@ final class PrimedStream: ProviderStream {
 
     var usage: (input: Int64, output: Int64) { stream.usage }
 
+    /// The held pieces not delivered yet start here.
+    private var nextHeld = 0
+    /// Held pieces delivered per pump: a read can bring thousands, and the pull
+    /// API's queue should not hold a second copy of them all.
+    static let replayBytesPerPump = 64 << 10
+
     func pump(_ outlet: ChunkOutlet) throws(ModelsError) -> Bool {
-        if !heldPieces.isEmpty {
-            let pieces = heldPieces, bytes = heldBytes
-            heldPieces = []
-            heldBytes = []
-            try bytes.withUnsafeBytes { all in
+        if nextHeld < heldPieces.count {
+            let first = nextHeld
+            var end = first, bytes = 0
+            while end < heldPieces.count && (end == first || bytes < Self.replayBytesPerPump) {
+                bytes += heldPieces[end].count
+                end += 1
+            }
+            nextHeld = end
+            try heldBytes.withUnsafeBytes { all in
                 Result { () throws(ModelsError) in
-                    for piece in pieces {
+                    for piece in heldPieces[first..<end] {
                         let slice = UnsafeRawBufferPointer(rebasing: all[piece.start..<piece.start + piece.count])
                         if piece.isThinking { outlet.thinking(slice) } else { try outlet.chunk(slice) }
                     }
                 }
             }.get()
+            if nextHeld == heldPieces.count {
+                heldPieces = []
+                heldBytes = []
+                nextHeld = 0
+            }
             return true
         }
         if let failure = failureAfterHeld { throw failure }

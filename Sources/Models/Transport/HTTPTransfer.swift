@@ -96,9 +96,26 @@ public final class HTTPTransfer {
     @inline(__always)
     public func noteEvent() { eventSinceDrive = true }
 
+    /// Asks libcurl to hold the body's next read until the next `pump` (or
+    /// `finishQuietly`): a consumer that has what it waited for bounds what one
+    /// pump hands it to the read in progress, not the hundred reads libcurl
+    /// may make in one go.
+    public func pauseAfterThisRead() { pauseWanted = true }
+    private var pauseWanted = false
+    private var paused = false
+
+    /// Lets libcurl deliver the read it held, to the sink now in place.
+    private func resume() {
+        guard paused else { return }
+        paused = false
+        _ = curl_easy_pause(handles.easy, Int32(CURLPAUSE_CONT))
+    }
+
     /// Drives the transfer until some body bytes went to `sink` or the body
     /// ended. Returns false once the body has ended cleanly; throws on failure.
     public func pump(_ sink: @escaping BodySink) throws(ModelsError) -> Bool {
+        // A pause asked for applies to the pump it was asked in: after the read in progress.
+        defer { pauseWanted = false }
         if let e = callbackError { throw e }
         if !body.isEmpty, head.isSuccess {
             // Body bytes that came in the same read as the headers (while
@@ -117,6 +134,9 @@ public final class HTTPTransfer {
         defer { self.sink = nil }
         if finishedCode != nil { try throwFinished(); return false }
         deliveredSincePump = false
+        resume()
+        if let e = callbackError { throw e }
+        if deliveredSincePump { return true }
         let total = limits.streamDeadline
         try drive(until: { deliveredSincePump }, deadline: total?.atMs,
                   timeoutMessage: { "the stream from \(host) did not end within \(total?.afterMs ?? 0) ms" })
@@ -131,6 +151,8 @@ public final class HTTPTransfer {
     public func finishQuietly(withinMs: Int64 = 200) {
         guard finishedCode == nil else { return }
         sink = { _ throws(ModelsError) in }
+        pauseWanted = false
+        resume()
         let deadline = MonotonicClock.nowMs() + withinMs
         _ = try? drive(until: { false }, deadline: deadline, timeoutMessage: { "" })
     }
@@ -324,14 +346,21 @@ public final class HTTPTransfer {
         return true
     }
 
-    fileprivate func receiveBody(_ bytes: UnsafeRawBufferPointer) -> Bool {
+    /// The body's bytes from libcurl: how many were taken (all of them, or 0 to
+    /// fail the transfer), or CURL_WRITEFUNC_PAUSE to have them again later.
+    fileprivate func receiveBody(_ bytes: UnsafeRawBufferPointer) -> Int {
         if let sink, head.isSuccess {
+            if pauseWanted {
+                pauseWanted = false
+                paused = true
+                return Int(CURL_WRITEFUNC_PAUSE)
+            }
             do { try sink(bytes) } catch {
                 callbackError = error
-                return false
+                return 0
             }
             deliveredSincePump = true
-            return true
+            return bytes.count
         }
         // Until readBody says what the body is for, the bytes that come with the
         // headers are kept: a stream's first events may be more than a small maxBodyBytes.
@@ -339,13 +368,13 @@ public final class HTTPTransfer {
         if bytes.count > limit - body.count {
             if truncateBody {
                 body.append(contentsOf: bytes.prefix(max(0, limit - body.count)))
-                return true
+                return bytes.count
             }
             callbackError = bodyTooLarge(limit)
-            return false
+            return 0
         }
         body.append(contentsOf: bytes)
-        return true
+        return bytes.count
     }
 
     private func bodyTooLarge(_ limit: Int) -> ModelsError {
@@ -453,7 +482,7 @@ public final class HTTPTransfer {
         set(cms_easy_setopt_write(easy, { data, size, count, user in
             guard let transfer = HTTPTransfer.current(user) else { return 0 }
             let n = size * count
-            return transfer.receiveBody(UnsafeRawBufferPointer(start: data, count: n)) ? n : 0
+            return transfer.receiveBody(UnsafeRawBufferPointer(start: data, count: n))
         }))
         set(cms_easy_setopt_header(easy, { data, size, count, user in
             guard let transfer = HTTPTransfer.current(user) else { return 0 }

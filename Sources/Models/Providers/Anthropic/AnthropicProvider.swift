@@ -141,6 +141,8 @@ final class AnthropicStream: ProviderStream {
 
     func close() { transfer.close() }
 
+    func pauseAfterThisRead() { transfer.pauseAfterThisRead() }
+
     private func handle(_ event: borrowing SSEEvent, _ outlet: ChunkOutlet) throws(ModelsError) {
         guard !finished else { return }
         let data: JSON

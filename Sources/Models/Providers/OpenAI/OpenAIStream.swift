@@ -42,4 +42,6 @@ final class OpenAIStream: ProviderStream {
     }
 
     func close() { transfer.close() }
+
+    func pauseAfterThisRead() { transfer.pauseAfterThisRead() }
 }

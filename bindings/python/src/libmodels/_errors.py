@@ -178,7 +178,9 @@ class ProtocolError(ModelsError):
 
 
 class AllModelsInCooldownError(ModelsError):
-    """MODELS_ERR_ALL_COOLDOWN: every model is cooling down."""
+    """MODELS_ERR_ALL_COOLDOWN: every model is cooling down, or every deployment
+    of a group is at its rpm/tpm limit; retry_after is the seconds until the
+    first is available again."""
     default_code = _capi.MODELS_ERR_ALL_COOLDOWN
 
 

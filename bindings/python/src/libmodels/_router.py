@@ -113,8 +113,8 @@ class Router:
         """Sends a chat request and returns the "chat.completion" dict (models_chat_call).
 
         ``messages`` are OpenAI Chat Completions messages; ``model`` (optional)
-        sends the request to that model alone instead of the primary and its
-        fallbacks; every other keyword (temperature, max_tokens,
+        sends the request to that model (or group of the config's
+        "model_groups") alone instead of the primary and its fallbacks; every other keyword (temperature, max_tokens,
         response_format, ...) is a request field passed through as is. The
         answer's "model" is the full name of the model that answered.
 
@@ -190,7 +190,11 @@ class Router:
 
     def health(self) -> List[Dict[str, Any]]:
         """Each model in routing order with its provider, availability and, when
-        unavailable, the reason; calls no API (models_router_health)."""
+        unavailable, the reason; calls no API (models_router_health). A group
+        stands for its deployments, each a dict with its "group"; every dict
+        has "in_flight", "requests_this_minute" and "tokens_this_minute",
+        "latency_ms" once it answered, and "rpm"/"tpm" when the deployment
+        has those limits."""
         ptr = self._handle.acquire()
         try:
             text = _capi.take_string(_capi.load().models_router_health(ptr))
