@@ -231,6 +231,9 @@ import Testing
         (#"{"token":"x","expires_at":"soon"}"#, "\"expires_at\""),
         (#"{"token":"x","expires_at":5,"endpoints":{"api":7}}"#, "endpoints.api"),
         (#"{"token":"x","expires_at":5,"endpoints":{"api":"ftp://x"}}"#, "API URL"),
+        // Found by the copilot_token fuzz target: trimmed of its slashes, no host was left.
+        (#"{"token":"x","expires_at":5,"endpoints":{"api":"https:////"}}"#, "API URL"),
+        (#"{"token":"x","expires_at":5,"endpoints":{"api":"http:///path"}}"#, "API URL"),
         (#"{"token":"a\r\nX-Evil: 1","expires_at":5}"#, "control"),
         (#"{"token":"","expires_at":5}"#, "empty token"),
     ])

@@ -31,12 +31,15 @@ public struct CopilotCredentials: Sendable, Equatable {
     /// The longest token accepted; Copilot tokens are a few hundred bytes.
     public static let maxTokenBytes = 16 << 10
 
-    /// An http(s) URL without its trailing `/`, or nil when it is not one.
+    /// An http(s) URL with a host, without its trailing `/`, or nil when it is not one.
     static func normalizedURL(_ url: String) -> String? {
         guard url.hasPrefix("http://") || url.hasPrefix("https://"), url.utf8.count > 8, url.utf8.count <= 2048,
               !url.utf8.contains(where: { $0 <= 0x20 || $0 >= 0x7f }) else { return nil }
         var u = Substring(url)
         while u.hasSuffix("/") { u = u.dropLast() }
+        // "https:////" trims to "https:": a host must follow the scheme.
+        let afterScheme = u.utf8.dropFirst(url.hasPrefix("https://") ? 8 : 7)
+        guard let first = afterScheme.first, first != UInt8(ascii: "/") else { return nil }
         return String(u)
     }
 }
