@@ -148,7 +148,7 @@ def test_python_provider_errors_keep_their_class_status_and_retry_after():
 
 @pytest.mark.parametrize("cls", [
     libmodels.InvalidArgumentError, libmodels.NoProviderError, libmodels.APIError,
-    libmodels.TransportError, libmodels.TimeoutError, libmodels.CancelledError,
+    libmodels.TransportError, libmodels.ModelsTimeoutError, libmodels.ModelsCancelledError,
     libmodels.ProtocolError, libmodels.NoMemoryError])
 def test_each_error_class_crosses_the_library_intact(cls):
     """A Python provider raising any error class: the router hands back the same class."""

@@ -43,7 +43,7 @@ def test_connection_reset_is_transport_error(srv):
 
 def test_hang_past_the_timeout_is_timeout_error(srv):
     err = chat_error(srv, {"hang": True}, timeout_ms=200)
-    assert type(err) is libmodels.TimeoutError
+    assert type(err) is libmodels.ModelsTimeoutError
     assert isinstance(err, TimeoutError)  # the builtin, too
 
 

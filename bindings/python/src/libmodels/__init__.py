@@ -20,16 +20,17 @@ LibraryNotFoundError says what was tried when it cannot.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, Optional
 
 from . import _capi
 from ._capi import LibraryNotFoundError
 from ._cooldown import Cooldown
 from ._errors import (AllModelsFailedError, AllModelsInCooldownError, APIError,
-                      AuthenticationError, BadRequestError, CancelledError, ContentPolicyError,
-                      ContextWindowExceededError, InvalidArgumentError, ModelsError, NoMemoryError,
-                      NoProviderError, NotFoundError, ProtocolError, RateLimitError, ServerError,
-                      TimeoutError, TransportError)
+                      AuthenticationError, BadRequestError, ContentPolicyError,
+                      ContextWindowExceededError, InvalidArgumentError, ModelsCancelledError,
+                      ModelsError, ModelsTimeoutError, NoMemoryError, NoProviderError,
+                      NotFoundError, ProtocolError, RateLimitError, ServerError, TransportError)
 from ._logging import logger, set_log_handler, use_logging
 from ._router import Router
 from ._stream import AsyncStream, Stream, Usage
@@ -39,7 +40,7 @@ __all__ = [
     "ModelsError", "InvalidArgumentError", "NoProviderError", "APIError", "RateLimitError",
     "AuthenticationError", "NotFoundError", "ContextWindowExceededError", "ContentPolicyError",
     "BadRequestError", "ServerError", "TransportError",
-    "TimeoutError", "CancelledError", "ProtocolError", "AllModelsInCooldownError",
+    "ModelsTimeoutError", "ModelsCancelledError", "ProtocolError", "AllModelsInCooldownError",
     "AllModelsFailedError", "NoMemoryError", "LibraryNotFoundError",
     "model_id", "default_base_url", "version", "library_path",
     "set_log_handler", "use_logging", "logger",
@@ -82,7 +83,22 @@ def library_path() -> str:
     return _capi.library_path() or ""
 
 
+# Names that shadowed a builtin or asyncio's and were renamed: still importable
+# (outside __all__, so `from libmodels import *` does not bring them), with a
+# DeprecationWarning. To be removed before 1.0.
+_DEPRECATED = {
+    "TimeoutError": ("ModelsTimeoutError", ModelsTimeoutError),
+    "CancelledError": ("ModelsCancelledError", ModelsCancelledError),
+}
+
+
 def __getattr__(name: str) -> Any:
+    if name in _DEPRECATED:
+        new_name, value = _DEPRECATED[name]
+        warnings.warn("libmodels.%s is deprecated; use libmodels.%s (the old name shadows "
+                      "the builtin or asyncio name of the same spelling)" % (name, new_name),
+                      DeprecationWarning, stacklevel=2)
+        return value
     # __version__ is the library's own version, read when first asked for, so that
     # `import libmodels` works (and can report LibraryNotFoundError) without it.
     if name == "__version__":

@@ -162,13 +162,18 @@ class TransportError(ModelsError, ConnectionError):
     default_code = _capi.MODELS_ERR_TRANSPORT
 
 
-class TimeoutError(ModelsError, builtins.TimeoutError):
-    """MODELS_ERR_TIMEOUT: the model did not answer within timeout_ms."""
+class ModelsTimeoutError(ModelsError, builtins.TimeoutError):
+    """MODELS_ERR_TIMEOUT: the model did not answer within timeout_ms. Also a
+    builtin TimeoutError. (Named so as not to shadow that builtin; the old
+    name libmodels.TimeoutError is a deprecated alias.)"""
     default_code = _capi.MODELS_ERR_TIMEOUT
 
 
-class CancelledError(ModelsError):
-    """MODELS_ERR_CANCELLED: the call was cancelled."""
+class ModelsCancelledError(ModelsError):
+    """MODELS_ERR_CANCELLED: the call was cancelled (models_call_cancel, a
+    callback's non-zero return). Not an asyncio.CancelledError: a cancelled
+    asyncio task raises asyncio's own. (The old name libmodels.CancelledError
+    is a deprecated alias.)"""
     default_code = _capi.MODELS_ERR_CANCELLED
 
 
@@ -197,8 +202,8 @@ class NoMemoryError(ModelsError, MemoryError):
 
 _CLASSES: Dict[int, Type[ModelsError]] = {
     cls.default_code: cls for cls in (
-        InvalidArgumentError, NoProviderError, APIError, TransportError, TimeoutError,
-        CancelledError, ProtocolError, AllModelsInCooldownError, AllModelsFailedError,
+        InvalidArgumentError, NoProviderError, APIError, TransportError, ModelsTimeoutError,
+        ModelsCancelledError, ProtocolError, AllModelsInCooldownError, AllModelsFailedError,
         NoMemoryError)
 }
 

@@ -28,7 +28,7 @@ from typing import (Any, AsyncIterator, Callable, Deque, Dict, Iterator, List, N
                     Tuple)
 
 from . import _capi, _sigint, _threads
-from ._errors import CancelledError, ModelsError, error_from_c
+from ._errors import ModelsCancelledError, ModelsError, error_from_c
 from ._handles import Call, Handle
 
 #: How many items the pump reads ahead of the consumer.
@@ -415,7 +415,7 @@ class Stream(_StreamState, Iterator[Dict[str, Any]]):
                     if not res.ptr:  # closed from another thread
                         raise StopIteration
                     data = self._read(res)
-            except CancelledError:
+            except ModelsCancelledError:
                 if self._cancelled or self._ended:  # cancel(), or close() from another thread
                     raise StopIteration
                 raise
@@ -505,7 +505,7 @@ class AsyncStream(_StreamState, AsyncIterator[Dict[str, Any]]):
             return None
         self._ended = True
         if kind == _ERROR and not self._cancelled:
-            if isinstance(value, CancelledError) and self._pump.stopped:
+            if isinstance(value, ModelsCancelledError) and self._pump.stopped:
                 return None  # an aclose() that raced with the read
             raise value
         return None
