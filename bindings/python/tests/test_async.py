@@ -89,7 +89,7 @@ def test_astream(router, srv):
     chunks, stream = run(main())
     assert chunks and all(c["object"] == "chat.completion.chunk" for c in chunks)
     assert stream.text == "echo: one two"
-    assert stream.usage == (2, 3)
+    assert stream.usage == (2, 3, 5)
     assert stream.model == "local/m1"
 
 

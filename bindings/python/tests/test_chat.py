@@ -129,7 +129,7 @@ def test_python_provider_chat_retry_and_stream():
         with router.stream(messages=user("hi")) as stream:
             assert len(list(stream)) == 4
             assert stream.text == "abc"
-            assert stream.usage == (4, 3)
+            assert stream.usage == (4, 3, 7)
 
 
 def test_python_provider_errors_keep_their_class_status_and_retry_after():

@@ -26,9 +26,35 @@ def test_stream_yields_chunk_dicts_text_usage_and_model(router, srv):
         chunks = list(stream)
     assert all(c["object"] == "chat.completion.chunk" for c in chunks)
     assert stream.text == "echo: one two three"
-    assert stream.usage == (3, 4)
-    assert stream.usage.input_tokens == 3 and stream.usage.output_tokens == 4
+    assert stream.usage == (3, 4, 7)
+    assert stream.usage.prompt_tokens == 3 and stream.usage.completion_tokens == 4
     assert srv.requests()[0]["body"]["stream"] is True
+
+
+def test_stream_usage_has_the_names_of_a_replys_usage(router, srv):
+    """stream.usage uses the OpenAI names reply["usage"] has, with the same values."""
+    reply = router.chat(messages=user("one two three"))
+    with router.stream(messages=user("one two three"), stream_options={"include_usage": True}) as stream:
+        chunks = list(stream)
+    assert stream.usage._asdict() == reply["usage"]
+    assert stream.usage.total_tokens == 7
+    assert repr(stream.usage) == "Usage(prompt_tokens=3, completion_tokens=4, total_tokens=7)"
+    # The chunk that reported the usage says the same.
+    reported = [c["usage"] for c in chunks if c.get("usage")]
+    assert reported and reported[-1] == stream.usage._asdict()
+
+
+def test_stream_usage_old_names_are_deprecated_aliases(router, srv):
+    with router.stream(messages=user("one two three"), stream_options={"include_usage": True}) as stream:
+        list(stream)
+    with pytest.warns(DeprecationWarning, match="prompt_tokens"):
+        assert stream.usage.input_tokens == 3
+    with pytest.warns(DeprecationWarning, match="completion_tokens"):
+        assert stream.usage.output_tokens == 4
+
+
+def test_usage_before_any_report_is_zero():
+    assert libmodels.Usage() == (0, 0, 0)
 
 
 def test_text_grows_as_chunks_are_read(router, srv):
@@ -57,7 +83,7 @@ def test_anthropic_thinking_reaches_on_thinking(srv):
     assert "".join(thoughts) == "let me think hard"
     assert stream.text == "the answer"
     assert stream.model == "anthropic/claude-x"
-    assert stream.usage.output_tokens == 2
+    assert stream.usage.completion_tokens == 2
 
 
 def test_open_errors_raise_from_stream(router, srv):

@@ -22,6 +22,7 @@ import ctypes
 import inspect
 import json
 import threading
+import warnings
 import weakref
 from collections import deque
 from typing import (Any, AsyncIterator, Callable, Deque, Dict, Iterator, List, NamedTuple, Optional,
@@ -46,10 +47,36 @@ _string_at = ctypes.string_at
 
 
 class Usage(NamedTuple):
-    """Token counts a stream reported (models_stream_usage); 0 until reported."""
+    """Token counts a stream reported (models_stream_usage); 0 until reported.
 
-    input_tokens: int
-    output_tokens: int
+    The names are those of a reply's "usage" (OpenAI's): ``usage._asdict()``
+    equals the "usage" dict of the same answer, non-streamed.
+    """
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    total_tokens: int = 0
+
+    @property
+    def input_tokens(self) -> int:
+        """Deprecated: prompt_tokens (the name of 0.1)."""
+        _deprecated_usage_name("input_tokens", "prompt_tokens")
+        return self.prompt_tokens
+
+    @property
+    def output_tokens(self) -> int:
+        """Deprecated: completion_tokens (the name of 0.1)."""
+        _deprecated_usage_name("output_tokens", "completion_tokens")
+        return self.completion_tokens
+
+
+def _usage(prompt_tokens: int, completion_tokens: int) -> Usage:
+    return Usage(prompt_tokens, completion_tokens, prompt_tokens + completion_tokens)
+
+
+def _deprecated_usage_name(old: str, new: str) -> None:
+    warnings.warn("Usage.%s is deprecated; use Usage.%s (the name reply[\"usage\"] has)"
+                  % (old, new), DeprecationWarning, stacklevel=3)
 
 
 class _Pump:
@@ -239,7 +266,7 @@ class _StreamState:
     def __init__(self, on_thinking: Optional[Callable[[str], Any]]) -> None:
         self._on_thinking = on_thinking
         self._pieces: List[str] = []
-        self._usage = Usage(0, 0)
+        self._usage = Usage()
         self._model: Optional[str] = None
         self._ended = False
         self._cancelled = False
@@ -401,7 +428,7 @@ class Stream(_StreamState, Iterator[Dict[str, Any]]):
                 err.value = None
             lib.models_stream_usage(res.ptr, *self._usage_args)
             if self._in.value != self._usage[0] or self._out.value != self._usage[1]:
-                self._usage = Usage(self._in.value, self._out.value)
+                self._usage = _usage(self._in.value, self._out.value)
 
     def __next__(self) -> Dict[str, Any]:
         if self._ended:
@@ -501,7 +528,7 @@ class AsyncStream(_StreamState, AsyncIterator[Dict[str, Any]]):
         if kind == _CHUNK:
             return self._chunk(value)
         if kind == _USAGE:
-            self._usage = Usage(*value)
+            self._usage = _usage(*value)
             return None
         self._ended = True
         if kind == _ERROR and not self._cancelled:
