@@ -34,6 +34,9 @@ from ._errors import (AllModelsFailedError, AllModelsInCooldownError, APIError,
 from ._logging import logger, set_log_handler, use_logging
 from ._router import Router
 from ._stream import AsyncStream, Stream, Usage
+from ._types import (ChatCompletion, ChatCompletionChunk, ChatCompletionMessage,
+                     ChatCompletionMessageToolCall, ChoiceDelta, ChoiceDeltaToolCall,
+                     ChoiceDeltaToolCallFunction, Choice, ChunkChoice, CompletionUsage, Function)
 
 __all__ = [
     "Router", "Stream", "AsyncStream", "Usage", "Cooldown",
@@ -44,6 +47,10 @@ __all__ = [
     "AllModelsFailedError", "NoMemoryError", "LibraryNotFoundError",
     "model_id", "default_base_url", "version", "library_path",
     "set_log_handler", "use_logging", "logger",
+    # Types of results, for type checkers (plain dicts at run time):
+    "ChatCompletion", "Choice", "ChatCompletionMessage", "ChatCompletionMessageToolCall",
+    "Function", "CompletionUsage", "ChatCompletionChunk", "ChunkChoice", "ChoiceDelta",
+    "ChoiceDeltaToolCall", "ChoiceDeltaToolCallFunction",
 ]
 
 
@@ -94,11 +101,11 @@ _DEPRECATED = {
 
 def __getattr__(name: str) -> Any:
     if name in _DEPRECATED:
-        new_name, value = _DEPRECATED[name]
+        new_name, cls = _DEPRECATED[name]
         warnings.warn("libmodels.%s is deprecated; use libmodels.%s (the old name shadows "
                       "the builtin or asyncio name of the same spelling)" % (name, new_name),
                       DeprecationWarning, stacklevel=2)
-        return value
+        return cls
     # __version__ is the library's own version, read when first asked for, so that
     # `import libmodels` works (and can report LibraryNotFoundError) without it.
     if name == "__version__":

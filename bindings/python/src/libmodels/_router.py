@@ -13,6 +13,7 @@ from ._errors import error_from_c
 from ._handles import Call, Handle
 from ._providers import register_copilot, register_provider
 from ._stream import AsyncStream, Stream, open_async_stream, open_stream
+from ._types import ChatCompletion
 
 Message = Mapping[str, Any]
 Config = Union[Mapping[str, Any], str, bytes]
@@ -109,8 +110,9 @@ class Router:
         return _dumps(request)
 
     def chat(self, messages: Iterable[Message], model: Optional[str] = None,
-             tools: Optional[Sequence[Any]] = None, **params: Any) -> Dict[str, Any]:
-        """Sends a chat request and returns the "chat.completion" dict (models_chat_call).
+             tools: Optional[Sequence[Any]] = None, **params: Any) -> ChatCompletion:
+        """Sends a chat request and returns the "chat.completion" dict (models_chat_call):
+        a plain dict, typed as ChatCompletion for type checkers.
 
         ``messages`` are OpenAI Chat Completions messages; ``model`` (optional)
         sends the request to that model (or group of the config's
@@ -135,7 +137,7 @@ class Router:
             lambda: _chat_now(handle, request, call), call.cancel))
 
     async def achat(self, messages: Iterable[Message], model: Optional[str] = None,
-                    tools: Optional[Sequence[Any]] = None, **params: Any) -> Dict[str, Any]:
+                    tools: Optional[Sequence[Any]] = None, **params: Any) -> ChatCompletion:
         """chat() for asyncio: runs models_chat_call on a worker thread, never
         blocking the event loop; cancelling the awaiting task cancels the call
         in the library (models_call_cancel) and its transfer."""

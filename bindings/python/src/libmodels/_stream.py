@@ -31,6 +31,7 @@ from typing import (Any, AsyncIterator, Callable, Deque, Dict, Iterator, List, N
 from . import _capi, _sigint, _threads
 from ._errors import ModelsCancelledError, ModelsError, error_from_c
 from ._handles import Call, Handle
+from ._types import ChatCompletionChunk
 
 #: How many items the pump reads ahead of the consumer.
 BUFFER_ITEMS = 1024
@@ -294,9 +295,9 @@ class _StreamState:
         """True once cancel() was called."""
         return self._cancelled
 
-    def _chunk(self, data: bytes) -> Dict[str, Any]:
+    def _chunk(self, data: bytes) -> ChatCompletionChunk:
         """The chunk dict for a chunk's JSON text, its content added to text."""
-        chunk: Dict[str, Any] = _json_decode(data.decode("utf-8", "replace"))
+        chunk: ChatCompletionChunk = _json_decode(data.decode("utf-8", "replace"))
         for choice in chunk.get("choices") or ():
             if choice.get("index", 0) == 0:
                 content = (choice.get("delta") or {}).get("content")
@@ -344,7 +345,7 @@ class _Resources:
             router.release()
 
 
-class Stream(_StreamState, Iterator[Dict[str, Any]]):
+class Stream(_StreamState, Iterator[ChatCompletionChunk]):
     """A chat stream: iterate it for "chat.completion.chunk" dicts.
 
     Made by Router.stream(), which returns once a provider accepted the request
@@ -430,7 +431,7 @@ class Stream(_StreamState, Iterator[Dict[str, Any]]):
             if self._in.value != self._usage[0] or self._out.value != self._usage[1]:
                 self._usage = _usage(self._in.value, self._out.value)
 
-    def __next__(self) -> Dict[str, Any]:
+    def __next__(self) -> ChatCompletionChunk:
         if self._ended:
             raise StopIteration
         res = self._res
@@ -488,7 +489,7 @@ class Stream(_StreamState, Iterator[Dict[str, Any]]):
         return "<libmodels.Stream model=%r usage=%r>" % (self.model, tuple(self.usage))
 
 
-class AsyncStream(_StreamState, AsyncIterator[Dict[str, Any]]):
+class AsyncStream(_StreamState, AsyncIterator[ChatCompletionChunk]):
     """A chat stream for asyncio: ``async for chunk in router.astream(...)``.
 
     The stream opens in a worker thread as soon as Router.astream() returns;
@@ -522,7 +523,7 @@ class AsyncStream(_StreamState, AsyncIterator[Dict[str, Any]]):
         self._cancelled = True
         self._pump.cancel()
 
-    def _accept(self, item: Item) -> Optional[Dict[str, Any]]:
+    def _accept(self, item: Item) -> Optional[ChatCompletionChunk]:
         """The chunk an item carries (or None), after recording what it says."""
         kind, value = item
         if kind == _CHUNK:
@@ -540,7 +541,7 @@ class AsyncStream(_StreamState, AsyncIterator[Dict[str, Any]]):
     def __aiter__(self) -> "AsyncStream":
         return self
 
-    async def __anext__(self) -> Dict[str, Any]:
+    async def __anext__(self) -> ChatCompletionChunk:
         if not self._ended and self._pump.state == _OPENING:
             await self._pump.await_open()
         while not self._ended:
