@@ -40,8 +40,26 @@ extern "C" {
 ** Version
 */
 
+/* The version of this header. A test of the library checks that they match
+** models_version(), the version of the library it ships with. */
+#define MODELS_VERSION_MAJOR 0
+#define MODELS_VERSION_MINOR 1
+#define MODELS_VERSION_PATCH 0
+
+/* The header's version as one number: MAJOR * 10000 + MINOR * 100 + PATCH
+** (0.1.0 is 100, 1.2.3 is 10203). MINOR and PATCH stay below 100. */
+#define MODELS_VERSION_NUM \
+    (MODELS_VERSION_MAJOR * 10000 + MODELS_VERSION_MINOR * 100 + MODELS_VERSION_PATCH)
+
+/* 1 when this header is version x.y.z or later, 0 otherwise; usable in #if:
+**   #if MODELS_AT_LEAST_VERSION(0, 2, 0)  */
+#define MODELS_AT_LEAST_VERSION(x, y, z) \
+    (MODELS_VERSION_NUM >= ((x) * 10000 + (y) * 100 + (z)))
+
 /* The library's version as "MAJOR.MINOR.PATCH", e.g. "0.1.0". The string is
-** static: never free it. Thread-safe. */
+** static: never free it. Thread-safe. It can differ from the header's macros
+** when a program runs against another build of the library than it was
+** compiled with. */
 const char *models_version(void);
 
 /* ---------------------------------------------------------------------------
@@ -99,10 +117,17 @@ int models_error_status(const models_error *e);
 ** the first model leaves its cooldown or falls below its rate limit (> 0). */
 int64_t models_error_retry_after_ms(const models_error *e);
 
-/* 1 when trying the same model again may succeed (HTTP 408, 429, 5xx, 529,
-** a reset or refused connection, a timeout), 0 otherwise. The router retries
-** these; a caller driving its own loop can use it too. */
+/* 1 when trying the same model again may succeed (an HTTP status for which
+** models_status_is_transient() is 1, a reset or refused connection, a
+** timeout), 0 otherwise. The router retries these; a caller driving its own
+** loop can use it too. */
 int models_error_is_transient(const models_error *e);
+
+/* 1 when an HTTP error status is transient, 0 otherwise. The transient
+** statuses are exactly 408, 429, 500, 502, 503, 504 and 529; every other one
+** (400, 401, 404, 501, 505, ...) is not. The router retries these statuses
+** and an error with one of them is transient. Thread-safe. */
+int models_status_is_transient(int http_status);
 
 /* What kind of failure this is, as a static string (never freed; NULL for a
 ** NULL error). A provider's failure is one of:
@@ -458,11 +483,25 @@ models_code models_router_set_cooldown(models_router *r, models_cooldown *c);
 ** threads at once. To fail, a callback returns a negative models_code and may
 ** set *err to an error from models_error_new() (the library takes it over),
 ** so the router can classify it (the callbacks return models_code values as
-** int): MODELS_ERR_API with status 429 or 5xx, or
-** MODELS_ERR_TRANSPORT / MODELS_ERR_TIMEOUT, are retried; others are not.
+** int): MODELS_ERR_API with a status for which models_status_is_transient()
+** is 1, or MODELS_ERR_TRANSPORT / MODELS_ERR_TIMEOUT, are retried; others are
+** not.
+**
+** Structs the caller fills in (models_provider_callbacks, models_token_source)
+** begin with `size`, which the caller sets to sizeof the struct, so a later
+** version of the library can add members without breaking compiled programs.
+** The library refuses, with MODELS_ERR_INVALID_ARGUMENT, a size it does not
+** know: smaller than the struct's first version, or larger than the struct of
+** the library's own version (a program built against a newer header). Zero
+** the struct, then set size and the callbacks:
+**   models_provider_callbacks cb = {0};
+**   cb.size = sizeof cb;
+**   cb.chat = my_chat;
 */
 
 typedef struct models_provider_callbacks {
+    /* Required. sizeof(models_provider_callbacks), set by the caller. */
+    size_t size;
     /* Required. Answers a request: on MODELS_OK, *response_json is a
     ** "chat.completion" object as a NUL-terminated string allocated with
     ** malloc(); the library frees it with free(). */
@@ -487,8 +526,9 @@ typedef struct models_provider_callbacks {
 
 /* Registers (or replaces) the provider `name` (no '/'), served by `callbacks`
 ** with `user`. The callbacks table is copied. Returns MODELS_OK, or
-** MODELS_ERR_INVALID_ARGUMENT for a NULL router or table, a NULL chat
-** callback, stream_open without stream_next, or a bad name. Thread-safe. */
+** MODELS_ERR_INVALID_ARGUMENT for a NULL router or table, a size other than
+** sizeof(models_provider_callbacks), a NULL chat callback, stream_open
+** without stream_next, or a bad name. Thread-safe. */
 models_code models_router_add_provider(models_router *r, const char *name,
                                        const models_provider_callbacks *callbacks, void *user,
                                        models_error **err);
@@ -533,6 +573,8 @@ models_code models_router_add_provider(models_router *r, const char *name,
 ** are NUL-terminated, allocated with malloc(), and freed by the library with
 ** free() (also on failure, if set). */
 typedef struct models_token_source {
+    /* Required. sizeof(models_token_source), set by the caller. */
+    size_t size;
     /* Required. Sets *token to a Copilot API token (visible ASCII, no spaces,
     ** at most 16 KiB); it is sent as "Authorization: Bearer <token>". */
     int (*get_token)(void *user, char **token, models_error **err);
@@ -551,7 +593,7 @@ typedef struct models_token_source {
 ** token source `source` with `user` (for a router the program configured
 ** itself, or instead of the config's github_token). The table is copied.
 ** Returns MODELS_OK, or MODELS_ERR_INVALID_ARGUMENT for a NULL router or
-** source or a NULL get_token; on failure the library keeps nothing and never
+** source, a size other than sizeof(models_token_source) or a NULL get_token; on failure the library keeps nothing and never
 ** calls destroy. A provider it replaces is released once its requests end.
 ** Thread-safe: requests may be running on the router. */
 models_code models_router_add_copilot(models_router *r, const models_token_source *source, void *user,

@@ -1,8 +1,9 @@
 import Glibc
 import Models
 
-/// The C layout of `models_token_source` in models.h (three function pointers).
+/// The C layout of `models_token_source` in models.h (`size`, then three function pointers).
 public struct TokenSourceCallbacks {
+    public var size: Int
     public var getToken: (@convention(c) (UnsafeMutableRawPointer?, UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?,
                                           UnsafeMutablePointer<OpaquePointer?>?) -> Int32)?
     public var getAPIURL: (@convention(c) (UnsafeMutableRawPointer?, UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?,
@@ -75,7 +76,9 @@ public func models_router_add_copilot(_ r: OpaquePointer?, _ source: UnsafeRawPo
     do throws(ModelsError) {
         let router = try routerObject(r, function: "models_router_add_copilot").router
         guard let source else { throw .invalidArgument("models_router_add_copilot: source is NULL") }
-        // Three pointer-sized fields, laid out as the C struct is.
+        try StructSize.check(source, expected: MemoryLayout<TokenSourceCallbacks>.size,
+                             what: "models_router_add_copilot: source->size", type: "models_token_source")
+        // Four pointer-sized fields, laid out as the C struct is.
         let table = source.load(as: TokenSourceCallbacks.self)
         guard table.getToken != nil else { throw .invalidArgument("models_router_add_copilot: source->get_token is NULL") }
         router.register(CopilotProvider.make(source: CallbackTokenSource(table, user: user)))

@@ -77,3 +77,8 @@ public func models_error_free(_ e: OpaquePointer?) {
     guard let e else { return }
     ErrorObject.release(e)
 }
+
+@_cdecl("models_status_is_transient")
+public func models_status_is_transient(_ status: Int32) -> Int32 {
+    ModelsError.isTransientStatus(Int(status)) ? 1 : 0
+}

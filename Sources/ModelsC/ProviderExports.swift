@@ -1,8 +1,9 @@
 import Glibc
 import Models
 
-/// The C layout of `models_provider_callbacks` in models.h (five function pointers).
+/// The C layout of `models_provider_callbacks` in models.h (`size`, then five function pointers).
 public struct ProviderCallbacks {
+    public var size: Int
     public var chat: (@convention(c) (UnsafeMutableRawPointer?, UnsafePointer<CChar>?, UnsafePointer<CChar>?,
                                       UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?, UnsafeMutablePointer<OpaquePointer?>?) -> Int32)?
     public var streamOpen: (@convention(c) (UnsafeMutableRawPointer?, UnsafePointer<CChar>?, UnsafePointer<CChar>?,
@@ -46,6 +47,8 @@ public func models_router_add_provider(_ r: OpaquePointer?, _ name: UnsafePointe
         guard !providerName.contains("/") else { throw .invalidArgument("models_router_add_provider: name contains '/'") }
         guard let callbacks else { throw .invalidArgument("models_router_add_provider: callbacks is NULL") }
         // Five pointer-sized fields, laid out as the C struct is.
+        try StructSize.check(callbacks, expected: MemoryLayout<ProviderCallbacks>.size,
+                             what: "models_router_add_provider: callbacks->size", type: "models_provider_callbacks")
         let table = callbacks.load(as: ProviderCallbacks.self)
         guard let chatFn = table.chat else { throw .invalidArgument("models_router_add_provider: callbacks->chat is NULL") }
         let streams = table.streamOpen != nil && table.streamNext != nil

@@ -237,7 +237,7 @@ static inline void sp_destroy(void *user) {
 }
 
 static const models_provider_callbacks sp_callbacks = {
-    sp_chat, sp_stream_open, sp_stream_next, sp_stream_close, sp_destroy,
+    sizeof(models_provider_callbacks), sp_chat, sp_stream_open, sp_stream_next, sp_stream_close, sp_destroy,
 };
 
 /* Registers `p` under `name`; exits when the library refuses. */

@@ -3,6 +3,7 @@
 #include <models.h>
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,6 +24,39 @@ static void test_version_and_codes(void) {
     CHECK(strcmp(models_code_name(MODELS_ERR_NOMEM), "MODELS_ERR_NOMEM") == 0);
     CHECK(strcmp(models_code_name((models_code)42), "MODELS_UNKNOWN_CODE") == 0);
     models_free(NULL);
+}
+
+/* The header's version macros are the library's version (Version.swift). */
+static void test_header_version_is_the_library_version(void) {
+    char header[32];
+    snprintf(header, sizeof header, "%d.%d.%d", MODELS_VERSION_MAJOR, MODELS_VERSION_MINOR, MODELS_VERSION_PATCH);
+    CHECK(strcmp(models_version(), header) == 0);
+    CHECK(MODELS_VERSION_NUM == MODELS_VERSION_MAJOR * 10000 + MODELS_VERSION_MINOR * 100 + MODELS_VERSION_PATCH);
+    CHECK(MODELS_AT_LEAST_VERSION(MODELS_VERSION_MAJOR, MODELS_VERSION_MINOR, MODELS_VERSION_PATCH));
+    CHECK(MODELS_AT_LEAST_VERSION(0, 0, 1));
+    CHECK(!MODELS_AT_LEAST_VERSION(MODELS_VERSION_MAJOR, MODELS_VERSION_MINOR, MODELS_VERSION_PATCH + 1));
+    CHECK(!MODELS_AT_LEAST_VERSION(MODELS_VERSION_MAJOR + 1, 0, 0));
+}
+
+/* One list of transient HTTP statuses: models_status_is_transient() and the
+** errors made by models_error_new() agree with models.h (501 is not transient). */
+static void test_transient_statuses(void) {
+    for (int status = -1; status <= 1000; status++) {
+        int expected = status == 408 || status == 429 || status == 500 || status == 502 || status == 503 ||
+                       status == 504 || status == 529;
+        if (models_status_is_transient(status) != expected) {
+            fprintf(stderr, "models_status_is_transient(%d) is not %d\n", status, expected);
+            CHECK(0);
+        }
+        models_error *e = models_error_new(MODELS_ERR_API, "x", status, 0);
+        CHECK(models_error_is_transient(e) == expected);
+        models_error_free(e);
+    }
+    CHECK(models_status_is_transient(501) == 0);
+    CHECK(models_status_is_transient(505) == 0);
+    CHECK(models_status_is_transient(529) == 1);
+    CHECK(models_status_is_transient(INT32_MIN) == 0);
+    CHECK(models_status_is_transient(INT32_MAX) == 0);
 }
 
 static void test_error_accessors_on_null(void) {
@@ -129,6 +163,7 @@ static void test_argument_errors_say_what_is_wrong(void) {
 
     models_provider_callbacks callbacks;
     memset(&callbacks, 0, sizeof callbacks);
+    callbacks.size = sizeof callbacks;
     CHECK(models_router_add_provider(r, NULL, &callbacks, NULL, &err) == MODELS_ERR_INVALID_ARGUMENT);
     CHECK_STR_CONTAINS(models_error_message(err), "name is NULL");
     models_error_free(err);
@@ -176,6 +211,8 @@ static void test_log_handler(void) {
 
 int main(void) {
     test_version_and_codes();
+    test_header_version_is_the_library_version();
+    test_transient_statuses();
     test_error_accessors_on_null();
     test_router_new_success_clears_err();
     test_router_new_bad_configs();

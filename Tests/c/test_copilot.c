@@ -436,7 +436,7 @@ static void source_destroy(void *user) {
     pthread_mutex_unlock(&st->lock);
 }
 
-static const models_token_source c_source = {source_token, source_api_url, source_destroy};
+static const models_token_source c_source = {sizeof c_source, source_token, source_api_url, source_destroy};
 
 static void init_state(source_state *st) {
     memset(st, 0, sizeof *st);
@@ -558,10 +558,21 @@ static void test_add_copilot_bad_arguments(void) {
     models_error_free(err);
     CHECK(models_router_add_copilot(r, NULL, &st, &err) == MODELS_ERR_INVALID_ARGUMENT);
     models_error_free(err);
-    models_token_source no_token = {NULL, source_api_url, source_destroy};
+    models_token_source no_token = {sizeof no_token, NULL, source_api_url, source_destroy};
     CHECK(models_router_add_copilot(r, &no_token, &st, &err) == MODELS_ERR_INVALID_ARGUMENT);
     CHECK_STR_CONTAINS(models_error_message(err), "get_token");
     models_error_free(err);
+    /* A size that is not sizeof(models_token_source): unset (0), an older or
+    ** shorter struct, or a newer header's larger one. */
+    struct { models_token_source source; void *newer_member; } larger = {c_source, NULL};
+    const size_t wrong_sizes[] = {0, sizeof c_source - sizeof(void *), sizeof larger};
+    for (size_t i = 0; i < sizeof wrong_sizes / sizeof wrong_sizes[0]; i++) {
+        larger.source.size = wrong_sizes[i];
+        CHECK(models_router_add_copilot(r, &larger.source, &st, &err) == MODELS_ERR_INVALID_ARGUMENT);
+        CHECK_STR_CONTAINS(models_error_message(err), "source->size");
+        CHECK_STR_CONTAINS(models_error_message(err), "sizeof(models_token_source)");
+        models_error_free(err);
+    }
     char *names = models_router_providers(r);
     CHECK(names && strstr(names, "github-copilot") == NULL);
     models_free(names);

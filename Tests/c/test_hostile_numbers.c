@@ -213,6 +213,7 @@ static int extreme_error_chat(void *user, const char *model_id, const char *requ
 static void test_c_provider_extremes(void) {
     models_router *r = router_from("\"primary\":\"cp/m\",\"max_retries\":3,\"retry_base_ms\":1,\"retry_max_ms\":1");
     models_provider_callbacks cb = {0};
+    cb.size = sizeof cb;
     cb.chat = extreme_error_chat;
     CHECK(models_router_add_provider(r, "cp", &cb, NULL, NULL) == MODELS_OK);
     for (int i = 0; i < 4; i++) {

@@ -177,7 +177,7 @@ static void test_chat_only_provider_falls_back_for_streams(void) {
     sp_init(&cp);
     sp_init(&cq);
     models_router *r = sp_router("{\"primary\":\"cp/a\",\"fallbacks\":[\"cq/b\"],\"retry_base_ms\":1}");
-    const models_provider_callbacks chat_only = {sp_chat, NULL, NULL, NULL, sp_destroy};
+    const models_provider_callbacks chat_only = {sizeof chat_only, sp_chat, NULL, NULL, NULL, sp_destroy};
     models_error *err = NULL;
     CHECK(models_router_add_provider(r, "cp", &chat_only, &cp, &err) == MODELS_OK);
     sp_register(r, "cq", &cq);
@@ -269,6 +269,17 @@ static void test_bad_registrations_are_refused(void) {
     CHECK(models_router_add_provider(r, NULL, &sp_callbacks, &p, NULL) == MODELS_ERR_INVALID_ARGUMENT);
     CHECK(models_router_add_provider(r, "cp", NULL, &p, NULL) == MODELS_ERR_INVALID_ARGUMENT);
     CHECK(models_router_add_provider(NULL, "cp", &sp_callbacks, &p, NULL) == MODELS_ERR_INVALID_ARGUMENT);
+    /* A size that is not sizeof(models_provider_callbacks): unset (0), an older
+    ** or shorter struct, or a newer header's larger one. */
+    struct { models_provider_callbacks cb; void *newer_member; } larger = {sp_callbacks, NULL};
+    const size_t wrong_sizes[] = {0, sizeof sp_callbacks - sizeof(void *), sizeof larger, (size_t)-1};
+    for (size_t i = 0; i < sizeof wrong_sizes / sizeof wrong_sizes[0]; i++) {
+        larger.cb.size = wrong_sizes[i];
+        CHECK(models_router_add_provider(r, "cp", &larger.cb, &p, &err) == MODELS_ERR_INVALID_ARGUMENT);
+        CHECK_STR_CONTAINS(models_error_message(err), "callbacks->size");
+        CHECK_STR_CONTAINS(models_error_message(err), "sizeof(models_provider_callbacks)");
+        models_error_free(err);
+    }
     models_router_free(r);
     CHECK(p.destroyed == 0); /* refused tables are never called */
 }

@@ -396,6 +396,7 @@ static int deep_next(void *user, void *stream, const char **chunk_json, size_t *
 static void deep_c_provider(void) {
     models_router *r = router_from("\"primary\":\"deep/m\",\"max_retries\":0");
     models_provider_callbacks cb = {0};
+    cb.size = sizeof cb;
     cb.chat = deep_chat;
     cb.stream_open = deep_open;
     cb.stream_next = deep_next;

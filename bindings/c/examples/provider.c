@@ -147,6 +147,7 @@ int main(int argc, char **argv) {
         "{\"primary\": \"local/shout\", \"max_retries\": 2, \"retry_base_ms\": 50}", &err);
     struct shout state = {0};
     const models_provider_callbacks callbacks = {
+        .size = sizeof callbacks, /* lets a later library know which struct this is */
         .chat = shout_chat,
         .stream_open = shout_stream_open,
         .stream_next = shout_stream_next,

@@ -149,3 +149,13 @@ def test_errors_pickle_with_their_fields():
     assert copy.kind == "all_failed"
     limited = pickle.loads(pickle.dumps(libmodels.ContextWindowExceededError("too long", status_code=400)))
     assert type(limited) is libmodels.ContextWindowExceededError and limited.kind == "context_window"
+
+
+@pytest.mark.parametrize("status, transient", [(501, False), (505, False), (529, True), (503, True), (408, True)])
+def test_transient_statuses_are_the_librarys_everywhere(srv, status, transient):
+    # One list (models.h, models_status_is_transient): errors the library
+    # returns and errors made in Python agree on it; 501 is not transient.
+    from_library = chat_error(srv, {"status": status}, max_retries=0)
+    assert from_library.status_code == status and from_library.is_transient is transient
+    assert libmodels.APIError("x", status_code=status).is_transient is transient
+    assert libmodels.ServerError("x", status_code=status).is_transient is transient

@@ -76,10 +76,22 @@ provider_stream_close_fn = CFUNCTYPE(None, c_void_p, c_void_p)
 provider_destroy_fn = CFUNCTYPE(None, c_void_p)
 
 
-class models_provider_callbacks(Structure):
+class _SizedStructure(Structure):
+    """A struct the caller fills in: its first member, size, is sizeof the struct.
+
+    The library refuses a table whose size is not the one of its own models.h,
+    so size is always set here, from the ctypes layout, never by hand.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(ctypes.sizeof(type(self)), *args, **kwargs)
+
+
+class models_provider_callbacks(_SizedStructure):
     """struct models_provider_callbacks: a provider written in (here) Python."""
 
     _fields_ = [
+        ("size", c_size_t),
         ("chat", provider_chat_fn),
         ("stream_open", provider_stream_open_fn),
         ("stream_next", provider_stream_next_fn),
@@ -93,10 +105,11 @@ token_get_fn = CFUNCTYPE(c_int, c_void_p, POINTER(c_void_p), POINTER(c_void_p))
 token_destroy_fn = CFUNCTYPE(None, c_void_p)
 
 
-class models_token_source(Structure):
+class models_token_source(_SizedStructure):
     """struct models_token_source: a GitHub Copilot token source."""
 
     _fields_ = [
+        ("size", c_size_t),
         ("get_token", token_get_fn),
         ("get_api_url", token_get_fn),
         ("destroy", token_destroy_fn),
@@ -120,6 +133,7 @@ FUNCTIONS: Sequence[Tuple[str, Any, List[Any]]] = (
     ("models_error_status", c_int, [c_void_p]),
     ("models_error_retry_after_ms", c_int64, [c_void_p]),
     ("models_error_is_transient", c_int, [c_void_p]),
+    ("models_status_is_transient", c_int, [c_int]),
     ("models_error_kind", c_char_p, [c_void_p]),
     ("models_error_free", None, [c_void_p]),
     ("models_error_new", c_void_p, [c_int, c_char_p, c_int, c_int64]),
@@ -280,6 +294,13 @@ def _find() -> ctypes.CDLL:
             "install it where the system loader finds it")
     raise LibraryNotFoundError("libmodels shared library not found; tried:\n%s\n%s"
                                % ("\n".join(tried), hint))
+
+
+def status_is_transient(status: int) -> bool:
+    """models_status_is_transient: the library's one list of transient HTTP statuses."""
+    if not -(1 << 31) <= status < (1 << 31):
+        return False
+    return bool(load().models_status_is_transient(status))
 
 
 def library_path() -> Optional[str]:

@@ -21,8 +21,9 @@ class ModelsError(Exception):
         code: the models_code, e.g. -3 (``code_name`` gives "MODELS_ERR_API").
         status_code: the provider's HTTP status, or None when there was none.
         retry_after: the provider's Retry-After in seconds, or None.
-        is_transient: True when trying again may succeed (429, 5xx, a reset,
-            a timeout): what the router itself retries.
+        is_transient: True when trying again may succeed (a status for which
+            models_status_is_transient is 1: 408, 429, 500, 502, 503, 504,
+            529; a reset; a timeout): what the router itself retries.
         kind: what kind of failure it is (models_error_kind): "rate_limit",
             "auth", "not_found", "context_window", "content_policy",
             "bad_request", "server", "timeout", "transport", "protocol",
@@ -47,8 +48,7 @@ class ModelsError(Exception):
         self.retry_after = retry_after or None
         if is_transient is None:
             is_transient = self.code in (_capi.MODELS_ERR_TRANSPORT, _capi.MODELS_ERR_TIMEOUT) or (
-                self.status_code is not None and (self.status_code in (408, 429, 529)
-                                                  or 500 <= self.status_code <= 599))
+                self.status_code is not None and _capi.status_is_transient(self.status_code))
         self.is_transient = is_transient
         self.kind = kind or self.default_kind or _kind_of(self.code, self.status_code)
 
