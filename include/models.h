@@ -229,6 +229,19 @@ char *models_router_health(models_router *r);
 ** models_free(); NULL for a NULL router. Thread-safe. */
 char *models_router_providers(models_router *r);
 
+/* The router's counters and latency histograms in the Prometheus text
+** format (version 0.0.4), ready to serve on a /metrics endpoint. Per model,
+** with a "group" label for a group's deployments: calls started
+** (libmodels_requests_total), attempts, errors by kind (label "kind", as
+** models_error_kind names them), retries, fallbacks, cooldowns started,
+** prompt and completion tokens, and histograms of call and attempt latency
+** in seconds. Tokens are counted for streams (from their usage at the end)
+** and for chat answers of group deployments only. A metric with no samples
+** yet is left out. Counters start at zero with the router and never reset.
+** Returns a new string the caller frees with models_free(); NULL for a NULL
+** router. Thread-safe. */
+char *models_router_metrics(models_router *r);
+
 /* ---------------------------------------------------------------------------
 ** Chat
 **

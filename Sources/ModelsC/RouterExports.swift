@@ -75,6 +75,12 @@ public func models_router_health(_ r: OpaquePointer?) -> UnsafeMutablePointer<CC
     return CStrings.copy(JSON.array(RouterObject.from(r).router.health().map(\.json)).serialized())
 }
 
+@_cdecl("models_router_metrics")
+public func models_router_metrics(_ r: OpaquePointer?) -> UnsafeMutablePointer<CChar>? {
+    guard let r else { return nil }
+    return CStrings.copy(RouterObject.from(r).router.metrics.prometheusText())
+}
+
 @_cdecl("models_router_providers")
 public func models_router_providers(_ r: OpaquePointer?) -> UnsafeMutablePointer<CChar>? {
     guard let r else { return nil }

@@ -39,17 +39,22 @@ public struct ChatAnswer: @unchecked Sendable {
 
     /// Prompt plus completion tokens from the answer's `usage`; 0 without one.
     /// Parses a provider's bytes: for accounting that needs it (tpm limits), not every answer.
-    public var usedTokens: Int64 {
+    public var usedTokens: Int64 { tokenUsage.total }
+
+    /// The answer's `usage`: prompt, completion and total tokens (the total as
+    /// given, else the sum); zeros without one. Parses a provider's bytes.
+    public var tokenUsage: (prompt: Int64, completion: Int64, total: Int64) {
         let json: JSON
         switch storage {
         case .json(let j): json = j
         case .bytes(let bytes, _, _):
-            guard let parsed = try? JSON.parse(bytes) else { return 0 }
+            guard let parsed = try? JSON.parse(bytes) else { return (0, 0, 0) }
             json = parsed
         }
-        guard let usage = json["usage"] else { return 0 }
-        if let total = usage["total_tokens"]?.int { return max(0, total) }
-        return max(0, usage["prompt_tokens"]?.int ?? 0).saturatingAdd(max(0, usage["completion_tokens"]?.int ?? 0))
+        guard let usage = json["usage"] else { return (0, 0, 0) }
+        let prompt = max(0, usage["prompt_tokens"]?.int ?? 0), completion = max(0, usage["completion_tokens"]?.int ?? 0)
+        if let total = usage["total_tokens"]?.int { return (prompt, completion, max(0, total)) }
+        return (prompt, completion, prompt.saturatingAdd(completion))
     }
 
     /// The answer as JSON text.

@@ -13,6 +13,8 @@ public final class Router: Sendable {
     private let state: Locked<State>
     /// Calls in flight, latency and usage per model or deployment.
     let load = DeploymentLoad()
+    /// Counters and latency histograms per model, for `models_router_metrics`.
+    public let metrics = RouterMetrics()
     /// Held while a call decides and counts its next attempt, so that a
     /// deployment's rpm cannot be passed by calls deciding at the same moment.
     /// Its value, the decisions taken, is only counted: a lock around an empty
@@ -163,7 +165,7 @@ public final class Router: Sendable {
         var (answer, model, end) = try route(request, cancellation: cancellation, stream: false) { provider, call throws(ModelsError) in
             try provider.chat(call)
         }
-        end(tokens: answer.usedTokens)
+        end(tokens: answer.tokenUsage)
         answer.setModel(model)
         return answer
     }
@@ -206,6 +208,10 @@ public final class Router: Sendable {
         for name in config.fallbackPolicy.contextWindowFallbacks + config.fallbackPolicy.contentPolicyFallbacks {
             listed[name] = snapshot.entry(name)
         }
+        let first = entries.first?.name ?? snapshot.primary
+        metrics.callStarted(first)
+        // The model whose last attempt failed: a send to another one is a fallback.
+        var failed: (model: String, group: String?)?
         var machine = RouteStateMachine(entries: entries, settings: settings, startMs: startMs, listed: listed)
         let view = LiveView(cooldown: snapshot.cooldown, load: load)
 
@@ -214,13 +220,19 @@ public final class Router: Sendable {
             Self.log(machine.takeNotes())
             switch action {
             case .fail(let error):
+                metrics.callEnded(first, ms: MonotonicClock.nowMs() - startMs)
                 throw error
             case .wait(let until):
                 try Self.sleep(ms: until - MonotonicClock.nowMs(), token: cancellation)
             case .send(let attempt):
                 let routed = attempt.model, model = routed.name
+                if let f = failed, f.model != model { metrics.fellBack(from: f.model, group: f.group) }
+                failed = nil
+                metrics.attemptStarted(model, group: attempt.group, number: attempt.number)
+                var sentAt = began
                 do throws(ModelsError) {
                     try waitForRateLimit(routed.providerName, deadline: attempt.deadlineMs, token: cancellation)
+                    sentAt = MonotonicClock.nowMs()
                     var limits = TransferLimits(headersDeadlineMs: attempt.deadlineMs,
                                                 totalDeadlineMs: stream ? nil : attempt.deadlineMs,
                                                 idleTimeoutMs: config.streamIdleTimeoutMs ?? config.timeoutMs)
@@ -231,14 +243,22 @@ public final class Router: Sendable {
                                                                   limits: limits, cancellation: cancellation))
                     machine.succeeded()
                     snapshot.cooldown?.recordSuccess(model)
-                    return (value, model, CallEnd(load: load, model: model, firstWordMs: MonotonicClock.nowMs() - began,
+                    let now = MonotonicClock.nowMs()
+                    metrics.attemptEnded(model, group: attempt.group, ms: now - sentAt, error: nil)
+                    metrics.callEnded(first, ms: now - startMs)
+                    return (value, model, CallEnd(load: load, metrics: metrics, model: model, group: attempt.group,
+                                                  firstWordMs: now - began,
                                                   countsTokens: attempt.group != nil || deployments.contains(model)))
                 } catch {
-                    load.end(model, at: MonotonicClock.nowMs(), firstByteMs: nil, tokens: 0)
+                    let now = MonotonicClock.nowMs()
+                    load.end(model, at: now, firstByteMs: nil, tokens: 0)
+                    metrics.attemptEnded(model, group: attempt.group, ms: now - sentAt, error: error.kind)
+                    failed = (model, attempt.group)
                     let failure = machine.failed(error, now: MonotonicClock.nowMs(), view: view)
                     Self.log(machine.takeNotes())
                     if failure.coolDown, let cooldown = snapshot.cooldown {
                         let ms = cooldown.recordFailure(model)
+                        metrics.cooldownStarted(model, group: attempt.group)
                         Log.warn("cooling \(model) down for \(ModelHealth.formatRemaining(ms))")
                     }
                 }
@@ -267,14 +287,20 @@ public final class Router: Sendable {
     /// What a call reports to `load` when it is over: a chat at once, a stream when it ends.
     struct CallEnd: Sendable {
         let load: DeploymentLoad
+        let metrics: RouterMetrics
         let model: String
+        let group: String?
         /// Time to the answer (chat) or to the first word (stream).
         let firstWordMs: Int64
         /// Only group deployments are held to tpm limits: other answers' usage is not read.
         let countsTokens: Bool
 
-        func callAsFunction(tokens: @autoclosure () -> Int64) {
-            load.end(model, at: MonotonicClock.nowMs(), firstByteMs: firstWordMs, tokens: countsTokens ? tokens() : 0)
+        /// `atHand`: the usage is known without parsing (a stream's end), so
+        /// the metrics count it for every model.
+        func callAsFunction(tokens: @autoclosure () -> (prompt: Int64, completion: Int64, total: Int64), atHand: Bool = false) {
+            let used: (prompt: Int64, completion: Int64, total: Int64) = countsTokens || atHand ? tokens() : (0, 0, 0)
+            load.end(model, at: MonotonicClock.nowMs(), firstByteMs: firstWordMs, tokens: countsTokens ? used.total : 0)
+            metrics.tokens(model, group: group, prompt: used.prompt, completion: used.completion)
         }
     }
 

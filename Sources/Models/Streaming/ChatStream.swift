@@ -34,7 +34,8 @@ public final class ChatStream {
         guard let onEnd else { return }
         self.onEnd = nil
         let used = stream.usage
-        onEnd(tokens: max(0, used.input).saturatingAdd(max(0, used.output)))
+        let (input, output) = (max(0, used.input), max(0, used.output))
+        onEnd(tokens: (input, output, input.saturatingAdd(output)), atHand: true)
     }
 
     public var usage: (input: Int64, output: Int64) { stream.usage }

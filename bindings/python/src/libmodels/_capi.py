@@ -143,6 +143,7 @@ FUNCTIONS: Sequence[Tuple[str, Any, List[Any]]] = (
     ("models_router_set_models", c_int, [c_void_p, c_char_p, POINTER(c_char_p), c_size_t, _err]),
     ("models_router_health", c_void_p, [c_void_p]),
     ("models_router_providers", c_void_p, [c_void_p]),
+    ("models_router_metrics", c_void_p, [c_void_p]),
     # Chat
     ("models_chat", c_int, [c_void_p, c_char_p, _out_str, _err]),
     ("models_chat_stream", c_int, [c_void_p, c_char_p, models_chunk_fn, models_text_fn, c_void_p, _err]),

@@ -214,6 +214,18 @@ class Router:
             self._handle.release()
         return json.loads(text) if text else []
 
+    def metrics(self) -> str:
+        """The router's counters and latency histograms in the Prometheus text
+        format, ready for a /metrics endpoint (models_router_metrics): calls,
+        attempts, errors by kind, retries, fallbacks, cooldowns and tokens per
+        model, and call and attempt latency histograms in seconds."""
+        ptr = self._handle.acquire()
+        try:
+            text = _capi.take_string(_capi.load().models_router_metrics(ptr))
+        finally:
+            self._handle.release()
+        return text.decode("utf-8") if text else ""
+
     def set_cooldown(self, cooldown: Optional[Cooldown]) -> None:
         """Makes the router use `cooldown` (shared with whoever else uses it)
         instead of its own tracker; None turns cooldowns off

@@ -1,0 +1,133 @@
+/// A router's counters and latency histograms per model (and the group a
+/// model is a deployment of), for `PrometheusText`. Thread-safe; each update
+/// takes one lock and builds no strings.
+public final class RouterMetrics: Sendable {
+    /// Upper bounds of the latency buckets, in seconds: LLM calls take from
+    /// tens of milliseconds (cached, tiny) to minutes (long generations).
+    public static let latencyBounds: [Double] = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120]
+
+    struct Key: Hashable, Comparable {
+        var model: String
+        var group: String?
+
+        static func < (a: Key, b: Key) -> Bool {
+            (a.model, a.group ?? "") < (b.model, b.group ?? "")
+        }
+    }
+
+    struct Histogram {
+        /// Observations per bucket alone; the last is above every bound.
+        var counts = [UInt64](repeating: 0, count: RouterMetrics.latencyBounds.count + 1)
+        var sum: Double = 0
+
+        mutating func observe(ms: Int64) {
+            let seconds = Double(max(0, ms)) / 1000
+            let i = RouterMetrics.latencyBounds.firstIndex { seconds <= $0 } ?? RouterMetrics.latencyBounds.count
+            counts[i] &+= 1
+            sum += seconds
+        }
+    }
+
+    struct Counters {
+        var requests: UInt64 = 0
+        var attempts: UInt64 = 0
+        var retries: UInt64 = 0
+        var fallbacks: UInt64 = 0
+        var cooldowns: UInt64 = 0
+        var promptTokens: UInt64 = 0
+        var completionTokens: UInt64 = 0
+        var errors: [ErrorKind: UInt64] = [:]
+        var callLatency = Histogram()
+        var attemptLatency = Histogram()
+    }
+
+    private let store = Locked<[Key: Counters]>([:])
+
+    public init() {}
+
+    private func update(_ model: String, _ group: String?, _ body: (inout Counters) -> Void) {
+        store.withLock { body(&$0[Key(model: model, group: group), default: Counters()]) }
+    }
+
+    /// A call started; `model` is the first model or group it tries.
+    func callStarted(_ model: String) { update(model, nil) { $0.requests &+= 1 } }
+
+    /// A call is over (answered, failed, or a stream opened), `ms` after it started.
+    func callEnded(_ model: String, ms: Int64) { update(model, nil) { $0.callLatency.observe(ms: ms) } }
+
+    /// An attempt was sent; `number` is 0 for the first at this model, more for a retry.
+    func attemptStarted(_ model: String, group: String?, number: Int) {
+        update(model, group) {
+            $0.attempts &+= 1
+            if number > 0 { $0.retries &+= 1 }
+        }
+    }
+
+    /// An attempt answered (`kind` nil) or failed, `ms` after it was sent.
+    func attemptEnded(_ model: String, group: String?, ms: Int64, error: ErrorKind?) {
+        update(model, group) {
+            $0.attemptLatency.observe(ms: ms)
+            if let error { $0.errors[error, default: 0] &+= 1 }
+        }
+    }
+
+    /// The call moved on from `model`, which failed, to another model.
+    func fellBack(from model: String, group: String?) { update(model, group) { $0.fallbacks &+= 1 } }
+
+    func cooldownStarted(_ model: String, group: String?) { update(model, group) { $0.cooldowns &+= 1 } }
+
+    func tokens(_ model: String, group: String?, prompt: Int64, completion: Int64) {
+        guard prompt > 0 || completion > 0 else { return }
+        update(model, group) {
+            $0.promptTokens &+= UInt64(max(0, prompt))
+            $0.completionTokens &+= UInt64(max(0, completion))
+        }
+    }
+
+    /// Every metric, in the Prometheus text format.
+    public func prometheusText() -> String {
+        PrometheusText.render(families())
+    }
+
+    func families() -> [PrometheusText.Family] {
+        let snapshot = store.withLock { $0 }.sorted { $0.key < $1.key }
+        typealias F = PrometheusText.Family
+        var requests = F(name: "libmodels_requests_total", help: "Calls started, by the first model or group they try.", kind: .counter)
+        var attempts = F(name: "libmodels_attempts_total", help: "Attempts sent to a model, retries included.", kind: .counter)
+        var errors = F(name: "libmodels_errors_total", help: "Failed attempts, by error kind.", kind: .counter)
+        var retries = F(name: "libmodels_retries_total", help: "Attempts that retried the same model after a failure.", kind: .counter)
+        var fallbacks = F(name: "libmodels_fallbacks_total", help: "Times a call moved on from this failed model to another.", kind: .counter)
+        var cooldowns = F(name: "libmodels_cooldowns_total", help: "Cooldowns started for the model.", kind: .counter)
+        let tokenNote = " Counted for streams (their usage at the end) and for chat answers of group deployments; other chat answers' usage is not read."
+        var prompt = F(name: "libmodels_prompt_tokens_total", help: "Prompt tokens used." + tokenNote, kind: .counter)
+        var completion = F(name: "libmodels_completion_tokens_total", help: "Completion tokens used." + tokenNote, kind: .counter)
+        var calls = F(name: "libmodels_call_duration_seconds",
+                      help: "Time from a call's start to its answer or error (a stream: until it opened), fallbacks included.", kind: .histogram)
+        var tries = F(name: "libmodels_attempt_duration_seconds",
+                      help: "Time from sending an attempt to its answer (a stream: its first part) or error.", kind: .histogram)
+        for (key, c) in snapshot {
+            var labels = [("model", key.model)]
+            if let group = key.group { labels.append(("group", group)) }
+            func add(_ family: inout F, _ value: UInt64) {
+                if value > 0 { family.samples.append(.init(name: family.name, labels: labels, value: Double(value))) }
+            }
+            add(&requests, c.requests)
+            add(&attempts, c.attempts)
+            for (kind, count) in c.errors.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+                errors.samples.append(.init(name: errors.name, labels: labels + [("kind", kind.rawValue)], value: Double(count)))
+            }
+            add(&retries, c.retries)
+            add(&fallbacks, c.fallbacks)
+            add(&cooldowns, c.cooldowns)
+            add(&prompt, c.promptTokens)
+            add(&completion, c.completionTokens)
+            if c.callLatency.counts.contains(where: { $0 > 0 }) {
+                calls.addHistogram(labels: labels, bounds: Self.latencyBounds, counts: c.callLatency.counts, sum: c.callLatency.sum)
+            }
+            if c.attemptLatency.counts.contains(where: { $0 > 0 }) {
+                tries.addHistogram(labels: labels, bounds: Self.latencyBounds, counts: c.attemptLatency.counts, sum: c.attemptLatency.sum)
+            }
+        }
+        return [requests, attempts, errors, retries, fallbacks, cooldowns, prompt, completion, calls, tries]
+    }
+}
