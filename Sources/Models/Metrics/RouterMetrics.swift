@@ -39,6 +39,11 @@ public final class RouterMetrics: Sendable {
         var errors: [ErrorKind: UInt64] = [:]
         var callLatency = Histogram()
         var attemptLatency = Histogram()
+
+        mutating func countFirstAttempt() {
+            requests &+= 1
+            attempts &+= 1
+        }
     }
 
     private let store = Locked<[Key: Counters]>([:])
@@ -60,6 +65,28 @@ public final class RouterMetrics: Sendable {
         update(model, group) {
             $0.attempts &+= 1
             if number > 0 { $0.retries &+= 1 }
+        }
+    }
+
+    /// A call's first attempt: `callStarted` and `attemptStarted` under one
+    /// lock, and one entry when the call names the model it sends to.
+    func firstAttemptStarted(call: String, model: String, group: String?) {
+        store.withLock { s in
+            if group == nil && call == model {
+                s[Key(model: model, group: nil), default: Counters()].countFirstAttempt()
+                return
+            }
+            s[Key(model: call, group: nil), default: Counters()].requests &+= 1
+            s[Key(model: model, group: group), default: Counters()].attempts &+= 1
+        }
+    }
+
+    /// An attempt answered, so its call is over: `attemptEnded` and
+    /// `callEnded` under one lock, as `firstAttemptStarted`.
+    func answered(call: String, model: String, group: String?, attemptMs: Int64, callMs: Int64) {
+        store.withLock { s in
+            s[Key(model: model, group: group), default: Counters()].attemptLatency.observe(ms: attemptMs)
+            s[Key(model: call, group: nil), default: Counters()].callLatency.observe(ms: callMs)
         }
     }
 

@@ -209,7 +209,8 @@ public final class Router: Sendable {
             listed[name] = snapshot.entry(name)
         }
         let first = entries.first?.name ?? snapshot.primary
-        metrics.callStarted(first)
+        // Counted with its first attempt when it has one (one lock for both).
+        var callCounted = false
         // The model whose last attempt failed: a send to another one is a fallback.
         var failed: (model: String, group: String?)?
         var machine = RouteStateMachine(entries: entries, settings: settings, startMs: startMs, listed: listed)
@@ -220,15 +221,23 @@ public final class Router: Sendable {
             Self.log(machine.takeNotes())
             switch action {
             case .fail(let error):
+                if !callCounted { metrics.callStarted(first) }
                 metrics.callEnded(first, ms: MonotonicClock.nowMs() - startMs)
                 throw error
             case .wait(let until):
+                if !callCounted { metrics.callStarted(first) }
+                callCounted = true
                 try Self.sleep(ms: until - MonotonicClock.nowMs(), token: cancellation)
             case .send(let attempt):
                 let routed = attempt.model, model = routed.name
                 if let f = failed, f.model != model { metrics.fellBack(from: f.model, group: f.group) }
                 failed = nil
-                metrics.attemptStarted(model, group: attempt.group, number: attempt.number)
+                if callCounted {
+                    metrics.attemptStarted(model, group: attempt.group, number: attempt.number)
+                } else {
+                    metrics.firstAttemptStarted(call: first, model: model, group: attempt.group)
+                    callCounted = true
+                }
                 var sentAt = began
                 do throws(ModelsError) {
                     try waitForRateLimit(routed.providerName, deadline: attempt.deadlineMs, token: cancellation)
@@ -244,8 +253,7 @@ public final class Router: Sendable {
                     machine.succeeded()
                     snapshot.cooldown?.recordSuccess(model)
                     let now = MonotonicClock.nowMs()
-                    metrics.attemptEnded(model, group: attempt.group, ms: now - sentAt, error: nil)
-                    metrics.callEnded(first, ms: now - startMs)
+                    metrics.answered(call: first, model: model, group: attempt.group, attemptMs: now - sentAt, callMs: now - startMs)
                     return (value, model, CallEnd(load: load, metrics: metrics, model: model, group: attempt.group,
                                                   firstWordMs: now - began,
                                                   countsTokens: attempt.group != nil || deployments.contains(model)))
