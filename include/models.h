@@ -488,8 +488,8 @@ models_code models_router_set_cooldown(models_router *r, models_cooldown *c);
 /* ---------------------------------------------------------------------------
 ** Providers written in C
 **
-** The counterpart of the Go package's Provider interface: register callbacks
-** under a provider name and the router routes, retries, falls back and cools
+** Register callbacks under a provider name and the router routes, retries,
+** falls back and cools
 ** down for it exactly as for a built-in provider. Requests and answers are
 ** JSON in the OpenAI Chat Completions shape; the request's "model" is the
 ** model id (the part after "name/"). Callbacks may be called from several
@@ -565,8 +565,7 @@ models_code models_router_add_provider(models_router *r, const char *name,
 ** wait. A 401/403 from the exchange fails with MODELS_ERR_API, that status and
 ** a message saying the GitHub token was refused; it is not retried.
 **
-** The other is the program's own, below: the counterpart of the Go package's
-** TokenProvider and NewCopilotProvider.
+** The other is the program's own: a token source written in C, below.
 */
 
 /* A token source written in C. The callbacks return 0 (MODELS_OK) on success
