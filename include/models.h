@@ -489,16 +489,15 @@ models_code models_router_set_cooldown(models_router *r, models_cooldown *c);
 ** Providers written in C
 **
 ** Register callbacks under a provider name and the router routes, retries,
-** falls back and cools
-** down for it exactly as for a built-in provider. Requests and answers are
-** JSON in the OpenAI Chat Completions shape; the request's "model" is the
-** model id (the part after "name/"). Callbacks may be called from several
-** threads at once. To fail, a callback returns a negative models_code and may
-** set *err to an error from models_error_new() (the library takes it over),
-** so the router can classify it (the callbacks return models_code values as
-** int): MODELS_ERR_API with a status for which models_status_is_transient()
-** is 1, or MODELS_ERR_TRANSPORT / MODELS_ERR_TIMEOUT, are retried; others are
-** not.
+** falls back and cools down for it exactly as for a built-in provider.
+** Requests and answers are JSON in the OpenAI Chat Completions shape; the
+** request's "model" is the model id (the part after "name/"). Callbacks may be
+** called from several threads at once. To fail, a callback returns a negative
+** models_code and may set *err to an error from models_error_new() (the
+** library takes it over), so the router can classify it (the callbacks return
+** models_code values as int): MODELS_ERR_API with a status for which
+** models_status_is_transient() is 1, or MODELS_ERR_TRANSPORT /
+** MODELS_ERR_TIMEOUT, are retried; others are not.
 **
 ** Structs the caller fills in (models_provider_callbacks, models_token_source)
 ** begin with `size`, which the caller sets to sizeof the struct, so a later
