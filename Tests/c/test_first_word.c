@@ -5,44 +5,15 @@
 #define _GNU_SOURCE
 #include "test_util.h"
 
-struct seen {
-    int chunks;
-    int role_chunks;
-    char text[4096];
-};
-
-/* Appends choice 0's "content" of a chunk to `text` (the test server's chunks
- * are compact and carry no escapes in these tests). */
-static void add_chunk(struct seen *s, const char *chunk) {
-    s->chunks++;
-    if (strstr(chunk, "\"role\":\"assistant\"")) s->role_chunks++;
-    const char *p = strstr(chunk, "\"content\":\"");
-    if (!p) return;
-    p += strlen("\"content\":\"");
-    const char *end = strchr(p, '"');
-    size_t used = strlen(s->text);
-    size_t n = (size_t)(end - p);
-    if (used + n < sizeof s->text) {
-        memcpy(s->text + used, p, n);
-        s->text[used + n] = '\0';
-    }
-}
-
-static int on_chunk(void *user, const char *chunk, size_t len) {
-    (void)len;
-    add_chunk(user, chunk);
-    return 0;
-}
-
 /* Pulls a whole stream; returns its last code (MODELS_DONE when it ended well). */
-static models_code pull(models_router *r, struct seen *s, char *model, size_t model_size, models_error **err) {
+static models_code pull(models_router *r, struct stream_text *s, char *model, size_t model_size, models_error **err) {
     memset(s, 0, sizeof *s);
     models_stream *st = models_stream_open(r, HELLO_STREAM, err);
     if (!st) return models_error_code(*err);
     snprintf(model, model_size, "%s", models_stream_model(st));
     const char *chunk;
     models_code rc;
-    while ((rc = models_stream_next(st, &chunk, NULL, err)) == MODELS_OK) add_chunk(s, chunk);
+    while ((rc = models_stream_next(st, &chunk, NULL, err)) == MODELS_OK) stream_text_add(s, chunk);
     models_stream_close(st);
     return rc;
 }
@@ -62,7 +33,7 @@ static void test_failures_before_the_first_word_fall_back(void) {
     for (size_t i = 0; i < sizeof failures / sizeof *failures; i++) {
         ts_reset();
         ts_script("m1", failures[i]);
-        struct seen s;
+        struct stream_text s;
         char model[64] = "";
         models_error *err = NULL;
         models_code rc = pull(r, &s, model, sizeof model, &err);
@@ -76,10 +47,10 @@ static void test_failures_before_the_first_word_fall_back(void) {
 
         ts_reset();
         ts_script("m1", failures[i]);
-        struct seen pushed;
+        struct stream_text pushed;
         memset(&pushed, 0, sizeof pushed);
         err = NULL;
-        rc = models_chat_stream(r, HELLO_STREAM, on_chunk, NULL, &pushed, &err);
+        rc = models_chat_stream(r, HELLO_STREAM, stream_text_on_chunk, NULL, &pushed, &err);
         CHECK(rc == MODELS_OK);
         CHECK(strcmp(pushed.text, "echo: hi") == 0);
         CHECK(pushed.role_chunks == 1);
@@ -93,7 +64,7 @@ static void test_retried_on_the_same_model(void) {
     models_router *r = local_router("\"max_retries\":1,\"retry_base_ms\":1,\"retry_max_ms\":5");
     ts_reset();
     ts_script("m1", "[{\"drop_after\":1},{\"content\":\"second try\"}]");
-    struct seen s;
+    struct stream_text s;
     char model[64];
     models_error *err = NULL;
     CHECK(pull(r, &s, model, sizeof model, &err) == MODELS_DONE);
@@ -110,7 +81,7 @@ static void test_after_the_first_word_the_error_is_the_callers(void) {
     models_router *r = router_from("\"primary\":\"local/m1\",\"fallbacks\":[\"local/m2\"],\"max_retries\":0");
     ts_reset();
     ts_script("m1", "[{\"content\":\"one two three\",\"drop_after\":2}]");
-    struct seen s;
+    struct stream_text s;
     char model[64];
     models_error *err = NULL;
     models_code rc = pull(r, &s, model, sizeof model, &err);
@@ -132,7 +103,7 @@ static void test_anthropic_error_before_the_first_word(void) {
     models_router *r = router_or_exit(config);
     ts_reset();
     ts_script("claude-test", "[{\"error_after\":1},{\"content\":\"fine now\"}]");
-    struct seen s;
+    struct stream_text s;
     char model[64];
     models_error *err = NULL;
     models_code rc = pull(r, &s, model, sizeof model, &err);

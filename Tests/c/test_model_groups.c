@@ -499,29 +499,6 @@ static void test_group_names(void) {
     models_router_free(r);
 }
 
-struct seen {
-    int role_chunks;
-    char text[1024];
-};
-
-static void add_chunk(struct seen *s, const char *chunk) {
-    if (strstr(chunk, "\"role\":\"assistant\"")) s->role_chunks++;
-    const char *p = strstr(chunk, "\"content\":\"");
-    if (!p) return;
-    p += strlen("\"content\":\"");
-    size_t n = strcspn(p, "\""), used = strlen(s->text);
-    if (used + n < sizeof s->text) {
-        memcpy(s->text + used, p, n);
-        s->text[used + n] = '\0';
-    }
-}
-
-static int on_chunk(void *user, const char *chunk, size_t len) {
-    (void)len;
-    add_chunk(user, chunk);
-    return 0;
-}
-
 /* Streams through a group, push and pull; a deployment that resets before its
  * first word is answered by the other, the caller seeing one clean stream. */
 static void test_streams(void) {
@@ -534,7 +511,7 @@ static void test_streams(void) {
         /* pass 0: k1/a answers; pass 1: k1/a resets after its role chunk, k2/b answers. */
         ts_reset();
         if (pass) ts_script("a", "[{\"drop_after\":1}]");
-        struct seen s;
+        struct stream_text s;
         memset(&s, 0, sizeof s);
         models_error *err = NULL;
         models_stream *st = models_stream_open(r, HELLO_STREAM, &err);
@@ -543,7 +520,7 @@ static void test_streams(void) {
             CHECK(strcmp(models_stream_model(st), pass ? "k2/b" : "k1/a") == 0);
             const char *chunk;
             models_code rc;
-            while ((rc = models_stream_next(st, &chunk, NULL, &err)) == MODELS_OK) add_chunk(&s, chunk);
+            while ((rc = models_stream_next(st, &chunk, NULL, &err)) == MODELS_OK) stream_text_add(&s, chunk);
             CHECK(rc == MODELS_DONE);
             models_stream_close(st);
         } else {
@@ -558,7 +535,7 @@ static void test_streams(void) {
         if (pass) ts_script("a", "[{\"drop_after\":1}]");
         memset(&s, 0, sizeof s);
         err = NULL;
-        models_code rc = models_chat_stream(r, HELLO_STREAM, on_chunk, NULL, &s, &err);
+        models_code rc = models_chat_stream(r, HELLO_STREAM, stream_text_on_chunk, NULL, &s, &err);
         CHECK(rc == MODELS_OK);
         if (rc != MODELS_OK) fprintf(stderr, "  push pass %d: %s\n", pass, models_error_message(err));
         models_error_free(err);

@@ -101,6 +101,35 @@ static inline int requests_for(const char *id) {
     return n;
 }
 
+/* What a stream delivered: its chunks, how many named the assistant's role,
+ * and choice 0's "content" joined (the test server's chunks are compact and
+ * these tests use no escapes in the text). */
+struct stream_text {
+    int chunks;
+    int role_chunks;
+    char text[4096];
+};
+
+static inline void stream_text_add(struct stream_text *s, const char *chunk) {
+    s->chunks++;
+    if (strstr(chunk, "\"role\":\"assistant\"")) s->role_chunks++;
+    const char *p = strstr(chunk, "\"content\":\"");
+    if (!p) return;
+    p += strlen("\"content\":\"");
+    size_t n = strcspn(p, "\""), used = strlen(s->text);
+    if (used + n < sizeof s->text) {
+        memcpy(s->text + used, p, n);
+        s->text[used + n] = '\0';
+    }
+}
+
+/* A models_chunk_fn that adds each chunk to the struct stream_text `user`. */
+static inline int stream_text_on_chunk(void *user, const char *chunk, size_t len) {
+    (void)len;
+    stream_text_add(user, chunk);
+    return 0;
+}
+
 /* Scripts `n` copies of one step (a JSON object text) for model id `id`. */
 static inline void script_n(const char *id, const char *step, int n) {
     char steps[4096] = "[";
