@@ -65,25 +65,17 @@ public enum PrometheusText {
     }
 
     /// A label value: backslash, double quote and line feed escaped.
-    public static func escapeLabel(_ s: String) -> String {
-        var out = ""
-        for c in s.unicodeScalars {
-            switch c {
-            case "\\": out += "\\\\"
-            case "\"": out += "\\\""
-            case "\n": out += "\\n"
-            default: out.unicodeScalars.append(c)
-            }
-        }
-        return out
-    }
+    public static func escapeLabel(_ s: String) -> String { escape(s, quote: true) }
 
-    /// A HELP text: backslash and line feed escaped.
-    public static func escapeHelp(_ s: String) -> String {
+    /// A HELP text: backslash and line feed escaped (quotes stay as they are).
+    public static func escapeHelp(_ s: String) -> String { escape(s, quote: false) }
+
+    private static func escape(_ s: String, quote: Bool) -> String {
         var out = ""
         for c in s.unicodeScalars {
             switch c {
             case "\\": out += "\\\\"
+            case "\"" where quote: out += "\\\""
             case "\n": out += "\\n"
             default: out.unicodeScalars.append(c)
             }
