@@ -256,7 +256,7 @@ public final class Router: Sendable {
                     metrics.answered(call: first, model: model, group: attempt.group, attemptMs: now - sentAt, callMs: now - startMs)
                     return (value, model, CallEnd(load: load, metrics: metrics, model: model, group: attempt.group,
                                                   firstWordMs: now - began,
-                                                  countsTokens: attempt.group != nil || deployments.contains(model)))
+                                                  countsTokens: attempt.group != nil || (!deployments.isEmpty && deployments.contains(model))))
                 } catch {
                     let now = MonotonicClock.nowMs()
                     load.end(model, at: now, firstByteMs: nil, tokens: 0)
