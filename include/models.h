@@ -387,11 +387,46 @@ models_code models_stream_collect(models_stream *s, char **text, models_error **
 void models_stream_close(models_stream *s);
 
 /* ---------------------------------------------------------------------------
-** Cancellable calls
+** Calls with options
 **
-** models_chat(), models_chat_stream() and models_stream_open() block; a
-** models_call lets another thread interrupt them (a signal handler's flag
-** polled by a watcher thread, an asyncio task being cancelled, a UI button).
+** models_chat(), models_chat_stream() and models_stream_open() use the
+** router's settings and cannot be interrupted. Their _ex forms take two more
+** arguments, either of which may be NULL:
+**
+** - `options_json`, a JSON object that changes this call only. Every key is
+**   optional:
+**
+**     "timeout_ms"              each model's time limit, retries included
+**                               (1 to 86400000; default: the config's)
+**     "max_retries"             retries per model (0 to 100)
+**     "fallbacks"               ["provider/model", ...] tried in place of the
+**                               configured fallbacks, after the model that
+**                               leads; [] turns fallbacks off for this call
+**     "stream_idle_timeout_ms"  as the config keys of the same names
+**     "stream_timeout_ms"
+**     "extra_headers"           {"Name": "value", ...} sent with every
+**                               attempt; a header the library also sets
+**                               (Authorization, x-api-key, ...) is replaced.
+**                               Values are kept out of logs and messages like
+**                               keys. Host, Content-Length,
+**                               Transfer-Encoding, Connection and Expect
+**                               cannot be set.
+**     "extra_query"             {"name": "value", ...} added to the URL of
+**                               every attempt, percent-encoded by the library
+**                               (strings, numbers or booleans)
+**     "metadata"                any JSON object: the router does not read it;
+**                               it is handed back in the call's events
+**
+**   An unknown key, a wrong type or a number out of range is
+**   MODELS_ERR_INVALID_ARGUMENT with a message that names the key (and the
+**   key you probably meant); nothing is sent. Options never reach the
+**   provider's request body: put body fields in request_json. Custom
+**   providers (models_router_add_provider) receive no extra headers or
+**   query parameters.
+**
+** - `call`, a cancellation token: another thread may interrupt the call with
+**   models_call_cancel() (a signal handler's flag polled by a watcher thread,
+**   an asyncio task being cancelled, a UI button).
 */
 
 typedef struct models_call models_call;
@@ -412,20 +447,25 @@ int models_call_is_cancelled(const models_call *call);
 /* Frees a call object. NULL does nothing. No call may be using it. */
 void models_call_free(models_call *call);
 
-/* models_chat(), cancellable through `call` (NULL: not cancellable). */
-models_code models_chat_call(models_router *r, const char *request_json, models_call *call,
-                             char **response_json, models_error **err);
+/* models_chat() with per-call options (NULL: the router's settings) and a
+** cancellation token (NULL: not cancellable). Bad options are
+** MODELS_ERR_INVALID_ARGUMENT before anything is sent. Thread-safe; one
+** options string and one `call` may serve many calls at once. */
+models_code models_chat_ex(models_router *r, const char *request_json, const char *options_json,
+                           models_call *call, char **response_json, models_error **err);
 
-/* models_chat_stream(), cancellable through `call` (NULL: not cancellable). */
-models_code models_chat_stream_call(models_router *r, const char *request_json, models_call *call,
-                                    models_chunk_fn on_chunk, models_text_fn on_thinking,
-                                    void *user, models_error **err);
+/* models_chat_stream() with per-call options and a cancellation token, as
+** models_chat_ex(). */
+models_code models_chat_stream_ex(models_router *r, const char *request_json, const char *options_json,
+                                  models_call *call, models_chunk_fn on_chunk,
+                                  models_text_fn on_thinking, void *user, models_error **err);
 
-/* models_stream_open(), cancellable through `call` (NULL: not cancellable);
-** the stream it returns is cancelled by models_call_cancel() as well as by
-** models_stream_cancel(). */
-models_stream *models_stream_open_call(models_router *r, const char *request_json,
-                                       models_call *call, models_error **err);
+/* models_stream_open() with per-call options and a cancellation token, as
+** models_chat_ex(). The stream it returns is cancelled by
+** models_call_cancel() as well as by models_stream_cancel(). */
+models_stream *models_stream_open_ex(models_router *r, const char *request_json,
+                                     const char *options_json, models_call *call,
+                                     models_error **err);
 
 /* ---------------------------------------------------------------------------
 ** Cooldowns

@@ -18,21 +18,44 @@ func routerObject(_ r: OpaquePointer?, function: String) throws(ModelsError) -> 
     return RouterObject.from(r)
 }
 
+/// Reads a call's options text; NULL means the router's settings.
+func parseOptions(_ text: UnsafePointer<CChar>?, function: String) throws(ModelsError) -> CallOptions {
+    guard let text else { return CallOptions() }
+    guard let bytes = CStrings.bytes(text, limit: CallOptions.maxTextBytes) else {
+        throw .invalidArgument("\(function): options_json is larger than \(CallOptions.maxTextBytes) bytes")
+    }
+    do { return try CallOptions(text: bytes) } catch {
+        throw .invalidArgument("\(function): \(error.message)")
+    }
+}
+
+/// The cancellation token of a `models_call *`, when the caller gave one.
+func cancellation(of call: OpaquePointer?) -> Cancellation? {
+    call.map { CallObject.from($0).cancellation }
+}
+
 @_cdecl("models_chat")
 public func models_chat(_ r: OpaquePointer?, _ request: UnsafePointer<CChar>?,
                         _ response: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?, _ err: ErrorOut?) -> Int32 {
-    models_chat_call(r, request, nil, response, err)
+    chat(r, request, nil, nil, response, err, function: "models_chat")
 }
 
-@_cdecl("models_chat_call")
-public func models_chat_call(_ r: OpaquePointer?, _ request: UnsafePointer<CChar>?, _ call: OpaquePointer?,
-                             _ response: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?, _ err: ErrorOut?) -> Int32 {
+@_cdecl("models_chat_ex")
+public func models_chat_ex(_ r: OpaquePointer?, _ request: UnsafePointer<CChar>?, _ options: UnsafePointer<CChar>?,
+                           _ call: OpaquePointer?, _ response: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?,
+                           _ err: ErrorOut?) -> Int32 {
+    chat(r, request, options, call, response, err, function: "models_chat_ex")
+}
+
+private func chat(_ r: OpaquePointer?, _ request: UnsafePointer<CChar>?, _ options: UnsafePointer<CChar>?, _ call: OpaquePointer?,
+                  _ response: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?, _ err: ErrorOut?, function: String) -> Int32 {
     response?.pointee = nil
     do throws(ModelsError) {
-        let router = try routerObject(r, function: "models_chat").router
-        guard let response else { throw ModelsError.invalidArgument("models_chat: response_json is NULL") }
-        let chatRequest = try parseRequest(request, function: "models_chat")
-        let answer = try router.chat(chatRequest, cancellation: call.map { CallObject.from($0).cancellation })
+        let router = try routerObject(r, function: function).router
+        guard let response else { throw ModelsError.invalidArgument("\(function): response_json is NULL") }
+        let chatRequest = try parseRequest(request, function: function)
+        let callOptions = try parseOptions(options, function: function)
+        let answer = try router.chat(chatRequest, options: callOptions, cancellation: cancellation(of: call))
         guard let text = answer.copyText({ malloc($0) }) else { throw ModelsError(.noMemory, "out of memory") }
         response.pointee = text
         return succeed(err)
@@ -53,18 +76,25 @@ func thinkingSink(_ fn: TextFunction?, _ user: UnsafeMutableRawPointer?) -> Chun
 @_cdecl("models_chat_stream")
 public func models_chat_stream(_ r: OpaquePointer?, _ request: UnsafePointer<CChar>?, _ onChunk: ChunkFunction?,
                                _ onThinking: TextFunction?, _ user: UnsafeMutableRawPointer?, _ err: ErrorOut?) -> Int32 {
-    models_chat_stream_call(r, request, nil, onChunk, onThinking, user, err)
+    chatStream(r, request, nil, nil, onChunk, onThinking, user, err, function: "models_chat_stream")
 }
 
-@_cdecl("models_chat_stream_call")
-public func models_chat_stream_call(_ r: OpaquePointer?, _ request: UnsafePointer<CChar>?, _ call: OpaquePointer?,
-                                    _ onChunk: ChunkFunction?, _ onThinking: TextFunction?,
-                                    _ user: UnsafeMutableRawPointer?, _ err: ErrorOut?) -> Int32 {
+@_cdecl("models_chat_stream_ex")
+public func models_chat_stream_ex(_ r: OpaquePointer?, _ request: UnsafePointer<CChar>?, _ options: UnsafePointer<CChar>?,
+                                  _ call: OpaquePointer?, _ onChunk: ChunkFunction?, _ onThinking: TextFunction?,
+                                  _ user: UnsafeMutableRawPointer?, _ err: ErrorOut?) -> Int32 {
+    chatStream(r, request, options, call, onChunk, onThinking, user, err, function: "models_chat_stream_ex")
+}
+
+private func chatStream(_ r: OpaquePointer?, _ request: UnsafePointer<CChar>?, _ options: UnsafePointer<CChar>?,
+                        _ call: OpaquePointer?, _ onChunk: ChunkFunction?, _ onThinking: TextFunction?,
+                        _ user: UnsafeMutableRawPointer?, _ err: ErrorOut?, function: String) -> Int32 {
     do throws(ModelsError) {
-        let router = try routerObject(r, function: "models_chat_stream").router
-        guard let onChunk else { throw ModelsError.invalidArgument("models_chat_stream: on_chunk is NULL") }
-        let chatRequest = try parseRequest(request, function: "models_chat_stream")
-        let stream = try router.openStream(chatRequest, cancellation: call.map { CallObject.from($0).cancellation })
+        let router = try routerObject(r, function: function).router
+        guard let onChunk else { throw ModelsError.invalidArgument("\(function): on_chunk is NULL") }
+        let chatRequest = try parseRequest(request, function: function)
+        let callOptions = try parseOptions(options, function: function)
+        let stream = try router.openStream(chatRequest, options: callOptions, cancellation: cancellation(of: call))
         let outlet = ChunkOutlet(push: { chunk in
             onChunk(user, chunk.baseAddress?.assumingMemoryBound(to: CChar.self), chunk.count) == 0
         }, onThinking: thinkingSink(onThinking, user))

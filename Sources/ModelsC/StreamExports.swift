@@ -14,17 +14,23 @@ final class StreamObject: OpaqueHandle {
 
 @_cdecl("models_stream_open")
 public func models_stream_open(_ r: OpaquePointer?, _ request: UnsafePointer<CChar>?, _ err: ErrorOut?) -> OpaquePointer? {
-    models_stream_open_call(r, request, nil, err)
+    openStream(r, request, nil, nil, err, function: "models_stream_open")
 }
 
-@_cdecl("models_stream_open_call")
-public func models_stream_open_call(_ r: OpaquePointer?, _ request: UnsafePointer<CChar>?, _ call: OpaquePointer?,
-                                    _ err: ErrorOut?) -> OpaquePointer? {
+@_cdecl("models_stream_open_ex")
+public func models_stream_open_ex(_ r: OpaquePointer?, _ request: UnsafePointer<CChar>?, _ options: UnsafePointer<CChar>?,
+                                  _ call: OpaquePointer?, _ err: ErrorOut?) -> OpaquePointer? {
+    openStream(r, request, options, call, err, function: "models_stream_open_ex")
+}
+
+private func openStream(_ r: OpaquePointer?, _ request: UnsafePointer<CChar>?, _ options: UnsafePointer<CChar>?,
+                        _ call: OpaquePointer?, _ err: ErrorOut?, function: String) -> OpaquePointer? {
     do throws(ModelsError) {
-        let router = try routerObject(r, function: "models_stream_open").router
-        let chatRequest = try parseRequest(request, function: "models_stream_open")
-        let object = StreamObject(cancellation: call.map { CallObject.from($0).cancellation } ?? Cancellation())
-        let stream = try router.openStream(chatRequest, cancellation: object.cancellation)
+        let router = try routerObject(r, function: function).router
+        let chatRequest = try parseRequest(request, function: function)
+        let callOptions = try parseOptions(options, function: function)
+        let object = StreamObject(cancellation: cancellation(of: call) ?? Cancellation())
+        let stream = try router.openStream(chatRequest, options: callOptions, cancellation: object.cancellation)
         object.stream = stream
         object.model = CStrings.copy(stream.model)
         succeed(err)

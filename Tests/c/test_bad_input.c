@@ -60,7 +60,7 @@ static void test_null_router(void) {
     CHECK(models_stream_open(NULL, HELLO, &err) == NULL);
     check_invalid(models_error_code(err), &err, "models_stream_open(NULL router)");
     err = NULL;
-    check_invalid(models_chat_call(NULL, HELLO, NULL, &response, &err), &err, "models_chat_call(NULL router)");
+    check_invalid(models_chat_ex(NULL, HELLO, NULL, NULL, &response, &err), &err, "models_chat_ex(NULL router)");
     CHECK(calls == 0);
 }
 

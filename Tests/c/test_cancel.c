@@ -83,18 +83,18 @@ static void test_call_cancel_chat_on_hung_server(void) {
     start_canceller(&c);
     char *response = NULL;
     models_error *err = NULL;
-    models_code rc = models_chat_call(r, HELLO, call, &response, &err);
+    models_code rc = models_chat_ex(r, HELLO, NULL, call, &response, &err);
     int64_t us = latency(&c, now_us());
     CHECK_FAILS_WITH(rc, err, MODELS_ERR_CANCELLED);
     CHECK(response == NULL);
     CHECK(models_call_is_cancelled(call) == 1);
     models_error_free(err);
-    report("models_chat_call on a hung server", us);
+    report("models_chat_ex on a hung server", us);
 
     /* A call made with a cancelled token fails at once, without a request. */
     ts_reset();
     int64_t start = now_ms();
-    CHECK(models_chat_call(r, HELLO, call, &response, NULL) == MODELS_ERR_CANCELLED);
+    CHECK(models_chat_ex(r, HELLO, NULL, call, &response, NULL) == MODELS_ERR_CANCELLED);
     CHECK(now_ms() - start < 100);
     CHECK(ts_stat("requests") == 0);
     models_call_free(call);
@@ -112,17 +112,17 @@ static void test_call_cancel_during_backoff(void) {
     start_canceller(&c);
     models_error *err = NULL;
     char *response = NULL;
-    models_code rc = models_chat_call(r, HELLO, call, &response, &err);
+    models_code rc = models_chat_ex(r, HELLO, NULL, call, &response, &err);
     int64_t us = latency(&c, now_us());
     CHECK_FAILS_WITH(rc, err, MODELS_ERR_CANCELLED);
     models_error_free(err);
     CHECK(ts_stat("requests") == 1);
-    report("models_chat_call in a retry backoff", us);
+    report("models_chat_ex in a retry backoff", us);
     models_call_free(call);
     models_router_free(r);
 }
 
-/* models_stream_open_call waiting for headers that never come. */
+/* models_stream_open_ex waiting for headers that never come. */
 static void test_call_cancel_stream_open(void) {
     models_router *r = local_router("\"max_retries\":0");
     ts_reset();
@@ -131,18 +131,18 @@ static void test_call_cancel_stream_open(void) {
     struct canceller c = {.call = call, .delay_ms = 150};
     start_canceller(&c);
     models_error *err = NULL;
-    models_stream *s = models_stream_open_call(r, HELLO_STREAM, call, &err);
+    models_stream *s = models_stream_open_ex(r, HELLO_STREAM, NULL, call, &err);
     int64_t us = latency(&c, now_us());
     CHECK(s == NULL);
     CHECK(models_error_code(err) == MODELS_ERR_CANCELLED);
     models_error_free(err);
-    report("models_stream_open_call waiting for headers", us);
+    report("models_stream_open_ex waiting for headers", us);
     models_call_free(call);
 
     /* The call token also cancels the stream it opened. */
     ts_script("m1", "[{\"stall_after\":2}]");  /* the role chunk and the first word */
     call = models_call_new();
-    s = models_stream_open_call(r, HELLO_STREAM, call, NULL);
+    s = models_stream_open_ex(r, HELLO_STREAM, NULL, call, NULL);
     CHECK(s != NULL);
     const char *chunk;
     CHECK(s && models_stream_next(s, &chunk, NULL, NULL) == MODELS_OK);
@@ -165,7 +165,7 @@ static int count_chunk(void *user, const char *chunk, size_t len) {
     return 0;
 }
 
-/* models_chat_stream_call on a stream that stalls after two events. */
+/* models_chat_stream_ex on a stream that stalls after two events. */
 static void test_call_cancel_push_stream(void) {
     models_router *r = local_router("\"max_retries\":0");
     ts_reset();
@@ -175,12 +175,12 @@ static void test_call_cancel_push_stream(void) {
     start_canceller(&c);
     int chunks = 0;
     models_error *err = NULL;
-    models_code rc = models_chat_stream_call(r, HELLO, call, count_chunk, NULL, &chunks, &err);
+    models_code rc = models_chat_stream_ex(r, HELLO, NULL, call, count_chunk, NULL, &chunks, &err);
     int64_t us = latency(&c, now_us());
     CHECK_FAILS_WITH(rc, err, MODELS_ERR_CANCELLED);
     CHECK(chunks == 2);
     models_error_free(err);
-    report("models_chat_stream_call on a stalled stream", us);
+    report("models_chat_stream_ex on a stalled stream", us);
     models_call_free(call);
     models_router_free(r);
 }

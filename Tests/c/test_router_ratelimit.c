@@ -111,7 +111,7 @@ static void test_wait_is_cancellable(void) {
     int64_t start = sp_now_ms();
     char *response = NULL;
     models_error *err = NULL;
-    CHECK(models_chat_call(r, request, call, &response, &err) == MODELS_ERR_CANCELLED); /* would wait 5 s */
+    CHECK(models_chat_ex(r, request, NULL, call, &response, &err) == MODELS_ERR_CANCELLED); /* would wait 5 s */
     int64_t elapsed = sp_now_ms() - start;
     pthread_join(t, NULL);
     CHECK(elapsed >= 90);

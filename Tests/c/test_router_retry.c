@@ -156,7 +156,7 @@ static void test_backoff_is_cancellable(void) {
     char *response = NULL;
     models_error *err = NULL;
     int64_t start = now_ms();
-    models_code rc = models_chat_call(r, HELLO, call, &response, &err);
+    models_code rc = models_chat_ex(r, HELLO, NULL, call, &response, &err);
     int64_t elapsed = now_ms() - start;
     pthread_join(t, NULL);
     CHECK_FAILS_WITH(rc, err, MODELS_ERR_CANCELLED);

@@ -282,7 +282,7 @@ static models_code ask(models_router *router, const struct options *o, const cha
                        models_call *call, models_error **err) {
     if (!o->stream) {
         char *reply = NULL;
-        models_code code = models_chat_call(router, request, call, &reply, err);
+        models_code code = models_chat_ex(router, request, NULL, call, &reply, err);
         if (code != MODELS_OK) return code;
         json_t *answer = json_loads(reply, 0, NULL);
         if (o->json) {
@@ -303,7 +303,7 @@ static models_code ask(models_router *router, const struct options *o, const cha
         return MODELS_OK;
     }
 
-    models_stream *stream = models_stream_open_call(router, request, call, err);
+    models_stream *stream = models_stream_open_ex(router, request, NULL, call, err);
     if (!stream) return models_error_code(*err);
     if (o->verbose) models_stream_on_thinking(stream, on_thinking, NULL);
     const char *chunk;

@@ -8,6 +8,10 @@ public struct ChatCall: @unchecked Sendable {
     public var modelID: String
     public var limits: TransferLimits
     public var cancellation: Cancellation?
+    /// The call's extra headers and query parameters (see `CallOptions`), for
+    /// providers that speak HTTP to add with `HTTPRequest.add(extrasOf:)`.
+    public var extraHeaders: [(name: String, value: String)] = []
+    public var extraQuery = ""
 
     public init(request: ChatRequest, model: String, modelID: String? = nil, limits: TransferLimits, cancellation: Cancellation?) {
         self.request = request

@@ -159,10 +159,12 @@ public final class Router: Sendable {
     // MARK: Requests
 
     /// A complete answer (`chat.completion`); its `model` is the model that answered.
-    public func chat(_ request: ChatRequest, cancellation: Cancellation? = nil) throws(ModelsError) -> ChatAnswer {
+    public func chat(_ request: ChatRequest, options: CallOptions = CallOptions(), cancellation: Cancellation? = nil)
+        throws(ModelsError) -> ChatAnswer
+    {
         // Bound as a var straight away: the answer's only owner, so setting the
         // model changes it in place instead of copying it first.
-        var (answer, model, end) = try route(request, cancellation: cancellation, stream: false) { provider, call throws(ModelsError) in
+        var (answer, model, end) = try route(request, options: options, cancellation: cancellation, stream: false) { provider, call throws(ModelsError) in
             try provider.chat(call)
         }
         end(tokens: answer.tokenUsage)
@@ -173,8 +175,10 @@ public final class Router: Sendable {
     /// An open stream: a provider accepted the request and sent the first
     /// part of its answer. A stream that fails before that is retried and falls
     /// back like a failed request; errors later in the stream are the caller's.
-    public func openStream(_ request: ChatRequest, cancellation: Cancellation? = nil) throws(ModelsError) -> ChatStream {
-        let (stream, model, end) = try route(request, cancellation: cancellation, stream: true) { provider, call throws(ModelsError) in
+    public func openStream(_ request: ChatRequest, options: CallOptions = CallOptions(), cancellation: Cancellation? = nil)
+        throws(ModelsError) -> ChatStream
+    {
+        let (stream, model, end) = try route(request, options: options, cancellation: cancellation, stream: true) { provider, call throws(ModelsError) in
             try PrimedStream(priming: provider.openStream(call))
         }
         return ChatStream(stream: stream, model: model, maxCollectBytes: config.maxResponseBytes, onEnd: end)
@@ -184,7 +188,7 @@ public final class Router: Sendable {
     /// with the clock, sleeps and the providers. Returns the answer, the model
     /// that gave it, and what to call when the call is over (a stream's ends
     /// later), with the tokens it used.
-    private func route<T>(_ request: ChatRequest, cancellation: Cancellation?, stream: Bool,
+    private func route<T>(_ request: ChatRequest, options: CallOptions, cancellation: Cancellation?, stream: Bool,
                           _ send: (any ChatProvider, ChatCall) throws(ModelsError) -> T)
         throws(ModelsError) -> (value: T, model: String, end: CallEnd)
     {
@@ -198,10 +202,19 @@ public final class Router: Sendable {
             entries = [snapshot.entry(requested)]
             alone = true
         }
+        // Fallbacks given for this call replace the configured ones, after the model that leads.
+        if let fallbacks = options.fallbacks {
+            entries = Array(entries.prefix(1)) + fallbacks.map(snapshot.entry)
+            alone = false
+        }
         // A whole stream's deadline counts from the call: connecting and fallbacks included.
-        let streamDeadline = stream ? config.streamTimeoutMs.map { (atMs: startMs.saturatingAdd($0), afterMs: $0) } : nil
+        let streamDeadline = stream ? (options.streamTimeoutMs ?? config.streamTimeoutMs).map { (atMs: startMs.saturatingAdd($0), afterMs: $0) } : nil
+        var retry = self.retry
+        if let maxRetries = options.maxRetries { retry.maxRetries = maxRetries }
+        let timeoutMs = options.timeoutMs ?? config.timeoutMs
+        let idleTimeoutMs = options.streamIdleTimeoutMs ?? config.streamIdleTimeoutMs ?? timeoutMs
         let settings = RouteStateMachine.Settings(
-            retry: retry, policy: config.fallbackPolicy, alone: alone, stream: stream, timeoutMs: config.timeoutMs,
+            retry: retry, policy: config.fallbackPolicy, alone: alone, stream: stream, timeoutMs: timeoutMs,
             streamConnectTimeoutMs: config.streamConnectTimeoutMs, streamDeadlineMs: streamDeadline?.atMs,
             cooldownWaitMs: config.cooldownWaitMs)
         var listed: [String: RouteStateMachine.Entry] = [:]
@@ -244,12 +257,14 @@ public final class Router: Sendable {
                     sentAt = MonotonicClock.nowMs()
                     var limits = TransferLimits(headersDeadlineMs: attempt.deadlineMs,
                                                 totalDeadlineMs: stream ? nil : attempt.deadlineMs,
-                                                idleTimeoutMs: config.streamIdleTimeoutMs ?? config.timeoutMs)
+                                                idleTimeoutMs: idleTimeoutMs)
                     limits.streamDeadline = streamDeadline
                     limits.maxBodyBytes = config.maxResponseBytes
+                    var call = ChatCall(request: request, model: model, modelID: routed.id, limits: limits, cancellation: cancellation)
+                    call.extraHeaders = options.extraHeaders
+                    call.extraQuery = options.extraQuery
                     // The machine sends only models whose provider is registered.
-                    let value = try send(routed.provider!, ChatCall(request: request, model: model, modelID: routed.id,
-                                                                  limits: limits, cancellation: cancellation))
+                    let value = try send(routed.provider!, call)
                     machine.succeeded()
                     snapshot.cooldown?.recordSuccess(model)
                     let now = MonotonicClock.nowMs()

@@ -17,6 +17,19 @@ public struct HTTPRequest: Sendable {
         self.headers = headers
         self.body = body
     }
+
+    /// Adds a call's extra headers (one with the name of a header already set
+    /// replaces it, whatever its case) and query parameters.
+    public mutating func add(extraHeaders: [(name: String, value: String)], extraQuery: String) {
+        for extra in extraHeaders {
+            let name = extra.name.lowercased()
+            headers.removeAll { $0.name.lowercased() == name }
+            headers.append(extra)
+        }
+        if !extraQuery.isEmpty {
+            url += (url.utf8.contains(UInt8(ascii: "?")) ? "&" : "?") + extraQuery
+        }
+    }
 }
 
 /// When a transfer must give up. Deadlines are absolute times of `MonotonicClock`.

@@ -81,7 +81,7 @@ int main(int argc, char **argv) {
     json_decref(request);
 
     models_code code;
-    models_stream *stream = models_stream_open_call(router, request_text, w.call, &err);
+    models_stream *stream = models_stream_open_ex(router, request_text, NULL, w.call, &err);
     free(request_text);
     if (!stream) {
         code = models_error_code(err);

@@ -21,7 +21,7 @@ def test_chat_returns_the_completion_as_a_dict(router, srv):
 def test_every_openai_field_passes_through(router, srv):
     tools = [{"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}]
     router.chat(messages=user("hi"), tools=tools, temperature=0.25, max_tokens=7,
-                response_format={"type": "json_object"}, seed=42, vendor_extension={"x": [1, 2]})
+                response_format={"type": "json_object"}, seed=42, extra_body={"vendor_extension": {"x": [1, 2]}})
     body = srv.requests()[0]["body"]
     assert body["model"] == "m1"
     assert body["tools"] == tools

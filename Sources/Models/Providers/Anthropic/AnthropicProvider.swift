@@ -35,7 +35,7 @@ public final class AnthropicProvider: ChatProvider {
         // Some gateways answer 200 with an error body; report it as the error it is.
         if let (type, message) = AnthropicResponse.error(in: json) {
             let status = AnthropicResponse.status(forErrorType: type)
-            throw .api(status: status, message: "\(name) answered with an error: \(type): \(Redact.secrets(message, known: secrets))",
+            throw .api(status: status, message: "\(name) answered with an error: \(type): \(Redact.secrets(message, known: secrets(call)))",
                        kind: ErrorKind.refusal(status: status, codes: [type], message: message))
         }
         return ChatAnswer(json: try AnthropicResponse.translate(json, model: call.model, created: Int64(time(nil))))
@@ -45,15 +45,18 @@ public final class AnthropicProvider: ChatProvider {
         let body = try AnthropicRequest.translate(call.request.json, modelID: call.modelID, thinking: thinking, stream: true)
         let transfer = try sendRetryingWithoutThinking(body, call: call, stream: true)
         guard transfer.head.isEventStream else {
-            let text = ProviderErrors.message(inBody: (try? transfer.readBody(limit: 64 << 10, truncate: true)) ?? [], secrets: secrets)
+            let text = ProviderErrors.message(inBody: (try? transfer.readBody(limit: 64 << 10, truncate: true)) ?? [], secrets: secrets(call))
             transfer.close()
             throw ModelsError(.protocol, "\(name) did not answer with an event stream: \(text)")
         }
-        return AnthropicStream(transfer: transfer, provider: name, model: call.modelID, secrets: secrets)
+        return AnthropicStream(transfer: transfer, provider: name, model: call.modelID, secrets: secrets(call))
     }
 
-    /// The key and the configured header values: an error message may quote them.
-    private var secrets: [String] { (apiKey.map { [$0] } ?? []) + headers.map(\.value) }
+    /// The key, the configured header values and the call's extra header
+    /// values: an error message may quote them.
+    private func secrets(_ call: ChatCall) -> [String] {
+        (apiKey.map { [$0] } ?? []) + headers.map(\.value) + call.extraHeaders.map(\.value)
+    }
 
     /// Sends the request and waits for a 2xx head. A 400 that rejects thinking
     /// is retried once with thinking removed, as a user of the API would.
@@ -61,14 +64,14 @@ public final class AnthropicProvider: ChatProvider {
         var body = body
         var retried = false
         while true {
-            let transfer = try HTTPTransfer(request(body, stream: stream), limits: call.limits, cancellation: call.cancellation)
+            let transfer = try HTTPTransfer(request(body, stream: stream, call: call), limits: call.limits, cancellation: call.cancellation)
             let head: HTTPResponseHead
             do { head = try transfer.awaitHead() } catch {
                 transfer.close()
                 throw error
             }
             if head.isSuccess { return transfer }
-            let error = httpError(transfer)
+            let error = httpError(transfer, secrets: secrets(call))
             transfer.close()
             if !retried, body["thinking"] != nil, AnthropicRequest.isThinkingRejection(status: error.status, message: error.message) {
                 Log.info("\(name) rejected extended thinking for \(call.modelID); retrying once without it")
@@ -83,7 +86,7 @@ public final class AnthropicProvider: ChatProvider {
     /// An HTTP error answer with Anthropic's error type next to its message
     /// ("anthropic answered HTTP 529: overloaded_error: Overloaded"), as stream
     /// error events are reported; other bodies as for any provider.
-    private func httpError(_ transfer: HTTPTransfer) -> ModelsError {
+    private func httpError(_ transfer: HTTPTransfer, secrets: [String]) -> ModelsError {
         let body = (try? transfer.readBody(limit: 64 << 10, truncate: true)) ?? []
         guard let json = try? JSON.parse(body), let (type, message) = AnthropicResponse.error(in: json) else {
             return ProviderErrors.httpError(provider: name, head: transfer.head, body: body, secrets: secrets)
@@ -93,7 +96,7 @@ public final class AnthropicProvider: ChatProvider {
                     retryAfterMs: transfer.head.retryAfterMs, kind: ErrorKind.refusal(status: status, codes: [type], message: message))
     }
 
-    private func request(_ body: JSON, stream: Bool) -> HTTPRequest {
+    private func request(_ body: JSON, stream: Bool, call: ChatCall) -> HTTPRequest {
         var headers: [(name: String, value: String)] = [
             ("Content-Type", "application/json"),
             ("Accept", stream ? "text/event-stream" : "application/json"),
@@ -101,7 +104,9 @@ public final class AnthropicProvider: ChatProvider {
         ]
         if let apiKey, !apiKey.isEmpty { headers.append(("x-api-key", apiKey)) }
         headers += self.headers
-        return HTTPRequest(method: .post, url: baseURL + "/messages", headers: headers, body: body.serializedBytes())
+        var request = HTTPRequest(method: .post, url: baseURL + "/messages", headers: headers, body: body.serializedBytes())
+        request.add(extraHeaders: call.extraHeaders, extraQuery: call.extraQuery)
+        return request
     }
 }
 

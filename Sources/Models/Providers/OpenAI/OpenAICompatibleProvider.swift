@@ -117,7 +117,8 @@ public final class OpenAICompatibleProvider: ChatProvider {
         let body = OpenAIRequest.body(call.request, modelID: call.modelID, stream: stream)
         var request = HTTPRequest(method: .post, url: target.url, headers: target.headers, body: body)
         request.http1Only = http1Only
+        request.add(extraHeaders: call.extraHeaders, extraQuery: call.extraQuery)
         let transfer = try HTTPTransfer(request, limits: call.limits, cancellation: call.cancellation)
-        return (transfer, target.secrets)
+        return (transfer, call.extraHeaders.isEmpty ? target.secrets : target.secrets + call.extraHeaders.map(\.value))
     }
 }

@@ -156,15 +156,15 @@ FUNCTIONS: Sequence[Tuple[str, Any, List[Any]]] = (
     ("models_stream_cancel", None, [c_void_p]),
     ("models_stream_collect", c_int, [c_void_p, _out_str, _err]),
     ("models_stream_close", None, [c_void_p]),
-    # Cancellable calls
+    # Calls with options
     ("models_call_new", c_void_p, []),
     ("models_call_cancel", None, [c_void_p]),
     ("models_call_is_cancelled", c_int, [c_void_p]),
     ("models_call_free", None, [c_void_p]),
-    ("models_chat_call", c_int, [c_void_p, c_char_p, c_void_p, _out_str, _err]),
-    ("models_chat_stream_call", c_int,
-     [c_void_p, c_char_p, c_void_p, models_chunk_fn, models_text_fn, c_void_p, _err]),
-    ("models_stream_open_call", c_void_p, [c_void_p, c_char_p, c_void_p, _err]),
+    ("models_chat_ex", c_int, [c_void_p, c_char_p, c_char_p, c_void_p, _out_str, _err]),
+    ("models_chat_stream_ex", c_int,
+     [c_void_p, c_char_p, c_char_p, c_void_p, models_chunk_fn, models_text_fn, c_void_p, _err]),
+    ("models_stream_open_ex", c_void_p, [c_void_p, c_char_p, c_char_p, c_void_p, _err]),
     # Cooldowns
     ("models_cooldown_new", c_void_p, [c_int64, c_int64, c_double]),
     ("models_cooldown_record_failure", None, [c_void_p, c_char_p]),

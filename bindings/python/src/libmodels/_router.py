@@ -11,6 +11,7 @@ from . import _capi, _sigint, _threads
 from ._cooldown import Cooldown
 from ._errors import error_from_c
 from ._handles import Call, Handle
+from ._options import prepare
 from ._providers import register_copilot, register_provider
 from ._stream import AsyncStream, Stream, open_async_stream, open_stream
 from ._types import ChatCompletion
@@ -23,15 +24,15 @@ def _dumps(value: Any) -> bytes:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
-def _chat_now(router: Handle, request: bytes, call: Optional[Call]) -> bytes:
-    """models_chat_call on the calling thread. Releases `router` and frees `call`,
+def _chat_now(router: Handle, request: bytes, options: Optional[bytes], call: Optional[Call]) -> bytes:
+    """models_chat_ex on the calling thread. Releases `router` and frees `call`,
     the response and the error, even when KeyboardInterrupt strikes as the call
     returns."""
     lib = _capi.load()
     response, err = ctypes.c_void_p(), ctypes.c_void_p()
     try:
-        code = lib.models_chat_call(router.ptr, request, call.ptr if call is not None else None,
-                                    ctypes.byref(response), ctypes.byref(err))
+        code = lib.models_chat_ex(router.ptr, request, options, call.ptr if call is not None else None,
+                                  ctypes.byref(response), ctypes.byref(err))
         if code != _capi.MODELS_OK:
             error, err.value = err.value, None
             raise error_from_c(code, error)
@@ -98,50 +99,53 @@ class Router:
 
     # ---- chat --------------------------------------------------------------------
 
-    @staticmethod
-    def _request(messages: Iterable[Message], model: Optional[str], tools: Optional[Sequence[Any]],
-                 params: Dict[str, Any]) -> bytes:
-        request: Dict[str, Any] = {"messages": messages if isinstance(messages, list) else list(messages)}
-        if model is not None:
-            request["model"] = model
-        if tools is not None:
-            request["tools"] = tools if isinstance(tools, list) else list(tools)
-        request.update(params)
-        return _dumps(request)
-
     def chat(self, messages: Iterable[Message], model: Optional[str] = None,
              tools: Optional[Sequence[Any]] = None, **params: Any) -> ChatCompletion:
-        """Sends a chat request and returns the "chat.completion" dict (models_chat_call):
+        """Sends a chat request and returns the "chat.completion" dict (models_chat_ex):
         a plain dict, typed as ChatCompletion for type checkers.
 
         ``messages`` are OpenAI Chat Completions messages; ``model`` (optional)
         sends the request to that model (or group of the config's
-        "model_groups") alone instead of the primary and its fallbacks; every other keyword (temperature, max_tokens,
-        response_format, ...) is a request field passed through as is. The
+        "model_groups") alone instead of the primary and its fallbacks. The
         answer's "model" is the full name of the model that answered.
+
+        Keywords, as with the openai SDK:
+
+        - OpenAI chat parameters (temperature, max_tokens, response_format,
+          ...) go into the request body as they are; any other field goes
+          through ``extra_body={...}``, merged into the body. Any other
+          keyword raises TypeError naming it.
+        - Options for this call only, never sent in the body: ``timeout``
+          (seconds, per model, retries included), ``max_retries``,
+          ``fallbacks`` (model names tried instead of the configured ones;
+          ``[]`` for none), ``stream_idle_timeout`` and ``stream_timeout``
+          (seconds), ``extra_headers`` (sent with every attempt; their values
+          are never logged), ``extra_query`` (added to the URL) and
+          ``metadata`` (a dict handed back in the router's events).
 
         Raises a ModelsError subclass on failure. Ctrl-C interrupts the call
         promptly (the transfer is cancelled) and raises KeyboardInterrupt.
         """
-        request = self._request(messages, model, tools, params)
+        request, options = prepare("chat", messages, model, tools, params)
         handle = self._handle
         handle.acquire()
         if _sigint.mode() == _sigint.DIRECT:
-            return json.loads(_chat_now(handle, request, None))  # type: ignore[no-any-return]
+            return json.loads(_chat_now(handle, request, options, None))  # type: ignore[no-any-return]
         try:
             call = Call()
         except BaseException:
             handle.release()
             raise
         return json.loads(_threads.call_blocking(  # type: ignore[no-any-return]
-            lambda: _chat_now(handle, request, call), call.cancel))
+            lambda: _chat_now(handle, request, options, call), call.cancel))
 
     async def achat(self, messages: Iterable[Message], model: Optional[str] = None,
                     tools: Optional[Sequence[Any]] = None, **params: Any) -> ChatCompletion:
-        """chat() for asyncio: runs models_chat_call on a worker thread, never
-        blocking the event loop; cancelling the awaiting task cancels the call
-        in the library (models_call_cancel) and its transfer."""
-        request = self._request(messages, model, tools, params)
+        """chat() for asyncio, with the same keywords: runs models_chat_ex on a
+        worker thread, never blocking the event loop; cancelling the awaiting
+        task cancels the call in the library (models_call_cancel) and its
+        transfer."""
+        request, options = prepare("achat", messages, model, tools, params)
         handle = self._handle
         handle.acquire()
         try:
@@ -149,20 +153,22 @@ class Router:
         except BaseException:
             handle.release()
             raise
-        text = await _threads.run_async(lambda: _chat_now(handle, request, call), call.cancel)
+        text = await _threads.run_async(lambda: _chat_now(handle, request, options, call), call.cancel)
         return json.loads(text)  # type: ignore[no-any-return]
 
     def stream(self, messages: Iterable[Message], model: Optional[str] = None,
                tools: Optional[Sequence[Any]] = None, *,
                on_thinking: Optional[Callable[[str], Any]] = None, **params: Any) -> Stream:
-        """Sends a request as a stream (models_stream_open_call) and returns a
-        Stream once a provider accepted it; iterate it for chunk dicts.
+        """Sends a request as a stream (models_stream_open_ex) and returns a
+        Stream once a provider accepted it; iterate it for chunk dicts. Takes
+        the keywords of chat().
 
         ``on_thinking`` receives the model's thinking text (Anthropic extended
         thinking, "reasoning_content") piece by piece, on the iterating thread.
         Raises a ModelsError subclass when no provider accepted the request.
         """
-        return open_stream(self._handle, self._request(messages, model, tools, params), on_thinking)
+        request, options = prepare("stream", messages, model, tools, params)
+        return open_stream(self._handle, request, options, on_thinking)
 
     def astream(self, messages: Iterable[Message], model: Optional[str] = None,
                 tools: Optional[Sequence[Any]] = None, *,
@@ -170,8 +176,8 @@ class Router:
         """stream() for asyncio: ``async for chunk in router.astream(...)`` or
         ``async with router.astream(...) as stream``. Nothing blocks the event
         loop; cancelling the consuming task cancels the transfer."""
-        return open_async_stream(self._handle, self._request(messages, model, tools, params),
-                                 on_thinking)
+        request, options = prepare("astream", messages, model, tools, params)
+        return open_async_stream(self._handle, request, options, on_thinking)
 
     # ---- management ----------------------------------------------------------------
 

@@ -1,6 +1,6 @@
 """Streams: Stream (an iterator) and AsyncStream (an async iterator).
 
-Stream reads the pull stream on the iterating thread (models_stream_open_call,
+Stream reads the pull stream on the iterating thread (models_stream_open_ex,
 models_stream_next), run as _threads.call_blocking() runs any call, so Ctrl-C
 interrupts a wait for the next chunk. Thinking text arrives through a ctypes
 callback during models_stream_next; it is collected there and handed to
@@ -83,9 +83,10 @@ def _deprecated_usage_name(old: str, new: str) -> None:
 class _Pump:
     """The worker-thread side of an AsyncStream and the buffer it fills."""
 
-    def __init__(self, router: Handle, request: bytes, thinking: bool) -> None:
+    def __init__(self, router: Handle, request: bytes, options: Optional[bytes], thinking: bool) -> None:
         self._router = router  # acquired by the caller; released when the pump ends
         self._request = request
+        self._options = options
         self._thinking = thinking
         self.call = Call()
         self.cond = threading.Condition(threading.Lock())
@@ -132,8 +133,8 @@ class _Pump:
         handle = None
         err = ctypes.c_void_p()
         try:
-            handle = lib.models_stream_open_call(self._router.ptr, self._request, self.call.ptr,
-                                                 ctypes.byref(err))
+            handle = lib.models_stream_open_ex(self._router.ptr, self._request, self._options,
+                                               self.call.ptr, ctypes.byref(err))
             if not handle:
                 error = error_from_c(_capi.MODELS_ERR_INVALID_ARGUMENT, err.value)
                 with self.cond:
@@ -354,12 +355,12 @@ class Stream(_StreamState, Iterator[ChatCompletionChunk]):
     the transfer and raises KeyboardInterrupt. One thread iterates a stream at
     a time; cancel() may be called from any thread.
 
-    Wraps models_stream_open_call, models_stream_next, models_stream_on_thinking,
+    Wraps models_stream_open_ex, models_stream_next, models_stream_on_thinking,
     models_stream_usage, models_stream_model, models_call_cancel and
     models_stream_close.
     """
 
-    def __init__(self, router: Handle, request: bytes,
+    def __init__(self, router: Handle, request: bytes, options: Optional[bytes],
                  on_thinking: Optional[Callable[[str], Any]]) -> None:
         super().__init__(on_thinking)
         router.acquire()
@@ -384,7 +385,7 @@ class Stream(_StreamState, Iterator[ChatCompletionChunk]):
                 # If Ctrl-C lands between the return and the store, the stream
                 # leaks its (small) handle, but not its connection: the watch has
                 # cancelled the call, which closes the stream's transfer.
-                res.ptr = lib.models_stream_open_call(router.ptr, request, call.ptr, ctypes.byref(err))
+                res.ptr = lib.models_stream_open_ex(router.ptr, request, options, call.ptr, ctypes.byref(err))
                 if not res.ptr:
                     error, err.value = err.value, None
                     raise error_from_c(_capi.MODELS_ERR_INVALID_ARGUMENT, error)
@@ -499,12 +500,12 @@ class AsyncStream(_StreamState, AsyncIterator[ChatCompletionChunk]):
     ``on_thinking`` may be a plain function or a coroutine function.
     """
 
-    def __init__(self, router: Handle, request: bytes,
+    def __init__(self, router: Handle, request: bytes, options: Optional[bytes],
                  on_thinking: Optional[Callable[[str], Any]]) -> None:
         super().__init__(on_thinking)
         router.acquire()
         try:
-            pump = self._pump = _Pump(router, request, on_thinking is not None)
+            pump = self._pump = _Pump(router, request, options, on_thinking is not None)
         except BaseException:
             router.release()
             raise
@@ -581,12 +582,13 @@ class AsyncStream(_StreamState, AsyncIterator[ChatCompletionChunk]):
         return "<libmodels.AsyncStream model=%r usage=%r>" % (self.model, tuple(self.usage))
 
 
-def open_stream(router: Handle, request: bytes, on_thinking: Optional[Callable[[str], Any]]) -> Stream:
+def open_stream(router: Handle, request: bytes, options: Optional[bytes],
+                on_thinking: Optional[Callable[[str], Any]]) -> Stream:
     """A Stream, open (raises when no provider accepted the request)."""
-    return Stream(router, request, on_thinking)
+    return Stream(router, request, options, on_thinking)
 
 
-def open_async_stream(router: Handle, request: bytes,
+def open_async_stream(router: Handle, request: bytes, options: Optional[bytes],
                       on_thinking: Optional[Callable[[str], Any]]) -> AsyncStream:
     """An AsyncStream, opening on a worker thread."""
-    return AsyncStream(router, request, on_thinking)
+    return AsyncStream(router, request, options, on_thinking)
