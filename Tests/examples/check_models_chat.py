@@ -155,6 +155,14 @@ def check_request(server, binary, configs):
     expect(code == 0 and all(c["object"] == "chat.completion.chunk" for c in chunks) and len(chunks) >= 3,
            "--json --stream prints one chunk per line", out, err)
 
+    code, out, err = run(binary, "--config", config, "--stream", "--options",
+                         '{"extra_headers":{"X-Trace":"cli"},"extra_query":{"v":"1"}}', "hi")
+    sent = server.requests()[-1]
+    expect(code == 0 and sent["headers"].get("x-trace") == "cli" and sent["path"].endswith("?v=1"),
+           "--options: extra headers and query reach the server", out, str(sent))
+    code, out, err = run(binary, "--config", config, "--options", '{"max_retry":0}', "hi")
+    expect(code == 3 and 'did you mean "max_retries"?' in err, "--options: a misspelled key is a usage error", out, err)
+
     code, out, err = run(binary, "--config", config, "--model", "anthropic/claude-haiku-4-5", "hi")
     sent = server.requests()[-1]
     expect(code == 0 and sent["path"] == "/anthropic/v1/messages" and sent["body"]["model"] == "claude-haiku-4-5",

@@ -68,6 +68,8 @@ static void usage(FILE *out) {
             "  -s, --stream         print the answer as it arrives\n"
             "      --system TEXT    a system message to send before the prompt\n"
             "      --max-tokens N   the longest answer to ask for\n"
+            "      --options JSON   options for this call, e.g. '{\"timeout_ms\":5000,\n"
+            "                       \"extra_headers\":{\"X-Trace\":\"1\"}}' (keys: see models_chat_ex)\n"
             "      --json           print the raw JSON answer (one line per chunk with --stream)\n"
             "      --health         print the models' health on stderr after answering: each\n"
             "                       model or group deployment, its availability, calls in\n"
@@ -95,7 +97,7 @@ static void usage(FILE *out) {
 }
 
 struct options {
-    const char *config_file, *model, *system;
+    const char *config_file, *model, *system, *call_options;
     long max_tokens;
     int stream, json, health, print_config, verbose;
 };
@@ -282,7 +284,7 @@ static models_code ask(models_router *router, const struct options *o, const cha
                        models_call *call, models_error **err) {
     if (!o->stream) {
         char *reply = NULL;
-        models_code code = models_chat_ex(router, request, NULL, call, &reply, err);
+        models_code code = models_chat_ex(router, request, o->call_options, call, &reply, err);
         if (code != MODELS_OK) return code;
         json_t *answer = json_loads(reply, 0, NULL);
         if (o->json) {
@@ -303,7 +305,7 @@ static models_code ask(models_router *router, const struct options *o, const cha
         return MODELS_OK;
     }
 
-    models_stream *stream = models_stream_open_ex(router, request, NULL, call, err);
+    models_stream *stream = models_stream_open_ex(router, request, o->call_options, call, err);
     if (!stream) return models_error_code(*err);
     if (o->verbose) models_stream_on_thinking(stream, on_thinking, NULL);
     const char *chunk;
@@ -347,13 +349,14 @@ static const char *hint_for(models_code code, int status) {
 /* ---- main ---------------------------------------------------------------- */
 
 int main(int argc, char **argv) {
-    enum { OPT_SYSTEM = 1000, OPT_MAX_TOKENS, OPT_JSON, OPT_HEALTH, OPT_PRINT_CONFIG };
+    enum { OPT_SYSTEM = 1000, OPT_MAX_TOKENS, OPT_OPTIONS, OPT_JSON, OPT_HEALTH, OPT_PRINT_CONFIG };
     static const struct option long_options[] = {
         {"config", required_argument, NULL, 'c'},
         {"model", required_argument, NULL, 'm'},
         {"stream", no_argument, NULL, 's'},
         {"system", required_argument, NULL, OPT_SYSTEM},
         {"max-tokens", required_argument, NULL, OPT_MAX_TOKENS},
+        {"options", required_argument, NULL, OPT_OPTIONS},
         {"json", no_argument, NULL, OPT_JSON},
         {"health", no_argument, NULL, OPT_HEALTH},
         {"print-config", no_argument, NULL, OPT_PRINT_CONFIG},
@@ -381,6 +384,7 @@ int main(int argc, char **argv) {
             }
             break;
         }
+        case OPT_OPTIONS: o.call_options = optarg; break;
         case OPT_JSON: o.json = 1; break;
         case OPT_HEALTH: o.health = 1; break;
         case OPT_PRINT_CONFIG: o.print_config = 1; break;
