@@ -183,7 +183,9 @@ import Testing
         ("tools", try! JSON.parse(#"[{"type":"function","function":{"name":"f","parameters":{"type":"object"}}},{"type":"function","function":{"name":"g"}}]"#)),
         ("tool_choice", "required"), ("tool_choice", try! JSON.parse(#"{"type":"function","function":{"name":"f"}}"#)),
         ("stop", try! JSON.parse(#"["END"]"#)), ("max_tokens", 100), ("max_completion_tokens", .int(Int64.max)),
-        ("temperature", 1.5), ("top_p", 0.5), ("top_k", 3), ("parallel_tool_calls", false), ("user", "u"), ("n", 2),
+        ("temperature", 1.5), ("top_p", 0.5), ("top_k", 3), ("parallel_tool_calls", false), ("user", "u"), ("n", 1),
+        ("response_format", try! JSON.parse(#"{"type":"json_schema","json_schema":{"name":"a","schema":{"type":"object"}}}"#)),
+        ("reasoning_effort", "low"), ("seed", 1),
     ]
 
     private static let models = ["claude-sonnet-4-6", "claude-sonnet-4-5", "claude-opus-4-7", "claude-3-5-haiku", "x", ""]

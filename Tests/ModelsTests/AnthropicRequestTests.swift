@@ -410,19 +410,6 @@ import Testing
         #expect(nulls["temperature"] == nil && nulls["top_p"] == nil && nulls["top_k"] == nil)
     }
 
-    @Test func dropsOpenAIOnlyFields() throws {
-        let body = try anthropic(#"""
-            {"model":"anthropic/x","messages":[{"role":"user","content":"x"}],"n":1,"presence_penalty":0.1,
-             "frequency_penalty":0.2,"logprobs":true,"top_logprobs":2,"logit_bias":{"1":2},"response_format":{"type":"json_object"},
-             "seed":7,"stream_options":{"include_usage":true},"user":"user-42","parallel_tool_calls":true,"store":true,
-             "metadata":{"k":"v"},"service_tier":"auto","reasoning_effort":"high","modalities":["text"],"vendor_x":1,
-             "functions":[],"function_call":"auto","prediction":{}}
-            """#, stream: true)
-        #expect(Set(body.keys) == ["model", "max_tokens", "messages", "metadata", "stream"])
-        #expect(body["metadata"] == json(#"{"user_id":"user-42"}"#))
-        #expect(body["model"] == "claude-sonnet-4-5")
-    }
-
     // MARK: - Thinking
 
     @Test func thinkingSendsABudgetAndRaisesMaxTokens() throws {

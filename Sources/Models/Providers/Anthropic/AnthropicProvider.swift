@@ -24,7 +24,7 @@ public final class AnthropicProvider: ChatProvider {
     }
 
     public func chat(_ call: ChatCall) throws(ModelsError) -> ChatAnswer {
-        let body = try AnthropicRequest.translate(call.request.json, modelID: call.modelID, thinking: thinking, stream: false)
+        let body = try translate(call, stream: false)
         let transfer = try sendRetryingWithoutThinking(body, call: call, stream: false)
         defer { transfer.close() }
         let bytes = try transfer.readBody(limit: call.limits.maxBodyBytes)
@@ -38,18 +38,29 @@ public final class AnthropicProvider: ChatProvider {
             throw .api(status: status, message: "\(name) answered with an error: \(type): \(Redact.secrets(message, known: secrets(call)))",
                        kind: ErrorKind.refusal(status: status, codes: [type], message: message))
         }
-        return ChatAnswer(json: try AnthropicResponse.translate(json, model: call.model, created: Int64(time(nil))))
+        return ChatAnswer(json: try AnthropicResponse.translate(json, model: call.model, created: Int64(time(nil)),
+                                                                jsonAnswer: AnthropicRequest.jsonAnswerName(call.request.json)))
     }
 
     public func openStream(_ call: ChatCall) throws(ModelsError) -> any ProviderStream {
-        let body = try AnthropicRequest.translate(call.request.json, modelID: call.modelID, thinking: thinking, stream: true)
+        let body = try translate(call, stream: true)
         let transfer = try sendRetryingWithoutThinking(body, call: call, stream: true)
         guard transfer.head.isEventStream else {
             let text = ProviderErrors.message(inBody: (try? transfer.readBody(limit: 64 << 10, truncate: true)) ?? [], secrets: secrets(call))
             transfer.close()
             throw ModelsError(.protocol, "\(name) did not answer with an event stream: \(text)")
         }
-        return AnthropicStream(transfer: transfer, provider: name, model: call.modelID, secrets: secrets(call))
+        return AnthropicStream(transfer: transfer, provider: name, model: call.modelID, secrets: secrets(call),
+                               jsonAnswer: AnthropicRequest.jsonAnswerName(call.request.json))
+    }
+
+    /// The request in Anthropic's terms; the fields dropped on the way are logged.
+    private func translate(_ call: ChatCall, stream: Bool) throws(ModelsError) -> JSON {
+        let body = try AnthropicRequest.translate(call.request.json, modelID: call.modelID, thinking: thinking,
+                                                  stream: stream, provider: name)
+        let dropped = AnthropicParameters.droppedFields(call.request.json)
+        if !dropped.isEmpty { Log.debug("\(name): not sent (no Anthropic equivalent): \(dropped.joined(separator: ", "))") }
+        return body
     }
 
     /// The key, the configured header values and the call's extra header
@@ -120,11 +131,11 @@ final class AnthropicStream: ProviderStream {
     private let secrets: [String]
     private let provider: String
 
-    init(transfer: HTTPTransfer, provider: String, model: String, secrets: [String]) {
+    init(transfer: HTTPTransfer, provider: String, model: String, secrets: [String], jsonAnswer: String?) {
         self.transfer = transfer
         self.provider = provider
         self.secrets = secrets
-        translator = AnthropicStreamTranslator(model: model, created: Int64(time(nil)), provider: provider)
+        translator = AnthropicStreamTranslator(model: model, created: Int64(time(nil)), provider: provider, jsonAnswer: jsonAnswer)
     }
 
     deinit { transfer.close() }

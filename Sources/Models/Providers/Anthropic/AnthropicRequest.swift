@@ -26,6 +26,10 @@
 ///   a message left with nothing is dropped; a request left with no message at all is
 ///   an `invalidArgument`. Trailing whitespace of a final assistant message (a prefill)
 ///   is trimmed.
+/// - Every other field is checked by `AnthropicParameters`: translated, dropped
+///   (quality tuning such as `seed`), or refused (`n` > 1, `logprobs`, ...);
+///   `response_format` becomes a tool the model must call (`AnthropicJSONAnswer`),
+///   and `reasoning_effort` sets the thinking budget (`none`/`minimal`: off).
 /// - Tool call ids are reduced to Anthropic's alphabet (`[A-Za-z0-9_-]`, others become
 ///   `_`) the same way in `tool_use` and `tool_result`, so a conversation begun with
 ///   another provider can go on here.
@@ -37,10 +41,10 @@ public enum AnthropicRequest {
     public static let minimumThinkingBudget: Int64 = 1_024
 
     /// OpenAI chat request JSON → Anthropic Messages request JSON. `modelID` is the id
-    /// to send (provider prefix already stripped). Throws `invalidArgument` for input
-    /// it cannot translate.
+    /// to send (provider prefix already stripped); `provider` the configured name that
+    /// messages give. Throws `invalidArgument` for input it cannot translate.
     public static func translate(_ request: JSON, modelID: String, thinking: ThinkingConfig,
-                                 stream: Bool) throws(ModelsError) -> JSON {
+                                 stream: Bool, provider: String = "anthropic") throws(ModelsError) -> JSON {
         guard request.kind == .object else {
             throw .invalidArgument("request must be a JSON object, not \(request.kindName)")
         }
@@ -52,13 +56,18 @@ public enum AnthropicRequest {
             throw .invalidArgument("request: no user or assistant message with content to send (Anthropic needs at least one)")
         }
 
+        _ = try AnthropicParameters.check(request, provider: provider)
+        let thinking = AnthropicParameters.thinking(thinking, reasoningEffort: request["reasoning_effort"])
         var maxTokens = try requestedMaxTokens(request)
-        let tools = try translateTools(request["tools"])
+        var tools = try translateTools(request["tools"])
         var toolChoice = tools == nil ? nil : try translateToolChoice(request["tool_choice"])
         if tools != nil, request["parallel_tool_calls"]?.bool == false {
             var choice = toolChoice ?? ["type": "auto"]
             if choice["type"]?.string != "none" { choice.set("disable_parallel_tool_use", true) }
             toolChoice = choice
+        }
+        if let answer = try jsonAnswer(request) {
+            (tools, toolChoice) = adding(answer, tools: tools, toolChoice: toolChoice)
         }
         let forcesTool = toolChoice.map { ["any", "tool"].contains($0["type"]?.string ?? "") } ?? false
         let thinkingOn = thinkingEnabled(thinking, modelID: modelID) && !forcesTool
@@ -88,6 +97,7 @@ public enum AnthropicRequest {
         if let user = (request["user"]?.string ?? request["safety_identifier"]?.string), !user.isEmpty {
             body.set("metadata", ["user_id": .string(user)])
         }
+        if let tier = request["service_tier"].flatMap(AnthropicParameters.serviceTier) { body.set("service_tier", .string(tier)) }
         body.set("stream", .bool(stream))
 
         if thinkingOn {

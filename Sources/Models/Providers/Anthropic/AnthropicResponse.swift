@@ -2,8 +2,11 @@
 public enum AnthropicResponse {
     /// Anthropic Messages response JSON → OpenAI chat.completion JSON. `model` is the
     /// model name to report when the response names none; `created` the Unix time to
-    /// report (Anthropic gives none). Throws `.protocol` when the body is not a message.
-    public static func translate(_ response: JSON, model: String, created: Int64 = 0) throws(ModelsError) -> JSON {
+    /// report (Anthropic gives none); `jsonAnswer` the name of the tool that carries a
+    /// JSON answer (`AnthropicRequest.jsonAnswerName`), whose input becomes the content.
+    /// Throws `.protocol` when the body is not a message.
+    public static func translate(_ response: JSON, model: String, created: Int64 = 0,
+                                 jsonAnswer: String? = nil) throws(ModelsError) -> JSON {
         guard response.kind == .object else {
             throw ModelsError(.protocol, "anthropic: the response is \(response.kindName), not a message object")
         }
@@ -26,6 +29,7 @@ public enum AnthropicResponse {
         var reasoning = ""
         var sawReasoning = false
         var toolCalls: [JSON] = []
+        var answeredInJSON = false
         for block in blocks {
             switch block["type"]?.string {
             case "text":
@@ -37,6 +41,12 @@ public enum AnthropicResponse {
                     throw ModelsError(.protocol, "anthropic: a tool_use block of the response has no id or name")
                 }
                 let input = block["input"].flatMap { $0.isNull ? nil : $0 } ?? .emptyObject
+                if name == jsonAnswer {
+                    text += input.serialized()
+                    sawText = true
+                    answeredInJSON = true
+                    continue
+                }
                 toolCalls.append([
                     "id": .string(id), "type": "function",
                     "function": ["name": .string(name), "arguments": .string(input.serialized())],
@@ -59,7 +69,7 @@ public enum AnthropicResponse {
             "model": .string(response["model"]?.string ?? model),
             "choices": [[
                 "index": 0, "message": message, "logprobs": nil,
-                "finish_reason": .string(finishReason(response["stop_reason"]?.string)),
+                "finish_reason": .string(finishReason(response["stop_reason"]?.string, answeredInJSON: answeredInJSON && toolCalls.isEmpty)),
             ]],
             "usage": usage.json,
         ]
@@ -68,9 +78,10 @@ public enum AnthropicResponse {
     /// Anthropic `stop_reason` → OpenAI `finish_reason`: `tool_use` → `tool_calls`,
     /// `max_tokens` and `model_context_window_exceeded` → `length`, `refusal` →
     /// `content_filter`, anything else (`end_turn`, `stop_sequence`, `pause_turn`, none) → `stop`.
-    public static func finishReason(_ stopReason: String?) -> String {
+    /// A `tool_use` stop that only called the JSON answer tool (`answeredInJSON`) is `stop`.
+    public static func finishReason(_ stopReason: String?, answeredInJSON: Bool = false) -> String {
         switch stopReason {
-        case "tool_use": return "tool_calls"
+        case "tool_use": return answeredInJSON ? "stop" : "tool_calls"
         case "max_tokens", "model_context_window_exceeded": return "length"
         case "refusal": return "content_filter"
         default: return "stop"

@@ -24,6 +24,8 @@ public struct AnthropicStreamTranslator: Sendable {
     private enum Block: Sendable {
         case text, thinking, other
         case toolUse(index: Int)
+        /// The tool that carries a JSON answer: its input is the content.
+        case jsonAnswer
     }
 
     private enum Phase: Sendable { case awaitingStart, inMessage, stopped }
@@ -48,15 +50,21 @@ public struct AnthropicStreamTranslator: Sendable {
     /// The provider's name as configured, for protocol errors ("anthropic-2 stream: ...").
     public let provider: String
 
+    /// The name of the tool that carries a JSON answer (`response_format`), if any.
+    public let jsonAnswer: String?
+
     private var phase = Phase.awaitingStart
     private var blocks: [Int64: Block] = [:]
     private var toolCount = 0
+    private var answeredInJSON = false
 
-    /// `model` is the model id sent; `created` is the Unix time of the request.
-    public init(model: String, created: Int64, provider: String = "anthropic") {
+    /// `model` is the model id sent; `created` is the Unix time of the request;
+    /// `jsonAnswer` the answer tool's name (`AnthropicRequest.jsonAnswerName`).
+    public init(model: String, created: Int64, provider: String = "anthropic", jsonAnswer: String? = nil) {
         self.model = model
         self.created = created
         self.provider = provider
+        self.jsonAnswer = jsonAnswer
     }
 
     /// One event: its SSE event type (when empty, `data["type"]` is used) and its data.
@@ -120,6 +128,14 @@ public struct AnthropicStreamTranslator: Sendable {
             guard let callID = block["id"]?.string, let name = block["name"]?.string else {
                 throw violation("a tool_use block starts without an id or a name")
             }
+            if name == jsonAnswer {
+                blocks[index] = .jsonAnswer
+                answeredInJSON = true
+                if let input = block["input"], input.kind == .object, input.count > 0 {
+                    return chunk(["content": .string(input.serialized())])
+                }
+                return .nothing
+            }
             let toolIndex = toolCount
             toolCount += 1
             blocks[index] = .toolUse(index: toolIndex)
@@ -161,6 +177,8 @@ public struct AnthropicStreamTranslator: Sendable {
             case .toolUse(let toolIndex)?:
                 if partial.isEmpty { return .nothing }
                 return chunk(["tool_calls": [["index": .int(toolIndex), "function": ["arguments": .string(partial)]]]])
+            case .jsonAnswer?:
+                return partial.isEmpty ? .nothing : chunk(["content": .string(partial)])
             case .other?:
                 return .nothing  // the input of a server tool: not the caller's to run
             case nil:
@@ -181,7 +199,8 @@ public struct AnthropicStreamTranslator: Sendable {
         let usage = AnthropicResponse.Usage(data["usage"])
         if usage.sawInput { inputTokens = max(inputTokens, usage.input) }
         if usage.sawOutput { outputTokens = max(outputTokens, usage.output) }
-        let reason = AnthropicResponse.finishReason(data["delta"]?["stop_reason"]?.string)
+        let reason = AnthropicResponse.finishReason(data["delta"]?["stop_reason"]?.string,
+                                                    answeredInJSON: answeredInJSON && toolCount == 0)
         finishReason = reason
         var c = chunkJSON(.emptyObject, finishReason: reason)
         c.set("usage", [
