@@ -309,7 +309,7 @@ static void test_chat_translates_both_ways(void) {
              "{\"role\":\"user\",\"content\":\"Summarise.\"}],"
              "\"tools\":[%s,{\"type\":\"function\",\"function\":{\"name\":\"no_schema\"}}],"
              "\"tool_choice\":\"auto\",\"stop\":\"END\",\"temperature\":0.5,"
-             "\"presence_penalty\":0.2,\"logprobs\":true,\"n\":1}",
+             "\"presence_penalty\":0.2,\"logprobs\":false,\"n\":1}",
              weather_tool);
 
     char *response = NULL;
