@@ -101,7 +101,9 @@ def loaded_library(language, command, env):
         proc = subprocess.run(["ldd", command[0]], capture_output=True, text=True, env=env)
         match = re.search(r"libmodels\.so\.1 => (\S+)", proc.stdout)
         return match.group(1) if match else "(not found: %s)" % proc.stdout
-    probe = "import libmodels; libmodels.version(); print(libmodels.library_path())"
+    # library_path() may be a bare name (the system loader's); the mapped file is the truth.
+    probe = ("import libmodels; libmodels.version()\n"
+             "print([l.split()[-1] for l in open('/proc/self/maps') if '/libmodels.so' in l][0])")
     proc = subprocess.run([command[0], "-c", probe], capture_output=True, text=True, env=env)
     if proc.returncode != 0:
         fail("libmodels does not load", proc.stdout, proc.stderr)
