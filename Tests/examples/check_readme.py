@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
 """check_readme.py {c|python} --readme README.md --library libmodels.so --include DIR
+check_readme.py {c|python} --readme README.md --installed [--python PY] [--expect-library-under DIR]
 
 Takes the README's quick start in C (the ```c block under "## Quick start: C")
 or in Python (the ```python block under "## Quick start: Python") and runs it,
@@ -7,6 +8,13 @@ as written, against the loopback test server named by $MODELS_TEST_SERVER.
 Only the router config changes: the test keeps the snippet's primary and
 fallbacks and adds "providers" pointing them at the server. It checks the
 answer, then makes the primary fail and checks that the fallback answers.
+
+With --installed the snippet runs as a user of an installed libmodels would
+run it: C compiled with `pkg-config --cflags --libs models` alone, Python with
+the interpreter --python (a venv with the wheel, the system python3 with the
+Debian package) and neither PYTHONPATH nor LIBMODELS_PATH.
+--expect-library-under DIR then checks that the libmodels.so.1 it loaded is
+under DIR (and not, say, a copy in build/).
 
 The snippet must stay under 20 lines: a quick start is short.
 """
@@ -69,13 +77,37 @@ def prepare_c(code, server, workdir, args):
     source, binary = os.path.join(workdir, "quickstart.c"), os.path.join(workdir, "quickstart")
     with open(source, "w") as f:
         f.write(code)
-    libdir = os.path.dirname(os.path.abspath(args.library))
-    build = ["cc", "-std=c99", "-Wall", "-Wextra", "-Werror", source, "-o", binary, "-I", args.include,
-             "-L", libdir, "-lmodels", "-Wl,-rpath," + libdir]
+    if args.installed:
+        proc = subprocess.run(["pkg-config", "--cflags", "--libs", "models"], capture_output=True, text=True)
+        if proc.returncode != 0:
+            fail("pkg-config does not know models", proc.stdout, proc.stderr)
+        flags = proc.stdout.split()
+    else:
+        libdir = os.path.dirname(os.path.abspath(args.library))
+        flags = ["-I", args.include, "-L", libdir, "-lmodels", "-Wl,-rpath," + libdir]
+    build = ["cc", "-std=c99", "-Wall", "-Wextra", "-Werror", source, "-o", binary] + flags
     proc = subprocess.run(build, capture_output=True, text=True)
     if proc.returncode != 0:
         fail("the C quick start does not compile with -Wall -Wextra -Werror", proc.stdout, proc.stderr)
-    return [binary], dict(os.environ), config
+    env = dict(os.environ)
+    if args.installed:
+        env.pop("LD_LIBRARY_PATH", None)
+    return [binary], env, config
+
+
+def loaded_library(language, command, env):
+    """The libmodels.so.1 file the quick start loads."""
+    if language == "c":
+        proc = subprocess.run(["ldd", command[0]], capture_output=True, text=True, env=env)
+        match = re.search(r"libmodels\.so\.1 => (\S+)", proc.stdout)
+        return match.group(1) if match else "(not found: %s)" % proc.stdout
+    # library_path() may be a bare name (the system loader's); the mapped file is the truth.
+    probe = ("import libmodels; libmodels.version()\n"
+             "print([l.split()[-1] for l in open('/proc/self/maps') if '/libmodels.so' in l][0])")
+    proc = subprocess.run([command[0], "-c", probe], capture_output=True, text=True, env=env)
+    if proc.returncode != 0:
+        fail("libmodels does not load", proc.stdout, proc.stderr)
+    return proc.stdout.strip()
 
 
 def prepare_python(code, server, workdir, args):
@@ -88,19 +120,27 @@ def prepare_python(code, server, workdir, args):
     script = os.path.join(workdir, "quickstart.py")
     with open(script, "w") as f:
         f.write(code)
+    if args.installed:
+        env = {k: v for k, v in os.environ.items() if k not in ("LIBMODELS_PATH", "PYTHONPATH", "LD_LIBRARY_PATH")}
+        return [args.python, script], env, config
     binding = os.path.join(os.path.dirname(os.path.abspath(args.readme)), "bindings", "python", "src")
     env = dict(os.environ, LIBMODELS_PATH=os.path.abspath(args.library),
                PYTHONPATH=os.pathsep.join(filter(None, [binding, os.environ.get("PYTHONPATH")])))
-    return [sys.executable, script], env, config
+    return [args.python, script], env, config
 
 
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("language", choices=["c", "python"])
     parser.add_argument("--readme", required=True)
-    parser.add_argument("--library", required=True)
-    parser.add_argument("--include", required=True)
+    parser.add_argument("--library")
+    parser.add_argument("--include")
+    parser.add_argument("--installed", action="store_true")
+    parser.add_argument("--python", default=sys.executable)
+    parser.add_argument("--expect-library-under")
     args = parser.parse_args()
+    if not args.installed and not (args.library and args.include):
+        parser.error("--library and --include are needed without --installed")
     heading = "## Quick start: C" if args.language == "c" else "## Quick start: Python"
     code = snippet(args.readme, heading, args.language)
 
@@ -126,6 +166,14 @@ def main():
             fail("the %s quick start did not fall back" % args.language, proc.stdout, proc.stderr)
         if not any(r["path"] == "/anthropic/v1/messages" for r in server.requests()):
             fail("the fallback was not asked through the Anthropic API", str(server.requests()))
+
+        # 3. The library it ran with.
+        if args.expect_library_under:
+            loaded = os.path.realpath(loaded_library(args.language, command, env))
+            under = os.path.realpath(args.expect_library_under)
+            if not loaded.startswith(under + os.sep):
+                fail("the %s quick start loaded %s, not a libmodels under %s" % (args.language, loaded, under))
+            print("README %s quick start: libmodels from %s" % (args.language, loaded))
     print("README %s quick start: ok" % args.language)
 
 

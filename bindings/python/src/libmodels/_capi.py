@@ -290,9 +290,12 @@ def _find() -> ctypes.CDLL:
         _lib_path = getattr(lib, "_name", path)
         _lib = _bind(lib, _lib_path or path)
         return _lib
-    hint = ("set LIBMODELS_PATH to the built libmodels.so.1, copy it next to the libmodels "
-            "package (cmake --build build --target python-lib before pip install), or "
-            "install it where the system loader finds it")
+    hint = ("this libmodels package carries no library of its own. Install one that does "
+            "(the wheel scripts/wheel builds: pip install dist/libmodels-*.whl), or the "
+            "library itself (Debian: apt install libmodels1; or cmake --install build), or "
+            "build it (cmake -S . -B build && cmake --build build) and set LIBMODELS_PATH to "
+            "build/libmodels.so.1, or copy it next to the package with "
+            "cmake --build build --target python-lib before pip install ./bindings/python")
     raise LibraryNotFoundError("libmodels shared library not found; tried:\n%s\n%s"
                                % ("\n".join(tried), hint))
 
