@@ -473,6 +473,19 @@ static void test_models_chat_health(void) {
     out[n] = '\0';
     pclose(p);
     CHECK_STR_CONTAINS(out, "redis_url");
+    /* A URL with a password: shown without it. */
+    char secret_url[256];
+    snprintf(secret_url, sizeof secret_url, "redis://:Chat-Secret-777@127.0.0.1:%d/0", redis.port);
+    shared_config(config, sizeof config, secret_url, prefix, COOLING);
+    f = fopen(path, "w");
+    fputs(config, f);
+    fclose(f);
+    p = popen(cmd, "r");
+    n = fread(out, 1, sizeof out - 1, p);
+    out[n] = '\0';
+    pclose(p);
+    CHECK_STR_CONTAINS(out, "redis://:[redacted]@127.0.0.1:");
+    CHECK(strstr(out, "Chat-Secret-777") == NULL);
 }
 
 /* The other processes' parts (see `spawn`); the exit status is the verdict. */
