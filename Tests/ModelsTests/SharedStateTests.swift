@@ -141,10 +141,16 @@ import Testing
             calls.append((script.name, keys, args))
             return answers.isEmpty ? nil : answers.removeFirst()
         }
+        var sent: [(script: String, keys: [String], args: [String])] = []
+        var accepts = true
+        func send(_ script: SharedScript, keys: [String], args: [String]) -> Bool {
+            sent.append((script.name, keys, args))
+            return accepts
+        }
     }
 
     @Test func roundTripsOnlyWhenThereIsSomethingToSay() {
-        let store = ScriptedStore([.integer(0), .integer(250), nil])
+        let store = ScriptedStore([.integer(0), .integer(250)])
         let s = SharedState(store: store, keyPrefix: "p:")
         // Nothing tracked, no rate limit: no round trip.
         #expect(s.begin(model: "a/m", trackLoad: false, leaseMs: 1000, rate: nil) == .init(member: nil, waitMs: 0))
@@ -158,7 +164,15 @@ import Testing
         #expect(s.end(model: "g/d", member: began?.member, tokens: 12, outcome: .failure(c)) == 250)
         #expect(store.calls[1].keys == ["p:inflight:g/d", "p:usage:g/d", "p:cooldown:g/d"])
         #expect(store.calls[1].args.dropFirst() == ["12", "f", "500", "10.0", "60000"])
+        // Without a rate limit, or when nothing waits for the answer: sent, not waited for.
+        #expect(s.begin(model: "g/d", trackLoad: true, leaseMs: 1000, rate: nil)?.waitMs == 0)
+        #expect(s.end(model: "g/d", member: "x", tokens: 5, outcome: .success) == nil)
+        #expect(store.sent.map(\.script) == ["begin", "end"])
+        #expect(store.sent[1].args == ["x", "5", "s", "0", "1", "0"])
+        #expect(store.calls.count == 2)
         // Redis did not answer: nil, the caller goes on locally.
+        store.accepts = false
         #expect(s.begin(model: "g/d", trackLoad: true, leaseMs: 1000, rate: nil) == nil)
+        #expect(s.begin(model: "g/d", trackLoad: true, leaseMs: 1000, rate: ("g", RateLimitConfig(requestsPerSecond: 1, burst: 1))) == nil)
     }
 }

@@ -5,6 +5,8 @@ import Glibc
 /// A blocking Redis client over hiredis for the shared state: a pool of
 /// connections (one per thread talking to Redis at the same moment, reused
 /// after), each bounded by `timeoutMs` for connecting and for each reply.
+/// Writes whose answer nobody waits for (`send`) go out without waiting: their
+/// replies are read, and dropped, before the connection's next command.
 ///
 /// When Redis cannot be reached, is too slow or answers something that is not
 /// Redis, every call gets nil at once (its caller goes on with local state)
@@ -22,9 +24,15 @@ final class RedisClient: SharedStore {
 
     private enum Status { case unknown, up, down }
 
+    /// A hiredis context and the replies of `send`s not yet read from it.
+    private struct Connection {
+        let context: UnsafeMutablePointer<redisContext>
+        var unread = 0
+    }
+
     private struct State {
         /// Connections not in use; each is used by one thread at a time.
-        var idle: [UnsafeMutablePointer<redisContext>] = []
+        var idle: [Connection] = []
         var open = 0
         var status = Status.unknown
         /// While down: no call tries Redis before this (monotonic ms).
@@ -45,9 +53,17 @@ final class RedisClient: SharedStore {
     }
 
     deinit {
-        state.withLock { s in
-            for c in s.idle { redisFree(c) }
-            s.idle = []
+        let idle = state.withLock { s in
+            defer { s.idle = [] }
+            return s.idle
+        }
+        // The replies of the last writes are read first: closing a socket with
+        // unread data resets it, and Redis could drop those writes.
+        SignalGuard.withoutSIGPIPE {
+            for c in idle {
+                _ = drain(c)
+                redisFree(c.context)
+            }
         }
     }
 
@@ -55,7 +71,12 @@ final class RedisClient: SharedStore {
 
     func eval(_ script: SharedScript, keys: [String], args: [String]) -> RedisReply? {
         SignalGuard.withoutSIGPIPE { () -> RedisReply? in
-            guard let c = take() else { return nil }
+            guard let conn = take() else { return nil }
+            let c = conn.context
+            guard drain(conn) else {
+                failed(c, reason: errorText(c))
+                return nil
+            }
             let tail = [String(keys.count)] + keys + args
             var reply: RedisReply?
             if let sha = state.withLock({ $0.shas[script.name] }) {
@@ -75,21 +96,63 @@ final class RedisClient: SharedStore {
             }
             if case .error(let e) = reply {
                 // A Redis that refuses the script (an old version, a script error, OOM).
-                give(c)
+                give(Connection(context: c))
                 markDown("Redis answered an error: \(Self.clip(e))")
                 return nil
             }
-            give(c)
+            give(Connection(context: c))
             markUp()
             return reply
         }
     }
 
+    /// Runs a script without waiting for its answer: written out now (with
+    /// EVAL, so that a Redis that lost its scripts still runs it), its reply
+    /// read and dropped before the connection's next command. false when it
+    /// could not be written.
+    func send(_ script: SharedScript, keys: [String], args: [String]) -> Bool {
+        SignalGuard.withoutSIGPIPE { () -> Bool in
+            guard var conn = take() else { return false }
+            let c = conn.context
+            // A connection's replies stay few: read the older ones first when they pile up.
+            if conn.unread >= 16 {
+                guard drain(conn) else {
+                    failed(c, reason: errorText(c))
+                    return false
+                }
+                conn.unread = 0
+            }
+            let args = ["EVAL", script.text, String(keys.count)] + keys + args
+            var done: Int32 = 0
+            let ok = Self.withArgv(args) { argc, argv, lens in redisAppendCommandArgv(c, argc, argv, lens) == REDIS_OK }
+            while ok && done == 0 {
+                guard redisBufferWrite(c, &done) == REDIS_OK else { break }
+            }
+            guard ok, done != 0 else {
+                failed(c, reason: errorText(c))
+                return false
+            }
+            conn.unread += 1
+            give(conn)
+            return true
+        }
+    }
+
+    /// Reads (and drops) the replies of the connection's earlier `send`s; false when the connection failed.
+    private func drain(_ conn: Connection) -> Bool {
+        for _ in 0..<conn.unread {
+            var raw: UnsafeMutableRawPointer?
+            guard redisGetReply(conn.context, &raw) == REDIS_OK, let raw else { return false }
+            freeReplyObject(raw)
+        }
+        return true
+    }
+
     // MARK: The pool
 
     /// A connection to use, or nil when Redis is down (or too many are open).
-    private func take() -> UnsafeMutablePointer<redisContext>? {
-        enum Choice { case reuse(UnsafeMutablePointer<redisContext>), connect, none }
+    private func take() -> Connection? {
+        enum Choice { case reuse(Connection), connect, none }
         let now = MonotonicClock.nowMs()
         let choice: Choice = state.withLock { s in
             if s.status == .down {
@@ -108,7 +171,7 @@ final class RedisClient: SharedStore {
         case .none: return nil
         case .connect:
             switch connect() {
-            case .success(let c): return c
+            case .success(let c): return Connection(context: c)
             case .failure(let problem):
                 state.withLock { s in
                     s.open -= 1
@@ -120,7 +183,7 @@ final class RedisClient: SharedStore {
         }
     }
 
-    private func give(_ c: UnsafeMutablePointer<redisContext>) {
+    private func give(_ c: Connection) {
         state.withLock { $0.idle.append(c) }
     }
 
@@ -133,7 +196,7 @@ final class RedisClient: SharedStore {
 
     private func markDown(_ reason: String) {
         let now = MonotonicClock.nowMs()
-        let (wasUp, stale): (Bool, [UnsafeMutablePointer<redisContext>]) = state.withLock { s in
+        let (wasUp, stale): (Bool, [Connection]) = state.withLock { s in
             let wasUp = s.status != .down
             s.backoffMs = wasUp ? Self.firstBackoffMs : min(Self.maxBackoffMs, s.backoffMs * 2)
             s.status = .down
@@ -145,7 +208,7 @@ final class RedisClient: SharedStore {
             s.open -= stale.count
             return (wasUp, stale)
         }
-        for c in stale { redisFree(c) }
+        for c in stale { redisFree(c.context) }
         if wasUp {
             Log.warn("shared state: Redis at \(url.redacted) is not usable (\(redact(reason))); "
                      + "going on with this process's own cooldowns, rate limits and load, and retrying in the background of later calls")

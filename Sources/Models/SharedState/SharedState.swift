@@ -15,13 +15,17 @@ struct SharedScript: Sendable {
 /// "not now" (unreachable, slow, not Redis): the caller uses local state.
 protocol SharedStore: Sendable {
     func eval(_ script: SharedScript, keys: [String], args: [String]) -> RedisReply?
+    /// Runs a script whose answer the caller does not need, without waiting
+    /// for it (false: not sent). Its effect comes before that of any later script.
+    func send(_ script: SharedScript, keys: [String], args: [String]) -> Bool
 }
 
 /// Cooldowns, rate limits and deployment load shared by every router that
-/// names the same Redis and key prefix. Each method is one round trip (or
-/// none, when it has nothing to say) and returns nil when Redis did not
-/// answer in time: the router then decides on its own state, which it keeps
-/// up to date all along.
+/// names the same Redis and key prefix. A method whose answer the router
+/// needs (a read, a rate-limit wait, a cooldown's length) is one round trip;
+/// the other writes are sent without waiting; one with nothing to say sends
+/// nothing. nil means Redis did not answer in time: the router then decides on
+/// its own state, which it keeps up to date all along.
 final class SharedState: Sendable {
     let keys: SharedKeys
     let store: any SharedStore
@@ -74,13 +78,15 @@ final class SharedState: Sendable {
         let args = [member ?? "", String(max(1, leaseMs)),
                     rate.map { Self.intervalText($0.limit) } ?? "", String(rate?.limit.burst ?? 1)]
         let k = [keys.inFlight(model), keys.usage(model), keys.rate(rate?.provider ?? "")]
+        // Without a rate limit there is nothing to wait for.
+        guard rate != nil else { return store.send(.begin, keys: k, args: args) ? Began(member: member, waitMs: 0) : nil }
         guard let wait = store.eval(.begin, keys: k, args: args)?.integer else { return nil }
         return Began(member: member, waitMs: max(0, wait))
     }
 
     /// Gives back a rate-limit slot whose wait was given up.
     func cancelReservation(provider: String, limit: RateLimitConfig) {
-        _ = store.eval(.cancel, keys: [keys.rate(provider)], args: [Self.intervalText(limit)])
+        _ = store.send(.cancel, keys: [keys.rate(provider)], args: [Self.intervalText(limit)])
     }
 
     enum Outcome: Sendable, Equatable {
@@ -93,7 +99,8 @@ final class SharedState: Sendable {
 
     /// An attempt or call at `model` ended: out of the calls in flight, its
     /// tokens counted, its cooldown cleared or started. Returns the cooldown
-    /// started (ms) for a failure; nil when Redis did not answer or there was nothing to do.
+    /// started (ms) for a failure (one round trip); nil when Redis did not
+    /// answer, and for the other outcomes, which are sent without waiting.
     @discardableResult
     func end(model: String, member: String?, tokens: Int64, outcome: Outcome) -> Int64? {
         var args = [member ?? "", String(max(0, tokens))]
@@ -111,6 +118,10 @@ final class SharedState: Sendable {
             args += ["f", String(baseMs), String(mult), String(maxMs)]
         }
         let k = [keys.inFlight(model), keys.usage(model), keys.cooldown(model)]
+        guard case .failure = outcome else {
+            _ = store.send(.end, keys: k, args: args)
+            return nil
+        }
         return store.eval(.end, keys: k, args: args)?.integer
     }
 
