@@ -6,7 +6,7 @@
  * CHAT_BASE_URL answers POST {base}/chat/completions (bench/run's nginx),
  * REDIS_PORT is a redis-server on 127.0.0.1 (bench/shared_state.sh starts
  * both). For each config, local and shared: 1 process and 8 processes, one
- * thread each, calling in a loop; per-call latency median and p99, and the
+ * thread each, and 1 process with 8 threads, calling in a loop; per-call latency median and p99, and the
  * scripts Redis ran per call (INFO commandstats: EVALSHA + EVAL calls; those
  * sent without waiting for the answer included). Then 8 processes x 16
  * threads against one shared limit of 100 requests/s. */
@@ -228,6 +228,8 @@ int main(int argc, char **argv) {
             snprintf(name, sizeof name, "%s.%s", configs[i].name, shared ? "shared" : "local");
             measure(name, config, 1, 1, seconds);
             measure(name, config, 8, 1, seconds);
+            /* One router, many threads: the connection pool (one connection per thread talking at once). */
+            measure(name, config, 1, 8, seconds);
         }
     }
     /* Accuracy: one shared limit of 100/s, 8 processes x 16 threads. */

@@ -234,7 +234,8 @@ static void test_cooldown_shared(void) {
  * seconds` (wall clock); returns the requests the server saw in that time. */
 static int hammer(int procs, double seconds, int shared, const char *prefix) {
     ts_reset();
-    double start = wall_s() + 0.3;
+    /* Time for every process to start and build its router, even on a slow machine. */
+    double start = wall_s() + 1.0;
     pid_t pids[8];
     char from[64], to[64];
     snprintf(from, sizeof from, "%.6f", start);
@@ -288,7 +289,7 @@ static void test_least_busy_shared(void) {
     snprintf(prefix, sizeof prefix, "lb:%d:", (int)getpid());
     const char *members = BUSY_GROUP;
     /* Another process holds a slow call on d1. */
-    ts_script("d1", "[{\"delay_ms\": 1000}]");
+    ts_script("d1", "[{\"delay_ms\": 1500}]");
     pid_t pid = spawn("d1", prefix, "least_busy", NULL);
     models_router *r = shared_router(prefix, members);
     char h[1024];
