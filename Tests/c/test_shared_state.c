@@ -306,6 +306,47 @@ static void test_least_busy_shared(void) {
     models_router_free(r);
 }
 
+/* Threads of one router share its connections to Redis (a pool): calls at
+ * once all succeed, and every call in flight is counted out again. */
+struct threaded { models_router *r; int failures; };
+static void *threaded_calls(void *arg) {
+    struct threaded *t = arg;
+    for (int i = 0; i < 20; i++) {
+        char m[64];
+        if (chat_model(t->r, HELLO, m, sizeof m) != MODELS_OK) t->failures++;
+    }
+    return NULL;
+}
+
+static void test_threads_share_a_pool(void) {
+    ts_reset();
+    char prefix[64];
+    snprintf(prefix, sizeof prefix, "thr:%d:", (int)getpid());
+    models_router *r = shared_router(prefix, BUSY_GROUP);
+    pthread_t threads[8];
+    struct threaded t[8];
+    for (int i = 0; i < 8; i++) {
+        t[i].r = r;
+        t[i].failures = 0;
+        pthread_create(&threads[i], NULL, threaded_calls, &t[i]);
+    }
+    for (int i = 0; i < 8; i++) {
+        pthread_join(threads[i], NULL);
+        CHECK(t[i].failures == 0);
+    }
+    /* The last ends are written without waiting: give them a moment. */
+    char h1[1024], h2[1024];
+    for (int i = 0; i < 100; i++) {
+        if (strstr(health_of(r, "local/d1", h1, sizeof h1), "\"in_flight\":0") &&
+            strstr(health_of(r, "local/d2", h2, sizeof h2), "\"in_flight\":0")) break;
+        sleep_ms(10);
+    }
+    CHECK_STR_CONTAINS(h1, "\"in_flight\":0");
+    CHECK_STR_CONTAINS(h2, "\"in_flight\":0");
+    CHECK(requests_for("d1") + requests_for("d2") == 160);
+    models_router_free(r);
+}
+
 /* ---- faults ------------------------------------------------------------- */
 
 /* Calls on `r` (m1 answering) that must all succeed, each within `bound_ms`. */
@@ -549,6 +590,7 @@ int main(int argc, char **argv) {
     test_tpm_shared();
     test_least_busy_shared();
     test_rate_limit_shared();
+    test_threads_share_a_pool();
     test_unix_socket();
     test_models_chat_health();
     test_redis_paused();
