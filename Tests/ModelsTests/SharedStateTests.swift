@@ -162,7 +162,7 @@ import Testing
         var c = CooldownConfig()
         (c.baseMs, c.maxMs, c.multiplier) = (500, 60_000, 10)
         #expect(s.end(model: "g/d", member: began?.member, tokens: 12, outcome: .failure(c)) == 250)
-        #expect(store.calls[1].keys == ["p:inflight:g/d", "p:usage:g/d", "p:cooldown:g/d"])
+        #expect(store.calls[1].keys == ["p:inflight:g/d", "p:usage:g/d", "p:cooldown:g/d", "p:ended:\(began!.member!)"])
         #expect(store.calls[1].args.dropFirst() == ["12", "f", "500", "10.0", "60000"])
         // Without a rate limit, or when nothing waits for the answer: sent, not waited for.
         #expect(s.begin(model: "g/d", trackLoad: true, leaseMs: 1000, rate: nil)?.waitMs == 0)

@@ -25,12 +25,16 @@ static rs_server redis;
 
 /* ---- helpers ---------------------------------------------------------- */
 
+/* shared_state's timeout_ms: generous, so that a slow machine does not make
+ * Redis look down; the test of a paused Redis sets the default of 50. */
+static int redis_timeout_ms = 1000;
+
 /* A router config on the test server ("local") sharing through `url` under
  * the key prefix `prefix`, with the top-level `members`. */
 static char *shared_config(char *buf, size_t size, const char *url, const char *prefix, const char *members) {
     char extra[2048];
-    snprintf(extra, sizeof extra, "%s,\"shared_state\":{\"redis_url\":\"%s\",\"key_prefix\":\"%s\",\"timeout_ms\":50}",
-             members, url, prefix);
+    snprintf(extra, sizeof extra, "%s,\"shared_state\":{\"redis_url\":\"%s\",\"key_prefix\":\"%s\",\"timeout_ms\":%d}",
+             members, url, prefix, redis_timeout_ms);
     return ts_config(buf, size, extra, "local", NULL);
 }
 
@@ -414,12 +418,15 @@ static void test_redis_paused(void) {
     const char *members = "\"primary\":\"local/m1\",\"fallbacks\":[\"local/m2\"],\"max_retries\":0,"
                           "\"cooldown\":{\"base_ms\":150,\"max_ms\":150},"
                           "\"rate_limits\":{\"local\":{\"requests_per_second\":1000}}";
+    redis_timeout_ms = 50;
     models_router *a = shared_router(prefix, members);
     models_router *b = shared_router(prefix, members);
+    redis_timeout_ms = 1000;
     CHECK(sharing_works(a, b));
     sleep_ms(200);
     /* Redis stops answering (timeout_ms 50): each call goes on after at most
-     * about 50 ms per talk with Redis; the bound is loose for slow machines. */
+     * about 50 ms per talk with Redis; the bound is loose for slow machines.
+     * (The timeout is 1 s in the other tests, so that they do not depend on speed.) */
     rs_signal(&redis, SIGSTOP);
     calls_succeed(a, 10, 1500);
     calls_succeed(b, 10, 1500);
@@ -429,11 +436,32 @@ static void test_redis_paused(void) {
     models_router_free(b);
 }
 
+/* Redis killed while a connection sits in the pool, then writes that do not
+ * wait for an answer (a deployment named directly, no cooldowns: no read):
+ * the second write to the closed socket raises SIGPIPE, which must not end
+ * the process (this test runs with SIGPIPE's default action). */
+static void test_no_sigpipe(void) {
+    ts_reset();
+    rs_server own;
+    rs_init(&own, 0, NULL);
+    rs_start(&own);
+    char config[4096], url[256];
+    models_router *r = router_or_exit(shared_config(config, sizeof config, rs_url(&own, url, sizeof url), "pipe:", BUSY_GROUP));
+    const char *d1 = "{\"model\":\"local/d1\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+    char m[64];
+    CHECK(chat_model(r, d1, m, sizeof m) == MODELS_OK);
+    rs_kill(&own);
+    for (int i = 0; i < 5; i++) CHECK(chat_model(r, d1, m, sizeof m) == MODELS_OK);
+    models_router_free(r);
+    rs_cleanup(&own);
+}
+
 /* ---- wrong password, not Redis, unix socket ------------------------------ */
 
 static void test_wrong_password_and_not_redis(void) {
     ts_reset();
     log_clear();
+    redis_timeout_ms = 100;
     rs_server locked;
     rs_init(&locked, 0, "right-pass-9876");
     rs_start(&locked);
@@ -456,6 +484,7 @@ static void test_wrong_password_and_not_redis(void) {
     CHECK(log_count("is not usable") == 1);
     models_router_free(r);
     ts_reset();
+    redis_timeout_ms = 1000;
 }
 
 static void test_unix_socket(void) {
@@ -593,6 +622,7 @@ int main(int argc, char **argv) {
     test_threads_share_a_pool();
     test_unix_socket();
     test_models_chat_health();
+    test_no_sigpipe();
     test_redis_paused();
     test_wrong_password_and_not_redis();
     test_redis_down_killed_restarted();

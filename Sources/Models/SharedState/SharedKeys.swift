@@ -4,6 +4,7 @@
 ///     <prefix>rate:<provider>    GCRA: the theoretical arrival time, ms of Redis time
 ///     <prefix>inflight:<model>   sorted set: one member per call in flight, scored by when it expires
 ///     <prefix>usage:<model>      hash r:<second> / t:<second>: requests and tokens per second
+///     <prefix>ended:<member>     a call's end that reached Redis before its start (10 min)
 ///
 /// Model and provider names are used as they are (Redis keys are binary safe).
 struct SharedKeys: Sendable, Equatable {
@@ -13,6 +14,7 @@ struct SharedKeys: Sendable, Equatable {
     func rate(_ provider: String) -> String { prefix + "rate:" + provider }
     func inFlight(_ model: String) -> String { prefix + "inflight:" + model }
     func usage(_ model: String) -> String { prefix + "usage:" + model }
+    func ended(_ member: String) -> String { prefix + "ended:" + member }
 
     /// One model a read asks about; `load`: its calls in flight and usage too (a deployment).
     struct Query: Sendable, Equatable, Hashable {

@@ -32,16 +32,21 @@ enum SharedScripts {
         return out
         """
 
-    /// An attempt starts. KEYS: in flight, usage, rate. ARGV: member ("" when
-    /// the load is not tracked), lease ms, rate interval ms ("" for no rate
-    /// limit), burst. Returns the ms to wait for the rate limit (GCRA: the
-    /// slot is reserved, as the local token bucket does).
+    /// An attempt starts. KEYS: in flight, usage, rate, the member's
+    /// tombstone. ARGV: member ("" when the load is not tracked), lease ms,
+    /// rate interval ms ("" for no rate limit), burst. Returns the ms to wait
+    /// for the rate limit (GCRA: the slot is reserved, as the local token
+    /// bucket does). Start and end go out without waiting, maybe on two
+    /// connections: an end that came first left a tombstone, and the start
+    /// then does not add the member.
     static let begin = now + """
         if ARGV[1] ~= '' then
           local lease = tonumber(ARGV[2])
           redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-          redis.call('ZADD', KEYS[1], now + lease, ARGV[1])
-          redis.call('PEXPIRE', KEYS[1], lease + 1000)
+          if redis.call('DEL', KEYS[4]) == 0 then
+            redis.call('ZADD', KEYS[1], now + lease, ARGV[1])
+            redis.call('PEXPIRE', KEYS[1], lease + 1000)
+          end
           local sec = math.floor(now / 1000)
           redis.call('HINCRBY', KEYS[2], 'r:' .. sec, 1)
           redis.call('PEXPIRE', KEYS[2], 61000)
@@ -74,12 +79,14 @@ enum SharedScripts {
         return 0
         """
 
-    /// An attempt or call ended. KEYS: in flight, usage, cooldown. ARGV:
-    /// member ("" none), tokens, outcome ("s": clear the cooldown, "f": a
-    /// failure that cools down, "": neither), base ms, multiplier, max ms.
-    /// Returns the cooldown started, in ms (0 for none).
+    /// An attempt or call ended. KEYS: in flight, usage, cooldown, the
+    /// member's tombstone. ARGV: member ("" none), tokens, outcome ("s":
+    /// clear the cooldown, "f": a failure that cools down, "": neither), base
+    /// ms, multiplier, max ms. Returns the cooldown started, in ms (0 for none).
     static let end = now + """
-        if ARGV[1] ~= '' then redis.call('ZREM', KEYS[1], ARGV[1]) end
+        if ARGV[1] ~= '' and redis.call('ZREM', KEYS[1], ARGV[1]) == 0 then
+          redis.call('SET', KEYS[4], '1', 'PX', 600000)
+        end
         local tokens = tonumber(ARGV[2]) or 0
         if tokens > 0 then
           redis.call('HINCRBY', KEYS[2], 't:' .. math.floor(now / 1000), tokens)

@@ -77,7 +77,7 @@ final class SharedState: Sendable {
         let member = trackLoad ? nextMember() : nil
         let args = [member ?? "", String(max(1, leaseMs)),
                     rate.map { Self.intervalText($0.limit) } ?? "", String(rate?.limit.burst ?? 1)]
-        let k = [keys.inFlight(model), keys.usage(model), keys.rate(rate?.provider ?? "")]
+        let k = [keys.inFlight(model), keys.usage(model), keys.rate(rate?.provider ?? ""), keys.ended(member ?? "")]
         // Without a rate limit there is nothing to wait for.
         guard rate != nil else { return store.send(.begin, keys: k, args: args) ? Began(member: member, waitMs: 0) : nil }
         guard let wait = store.eval(.begin, keys: k, args: args)?.integer else { return nil }
@@ -117,7 +117,7 @@ final class SharedState: Sendable {
             let mult = c.multiplier.isNaN ? 1 : Swift.max(1, c.multiplier)
             args += ["f", String(baseMs), String(mult), String(maxMs)]
         }
-        let k = [keys.inFlight(model), keys.usage(model), keys.cooldown(model)]
+        let k = [keys.inFlight(model), keys.usage(model), keys.cooldown(model), keys.ended(member ?? "")]
         guard case .failure = outcome else {
             _ = store.send(.end, keys: k, args: args)
             return nil
