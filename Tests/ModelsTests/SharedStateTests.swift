@@ -176,3 +176,12 @@ import Testing
         #expect(s.begin(model: "g/d", trackLoad: true, leaseMs: 1000, rate: ("g", RateLimitConfig(requestsPerSecond: 1, burst: 1))) == nil)
     }
 }
+
+@Suite struct SHA1Tests {
+    @Test func knownDigests() {
+        #expect(SHA1.hex("") == "da39a3ee5e6b4b0d3255bfef95601890afd80709")
+        #expect(SHA1.hex("abc") == "a9993e364706816aba3e25717850c26c9cd0d89d")
+        #expect(SHA1.hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq") == "84983e441c3bd26ebaae4aa1f95129e5e54670f1")
+        #expect(SHA1.hex(String(repeating: "a", count: 1000)) == "291e9a6c66994949b57ba5e650361e98fc36b1ba")
+    }
+}

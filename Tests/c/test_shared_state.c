@@ -456,6 +456,29 @@ static void test_no_sigpipe(void) {
     rs_cleanup(&own);
 }
 
+/* Redis forgets its scripts (SCRIPT FLUSH, as after a restart): writes sent
+ * without waiting are run again in full, none is lost. */
+static void test_scripts_flushed(void) {
+    ts_reset();
+    char prefix[64], cmd[128];
+    snprintf(prefix, sizeof prefix, "flush:%d:", (int)getpid());
+    models_router *r = shared_router(prefix, BUSY_GROUP);
+    const char *d1 = "{\"model\":\"local/d1\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+    char m[64], h[1024];
+    CHECK(chat_model(r, d1, m, sizeof m) == MODELS_OK);
+    CHECK_STR_CONTAINS(health_of(r, "local/d1", h, sizeof h), "\"requests_this_minute\":1,");
+    snprintf(cmd, sizeof cmd, "redis-cli -p %d SCRIPT FLUSH > /dev/null", redis.port);
+    CHECK(system(cmd) == 0);
+    for (int i = 0; i < 3; i++) CHECK(chat_model(r, d1, m, sizeof m) == MODELS_OK);
+    /* Another router reads what Redis holds (this one's own counts are local too). */
+    models_router *other = shared_router(prefix, BUSY_GROUP);
+    health_of(r, "local/d1", h, sizeof h); /* the first router's next talk runs the lost scripts */
+    CHECK_STR_CONTAINS(health_of(other, "local/d1", h, sizeof h), "\"requests_this_minute\":4,");
+    CHECK_STR_CONTAINS(h, "\"in_flight\":0");
+    models_router_free(other);
+    models_router_free(r);
+}
+
 /* ---- wrong password, not Redis, unix socket ------------------------------ */
 
 static void test_wrong_password_and_not_redis(void) {
@@ -472,6 +495,12 @@ static void test_wrong_password_and_not_redis(void) {
     CHECK(log_count("refused the password") == 1);
     CHECK(log_count("Wrong-Pass-1234") == 0);
     CHECK(log_count("[redacted]") >= 1);
+    models_router_free(r);
+    /* No password at all: said so. */
+    snprintf(url, sizeof url, "redis://127.0.0.1:%d/0", locked.port);
+    r = router_or_exit(shared_config(config, sizeof config, url, "pw:", COOLING));
+    calls_succeed(r, 2, 2000);
+    CHECK(log_count("wants a password") == 1);
     models_router_free(r);
     rs_cleanup(&locked);
 
@@ -622,6 +651,7 @@ int main(int argc, char **argv) {
     test_threads_share_a_pool();
     test_unix_socket();
     test_models_chat_health();
+    test_scripts_flushed();
     test_no_sigpipe();
     test_redis_paused();
     test_wrong_password_and_not_redis();

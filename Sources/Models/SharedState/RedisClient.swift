@@ -24,10 +24,11 @@ final class RedisClient: SharedStore {
 
     private enum Status { case unknown, up, down }
 
-    /// A hiredis context and the replies of `send`s not yet read from it.
+    /// A hiredis context and the `send`s whose replies are not read yet (as
+    /// EVAL arguments, to run again should Redis have lost the script).
     private struct Connection {
         let context: UnsafeMutablePointer<redisContext>
-        var unread = 0
+        var unread: [[String]] = []
     }
 
     private struct State {
@@ -40,8 +41,6 @@ final class RedisClient: SharedStore {
         var backoffMs = RedisClient.firstBackoffMs
         /// A call is connecting while down: the others do not wait for it.
         var probing = false
-        /// Each script's SHA1, as SCRIPT LOAD answered.
-        var shas: [String: String] = [:]
     }
 
     /// The pool holds raw hiredis contexts; the lock guards them.
@@ -78,18 +77,8 @@ final class RedisClient: SharedStore {
                 return nil
             }
             let tail = [String(keys.count)] + keys + args
-            var reply: RedisReply?
-            if let sha = state.withLock({ $0.shas[script.name] }) {
-                reply = command(c, ["EVALSHA", sha] + tail)
-                if case .error(let e) = reply, e.hasPrefix("NOSCRIPT") { reply = command(c, ["EVAL", script.text] + tail) }
-            } else {
-                // The first time: SCRIPT LOAD (for EVALSHA later) and EVAL, in one round trip.
-                let replies = pipeline(c, [["SCRIPT", "LOAD", script.text], ["EVAL", script.text] + tail])
-                if replies.count == 2 {
-                    if case .string(let sha) = replies[0] { state.withLock { $0.shas[script.name] = sha } }
-                    reply = replies[1]
-                }
-            }
+            var reply = command(c, ["EVALSHA", script.sha] + tail)
+            if case .error(let e) = reply, e.hasPrefix("NOSCRIPT") { reply = command(c, ["EVAL", script.text] + tail) }
             guard let reply else {
                 failed(c, reason: errorText(c))
                 return nil
@@ -106,25 +95,25 @@ final class RedisClient: SharedStore {
         }
     }
 
-    /// Runs a script without waiting for its answer: written out now (with
-    /// EVAL, so that a Redis that lost its scripts still runs it), its reply
-    /// read and dropped before the connection's next command. false when it
-    /// could not be written.
+    /// Runs a script without waiting for its answer: written out now, its
+    /// reply read before the connection's next command (and the script run
+    /// again with EVAL if Redis had lost it). false when it could not be written.
     func send(_ script: SharedScript, keys: [String], args: [String]) -> Bool {
         SignalGuard.withoutSIGPIPE { () -> Bool in
             guard var conn = take() else { return false }
             let c = conn.context
             // A connection's replies stay few: read the older ones first when they pile up.
-            if conn.unread >= 16 {
+            if conn.unread.count >= 16 {
                 guard drain(conn) else {
                     failed(c, reason: errorText(c))
                     return false
                 }
-                conn.unread = 0
+                conn.unread = []
             }
-            let args = ["EVAL", script.text, String(keys.count)] + keys + args
+            let tail = [String(keys.count)] + keys + args
+            let command = ["EVALSHA", script.sha] + tail
             var done: Int32 = 0
-            let ok = Self.withArgv(args) { argc, argv, lens in redisAppendCommandArgv(c, argc, argv, lens) == REDIS_OK }
+            let ok = Self.withArgv(command) { argc, argv, lens in redisAppendCommandArgv(c, argc, argv, lens) == REDIS_OK }
             while ok && done == 0 {
                 guard redisBufferWrite(c, &done) == REDIS_OK else { break }
             }
@@ -132,18 +121,28 @@ final class RedisClient: SharedStore {
                 failed(c, reason: errorText(c))
                 return false
             }
-            conn.unread += 1
+            conn.unread.append(["EVAL", script.text] + tail)
             give(conn)
             return true
         }
     }
 
-    /// Reads (and drops) the replies of the connection's earlier `send`s; false when the connection failed.
+    /// Reads the replies of the connection's earlier `send`s, running again
+    /// with EVAL those Redis did not have the script for; false when the connection failed.
     private func drain(_ conn: Connection) -> Bool {
-        for _ in 0..<conn.unread {
+        var lost: [[String]] = []
+        for eval in conn.unread {
             var raw: UnsafeMutableRawPointer?
             guard redisGetReply(conn.context, &raw) == REDIS_OK, let raw else { return false }
+            let reply = raw.assumingMemoryBound(to: redisReply.self).pointee
+            if reply.type == REDIS_REPLY_ERROR, let str = reply.str, reply.len >= 8,
+               memcmp(str, "NOSCRIPT", 8) == 0 {
+                lost.append(eval)
+            }
             freeReplyObject(raw)
+        }
+        for eval in lost {
+            guard command(conn.context, eval) != nil else { return false }
         }
         return true
     }
@@ -255,7 +254,9 @@ final class RedisClient: SharedStore {
         var setup: [[String]] = []
         if let password = url.password { setup.append(url.username.map { ["AUTH", $0, password] } ?? ["AUTH", password]) }
         if url.db != 0 { setup.append(["SELECT", String(url.db)]) }
-        if !setup.isEmpty {
+        // The scripts, so that EVALSHA finds them (a write not waited for included).
+        for script in SharedScript.all { setup.append(["SCRIPT", "LOAD", script.text]) }
+        do {
             let replies = pipeline(c, setup)
             guard replies.count == setup.count else {
                 let text = errorText(c)
@@ -265,7 +266,9 @@ final class RedisClient: SharedStore {
             for (i, r) in replies.enumerated() {
                 if case .error(let e) = r {
                     redisFree(c)
-                    let what = setup[i][0] == "AUTH" ? "refused the password" : "refused the database number"
+                    let what = setup[i][0] == "AUTH" ? "refused the password"
+                        : e.hasPrefix("NOAUTH") ? "wants a password, and the URL gives none"
+                        : setup[i][0] == "SELECT" ? "refused the database number" : "refused a script"
                     return .failure(Problem(text: "Redis \(what): \(Self.clip(e))"))
                 }
             }

@@ -1,14 +1,22 @@
 import Glibc
 
-/// A Lua script of the shared state, by name (for the SHA cache) and text.
+/// A Lua script of the shared state: its name (for messages), text and SHA-1 (for EVALSHA).
 struct SharedScript: Sendable {
     let name: String
     let text: String
+    let sha: String
+
+    init(name: String, text: String) {
+        self.name = name
+        self.text = text
+        sha = SHA1.hex(text)
+    }
 
     static let read = SharedScript(name: "read", text: SharedScripts.read)
     static let begin = SharedScript(name: "begin", text: SharedScripts.begin)
     static let cancel = SharedScript(name: "cancel", text: SharedScripts.cancel)
     static let end = SharedScript(name: "end", text: SharedScripts.end)
+    static let all = [read, begin, cancel, end]
 }
 
 /// Where the shared state is kept: runs one script, atomically. nil means
