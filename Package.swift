@@ -16,8 +16,10 @@ let package = Package(
             name: "CModelsSupport",
             linkerSettings: [.linkedLibrary("curl"), .linkedLibrary("jansson"), .linkedLibrary("pthread")]
         ),
+        // hiredis (Debian: libhiredis-dev), the Redis client of the shared state (`shared_state`).
+        .systemLibrary(name: "CHiredis"),
         // The Swift core: wire formats, transport, providers, router. Knows nothing of the C ABI.
-        .target(name: "Models", dependencies: ["CModelsSupport"]),
+        .target(name: "Models", dependencies: ["CModelsSupport", "CHiredis"]),
         // The @_cdecl exports: handles, errors, string ownership. Holds no logic.
         .target(name: "ModelsC", dependencies: ["Models"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "ModelsC"]),

@@ -162,7 +162,10 @@ models_error *models_error_new(models_code code, const char *message, int http_s
 **
 ** A router holds the providers, the primary model and its fallbacks, and the
 ** retry, timeout, cooldown and rate-limit settings. One router may be used
-** from many threads at once.
+** from many threads at once. With "shared_state" in the config, routers in
+** many processes (and machines) share their cooldowns, rate limits and load
+** through one Redis server. When Redis cannot be reached, the router goes on
+** with its own state; no call fails because of Redis.
 */
 
 typedef struct models_router models_router;
@@ -220,6 +223,8 @@ models_code models_router_set_models(models_router *r, const char *primary,
 **   "tokens_this_minute"    prompt plus completion tokens of its answers in
 **                           the last minute (counted for deployments only)
 **   "rpm", "tpm"            a deployment's limits; absent when not set
+** With "shared_state", cooldowns, calls in flight and this minute's use
+** include those of the other routers sharing the Redis server.
 ** Returns a new string the caller frees with models_free(); NULL for a NULL
 ** router. Thread-safe. */
 char *models_router_health(models_router *r);

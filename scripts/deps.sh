@@ -4,7 +4,7 @@
 # Usage: scripts/deps.sh  (sourced by scripts/test and scripts/demo as well)
 set -eu
 # The second line: what scripts/deb needs to build and check the Debian packages.
-packages="libcurl4-openssl-dev libjansson-dev cmake ninja-build pkg-config python3 python3-venv python3-pytest python3-setuptools python3-wheel nginx-light binutils valgrind
+packages="libcurl4-openssl-dev libjansson-dev cmake ninja-build pkg-config python3 python3-venv python3-pytest python3-setuptools python3-wheel nginx-light binutils valgrind libhiredis-dev redis-server
     debhelper dh-python dpkg-dev help2man lintian python3-all"
 missing=""
 for p in $packages; do

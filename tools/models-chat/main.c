@@ -104,11 +104,32 @@ struct options {
 
 /* ---- --print-config ------------------------------------------------------ */
 
+/* A Redis URL with its password (between "scheme://[user]:" and the last
+ * '@') replaced by "[redacted]"; a URL without one is kept as it is. */
+static json_t *redacted_redis_url(const char *url) {
+    const char *scheme = strstr(url, "://");
+    const char *at = strrchr(url, '@');
+    if (!scheme || !at || at < scheme) return json_string(url);
+    const char *user = scheme + 3, *colon = memchr(user, ':', (size_t)(at - user));
+    size_t keep = (size_t)((colon ? colon : user) - url);
+    size_t size = keep + strlen(at) + 16;
+    char *out = malloc(size);
+    if (!out) return json_string("[redacted]");
+    snprintf(out, size, "%.*s:[redacted]%s", (int)keep, url, at);
+    json_t *value = json_string(out);
+    free(out);
+    return value;
+}
+
 /* Prints the config with every secret replaced by "[redacted]": each
- * provider's api_key and github_token and the values of its headers. The
- * variables that name keys (api_key_env, github_token_env) are shown. */
+ * provider's api_key and github_token and the values of its headers, and the
+ * password of shared_state.redis_url. The variables that name keys
+ * (api_key_env, github_token_env, redis_url_env) are shown. */
 static void print_config(const char *config) {
     json_t *root = json_loads(config, JSON_DECODE_ANY, NULL);
+    json_t *shared = json_object_get(root, "shared_state");
+    const char *redis_url = json_string_value(json_object_get(shared, "redis_url"));
+    if (redis_url) json_object_set_new(shared, "redis_url", redacted_redis_url(redis_url));
     json_t *providers = json_object_get(root, "providers");
     const char *name;
     json_t *p;

@@ -29,6 +29,8 @@ public struct RouterConfig: Sendable, Equatable {
     public var cooldown: CooldownConfig?
     public var rateLimits: [(provider: String, limit: RateLimitConfig)] = []
     public var thinking = ThinkingConfig()
+    /// nil: cooldowns, rate limits and load stay in this router.
+    public var sharedState: SharedStateConfig?
 
     public init(primary: String) { self.primary = primary }
 
@@ -44,7 +46,7 @@ public struct RouterConfig: Sendable, Equatable {
             && a.streamIdleTimeoutMs == b.streamIdleTimeoutMs && a.streamTimeoutMs == b.streamTimeoutMs
             && a.maxResponseBytes == b.maxResponseBytes
             && a.maxRetries == b.maxRetries && a.retryBaseMs == b.retryBaseMs && a.retryMaxMs == b.retryMaxMs
-            && a.cooldown == b.cooldown && a.thinking == b.thinking
+            && a.cooldown == b.cooldown && a.thinking == b.thinking && a.sharedState == b.sharedState
             && a.rateLimits.elementsEqual(b.rateLimits, by: { $0.provider == $1.provider && $0.limit == $1.limit })
     }
 }
@@ -100,7 +102,7 @@ extension RouterConfig {
         "primary", "fallbacks", "fallback_on", "context_window_fallbacks", "content_policy_fallbacks", "model_groups",
         "cooldown_wait_ms", "providers", "timeout_ms", "stream_connect_timeout_ms", "stream_idle_timeout_ms",
         "stream_timeout_ms", "max_response_bytes", "max_retries",
-        "retry_base_ms", "retry_max_ms", "cooldown", "rate_limits", "thinking",
+        "retry_base_ms", "retry_max_ms", "cooldown", "rate_limits", "thinking", "shared_state",
     ]
     static let providerKeys = ["type", "api_key", "api_key_env", "base_url", "headers", "github_token", "github_token_env", "token_url"]
     static let copilotOnlyKeys = ["github_token", "github_token_env", "token_url"]
@@ -169,6 +171,10 @@ extension RouterConfig {
             let defaultBurst = max(1, Int64(rps.rounded(.up)))
             let burst = try r.integer("burst", in: 1...1_000_000) ?? defaultBurst
             rateLimits.append((name, RateLimitConfig(requestsPerSecond: rps, burst: Int(burst))))
+        }
+
+        if let s = try top.child("shared_state", allowed: SharedStateConfig.keys) {
+            sharedState = try SharedStateConfig(s)
         }
 
         if let t = try top.child("thinking", allowed: ["level", "enabled", "budget_tokens"]) {

@@ -9,12 +9,14 @@ import Glibc
 public final class Router: Sendable {
     public let config: RouterConfig
     private let retry: RetryPolicy
-    private let rateLimiters: [String: RateLimiter]
+    let rateLimiters: [String: RateLimiter]
     private let state: Locked<State>
     /// Calls in flight, latency and usage per model or deployment.
     let load = DeploymentLoad()
     /// Counters and latency histograms per model, for `models_router_metrics`.
     public let metrics = RouterMetrics()
+    /// Cooldowns, rate limits and load shared with other routers through Redis (`shared_state`).
+    let shared: SharedState?
     /// Held while a call decides and counts its next attempt, so that a
     /// deployment's rpm cannot be passed by calls deciding at the same moment.
     /// Its value, the decisions taken, is only counted: a lock around an empty
@@ -24,7 +26,7 @@ public final class Router: Sendable {
     private let hasDeploymentLimits: Bool
     /// Every model that is a deployment of some group: their answers' tokens
     /// are counted (for tpm), also when a request names one directly.
-    private let deployments: Set<String>
+    let deployments: Set<String>
 
     struct State: @unchecked Sendable {
         var primary: String { names[0] }
@@ -76,6 +78,7 @@ public final class Router: Sendable {
         hasDeploymentLimits = config.modelGroups.contains { $0.deployments.contains { $0.rpm != nil || $0.tpm != nil } }
         deployments = Set(config.modelGroups.flatMap { $0.deployments.map(\.model) })
         let providers = try ProviderRegistry.build(config, environment: environment)
+        if let c = config.sharedState { shared = try SharedState.make(c, environment: environment) } else { shared = nil }
         state = Locked(State(models: [config.primary] + config.fallbacks, groups: config.modelGroups, providers: providers,
                             cooldown: config.cooldown.map { Cooldown(config: $0) }))
     }
@@ -117,39 +120,40 @@ public final class Router: Sendable {
     /// the models do not name.
     public func health() -> [ModelHealth] {
         let s = state.withLock { $0 }
-        let now = MonotonicClock.nowMs()
+        let unnamed = config.modelGroups.map(\.name).filter { !s.names.contains($0) }
+        let view = LiveView(cooldown: s.cooldown, load: load,
+                            shared: readShared((s.names + unnamed).map(s.entry), cooldown: s.cooldown))
         var seen = Set<String>()
         var report: [ModelHealth] = []
-        let unnamed = config.modelGroups.map(\.name).filter { !s.names.contains($0) }
         for name in s.names + unnamed where seen.insert(name).inserted {
             if let group = s.groups[name] {
                 for d in group.deployments {
-                    var h = health(of: d.model, s, now: now)
+                    var h = health(of: d.model, s, view: view)
                     h.group = name
                     (h.rpm, h.tpm) = (d.rpm, d.tpm)
-                    if h.available, load.msUntilBelow(d.model, rpm: d.rpm, tpm: d.tpm, at: now) > 0 {
+                    if h.available, view.msUntilBelow(d.model, rpm: d.rpm, tpm: d.tpm) > 0 {
                         h.available = false
                         h.reason = "at " + d.limitsReached(
-                            rpm: d.rpm != nil && load.msUntilBelow(d.model, rpm: d.rpm, tpm: nil, at: now) > 0,
-                            tpm: d.tpm != nil && load.msUntilBelow(d.model, rpm: nil, tpm: d.tpm, at: now) > 0)
+                            rpm: d.rpm != nil && view.msUntilBelow(d.model, rpm: d.rpm, tpm: nil) > 0,
+                            tpm: d.tpm != nil && view.msUntilBelow(d.model, rpm: nil, tpm: d.tpm) > 0)
                     }
                     report.append(h)
                 }
             } else {
-                report.append(health(of: name, s, now: now))
+                report.append(health(of: name, s, view: view))
             }
         }
         return report
     }
 
-    private func health(of model: String, _ s: State, now: Int64) -> ModelHealth {
+    private func health(of model: String, _ s: State, view: LiveView) -> ModelHealth {
         let provider = ModelName.provider(of: model)
         var h = ModelHealth(model: model, provider: provider, available: true, reason: "")
-        h.load = load.snapshot(model, at: now)
+        h.load = view.load(model)
         if s.providers[provider] == nil {
             h.available = false
             h.reason = "provider not registered"
-        } else if let remaining = s.cooldown?.remainingMs(model), remaining > 0 {
+        } else if s.cooldown != nil, case let remaining = view.cooldownRemainingMs(model), remaining > 0 {
             h.available = false
             h.reason = "cooldown (\(ModelHealth.formatRemaining(remaining)) remaining)"
         }
@@ -227,9 +231,11 @@ public final class Router: Sendable {
         // The model whose last attempt failed: a send to another one is a fallback.
         var failed: (model: String, group: String?)?
         var machine = RouteStateMachine(entries: entries, settings: settings, startMs: startMs, listed: listed)
-        let view = LiveView(cooldown: snapshot.cooldown, load: load)
+        var view = LiveView(cooldown: snapshot.cooldown, load: load)
+        let sharedEntries = shared == nil ? [] : entries + listed.values
 
         while true {
+            if shared != nil { view.shared = readShared(sharedEntries, cooldown: snapshot.cooldown) }
             let (action, began) = decide(&machine, view: view)
             Self.log(machine.takeNotes())
             switch action {
@@ -252,8 +258,9 @@ public final class Router: Sendable {
                     callCounted = true
                 }
                 var sentAt = began
+                var member: String?
                 do throws(ModelsError) {
-                    try waitForRateLimit(routed.providerName, deadline: attempt.deadlineMs, token: cancellation)
+                    member = try startAttempt(routed, attempt, token: cancellation)
                     sentAt = MonotonicClock.nowMs()
                     var limits = TransferLimits(headersDeadlineMs: attempt.deadlineMs,
                                                 totalDeadlineMs: stream ? nil : attempt.deadlineMs,
@@ -269,9 +276,11 @@ public final class Router: Sendable {
                     snapshot.cooldown?.recordSuccess(model)
                     let now = MonotonicClock.nowMs()
                     metrics.answered(call: first, model: model, group: attempt.group, attemptMs: now - sentAt, callMs: now - startMs)
-                    return (value, model, CallEnd(load: load, metrics: metrics, model: model, group: attempt.group,
-                                                  firstWordMs: now - began,
-                                                  countsTokens: attempt.group != nil || (!deployments.isEmpty && deployments.contains(model))))
+                    var end = CallEnd(load: load, metrics: metrics, model: model, group: attempt.group,
+                                      firstWordMs: now - began,
+                                      countsTokens: attempt.group != nil || (!deployments.isEmpty && deployments.contains(model)))
+                    end.shared = shared.map { .init(state: $0, member: member, clearsCooldown: view.sharedFailures(model) > 0) }
+                    return (value, model, end)
                 } catch {
                     let now = MonotonicClock.nowMs()
                     load.end(model, at: now, firstByteMs: nil, tokens: 0)
@@ -279,8 +288,11 @@ public final class Router: Sendable {
                     failed = (model, attempt.group)
                     let failure = machine.failed(error, now: MonotonicClock.nowMs(), view: view)
                     Self.log(machine.takeNotes())
-                    if failure.coolDown, let cooldown = snapshot.cooldown {
-                        let ms = cooldown.recordFailure(model)
+                    let coolDown = failure.coolDown ? snapshot.cooldown : nil
+                    let sharedMs = endShared(model, member: member, coolDown: coolDown?.config)
+                    if let cooldown = coolDown {
+                        let localMs = cooldown.recordFailure(model)
+                        let ms = sharedMs ?? localMs
                         metrics.cooldownStarted(model, group: attempt.group)
                         Log.warn("cooling \(model) down for \(ModelHealth.formatRemaining(ms))")
                     }
@@ -317,12 +329,15 @@ public final class Router: Sendable {
         let firstWordMs: Int64
         /// Only group deployments are held to tpm limits: other answers' usage is not read.
         let countsTokens: Bool
+        /// What the shared state is told when the call is over.
+        var shared: SharedEnd?
 
         /// `atHand`: the usage is known without parsing (a stream's end), so
         /// the metrics count it for every model.
         func callAsFunction(tokens: @autoclosure () -> (prompt: Int64, completion: Int64, total: Int64), atHand: Bool = false) {
             let used: (prompt: Int64, completion: Int64, total: Int64) = countsTokens || atHand ? tokens() : (0, 0, 0)
             load.end(model, at: MonotonicClock.nowMs(), firstByteMs: firstWordMs, tokens: countsTokens ? used.total : 0)
+            shared?(model, tokens: countsTokens ? used.total : 0)
             metrics.tokens(model, group: group, prompt: used.prompt, completion: used.completion)
         }
     }
@@ -331,20 +346,32 @@ public final class Router: Sendable {
         for note in notes { Log.log(note.level, note.message) }
     }
 
-    /// The shared state the routing decisions read, live.
-    private struct LiveView: RouteStateMachine.View {
+    /// The shared state the routing decisions read, live: this router's own,
+    /// and what other routers share through Redis when it answered (see `SharedView`).
+    struct LiveView: RouteStateMachine.View {
         let cooldown: Cooldown?
         let load: DeploymentLoad
+        var shared: SharedSnapshot?
 
-        func cooldownRemainingMs(_ model: String) -> Int64 { cooldown?.remainingMs(model) ?? 0 }
-        func load(_ model: String) -> DeploymentLoad.Snapshot { load.snapshot(model, at: MonotonicClock.nowMs()) }
+        func cooldownRemainingMs(_ model: String) -> Int64 {
+            let local = cooldown?.remainingMs(model) ?? 0
+            guard let shared else { return local }
+            return max(local, shared.cooldownRemainingMs(model, atLocal: MonotonicClock.nowMs()))
+        }
+        func load(_ model: String) -> DeploymentLoad.Snapshot {
+            let now = MonotonicClock.nowMs()
+            return SharedView.load(load.snapshot(model, at: now), shared, model, now: now)
+        }
         func msUntilBelow(_ model: String, rpm: Int64?, tpm: Int64?) -> Int64 {
-            load.msUntilBelow(model, rpm: rpm, tpm: tpm, at: MonotonicClock.nowMs())
+            let now = MonotonicClock.nowMs()
+            return SharedView.msUntilBelow(load.msUntilBelow(model, rpm: rpm, tpm: tpm, at: now), shared, model, rpm: rpm, tpm: tpm, now: now)
         }
         func random() -> Double { Double.random(in: 0..<1) }
+        /// The failures in a row Redis holds for `model` (0 when none or unknown).
+        func sharedFailures(_ model: String) -> Int64 { shared?.models[model]?.failures ?? 0 }
     }
 
-    private func waitForRateLimit(_ provider: String, deadline: Int64, token: Cancellation?) throws(ModelsError) {
+    func waitForRateLimit(_ provider: String, deadline: Int64, token: Cancellation?) throws(ModelsError) {
         guard let limiter = rateLimiters[provider] else { return }
         let wait = limiter.reserve()
         guard wait > 0 else { return }
@@ -360,7 +387,7 @@ public final class Router: Sendable {
     }
 
     /// A backoff or rate-limit wait: cut short by the caller's token, when it gave one.
-    private static func sleep(ms: Int64, token: Cancellation?) throws(ModelsError) {
+    static func sleep(ms: Int64, token: Cancellation?) throws(ModelsError) {
         if let token { return try token.sleep(ms: ms) }
         guard ms > 0 else { return }
         var left = timespec(tv_sec: Int(ms / 1000), tv_nsec: Int(ms % 1000) * 1_000_000)

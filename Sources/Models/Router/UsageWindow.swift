@@ -30,6 +30,13 @@ struct UsageWindow: Sendable, Equatable {
         tokens[i] = tokens[i].saturatingAdd(n)
     }
 
+    /// Adds counts to the bucket of one second (a window rebuilt from shared state).
+    mutating func add(requests: Int64, tokens: Int64, second: Int64) {
+        let i = bucket(at: second.saturatingMultiply(1000))
+        self.requests[i] = self.requests[i].saturatingAdd(requests)
+        self.tokens[i] = self.tokens[i].saturatingAdd(tokens)
+    }
+
     /// Requests and tokens counted in the minute up to `nowMs`.
     func used(at nowMs: Int64) -> (requests: Int64, tokens: Int64) {
         let second = nowMs / 1000
