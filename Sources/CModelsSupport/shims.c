@@ -74,3 +74,11 @@ void cms_share_free(cms_share *s) {
 int cms_json_type(const json_t *j) { return j ? (int)json_typeof(j) : -1; }
 json_t *cms_json_incref(json_t *j) { return json_incref(j); }
 void cms_json_decref(json_t *j) { json_decref(j); }
+
+CURLMcode cms_multi_setopt_ptr(CURLM *m, CURLMoption opt, void *value) { return curl_multi_setopt(m, opt, value); }
+CURLMcode cms_multi_setopt_socketfn(CURLM *m, int (*fn)(CURL *, curl_socket_t, int, void *, void *)) {
+    return curl_multi_setopt(m, CURLMOPT_SOCKETFUNCTION, fn);
+}
+CURLMcode cms_multi_setopt_timerfn(CURLM *m, int (*fn)(CURLM *, long, void *)) {
+    return curl_multi_setopt(m, CURLMOPT_TIMERFUNCTION, fn);
+}

@@ -27,6 +27,9 @@ CURLcode cms_easy_setopt_prereq(CURL *h, int (*fn)(void *, char *, char *, int, 
 CURLcode cms_easy_getinfo_long(CURL *h, CURLINFO info, long *out);
 CURLcode cms_easy_getinfo_off(CURL *h, CURLINFO info, curl_off_t *out);
 CURLMcode cms_multi_setopt_long(CURLM *m, CURLMoption opt, long value);
+CURLMcode cms_multi_setopt_ptr(CURLM *m, CURLMoption opt, void *value);
+CURLMcode cms_multi_setopt_socketfn(CURLM *m, int (*fn)(CURL *, curl_socket_t, int, void *, void *));
+CURLMcode cms_multi_setopt_timerfn(CURLM *m, int (*fn)(CURLM *, long, void *));
 
 /* A share handle for connections, DNS and TLS sessions, with a pthread mutex per
  * lock kind so easy handles on any thread can use it. Freed with cms_share_free,
