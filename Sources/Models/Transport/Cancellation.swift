@@ -34,6 +34,16 @@ public final class Cancellation: Sendable {
         return try body()
     }
 
+    /// Installs `wake` until `clearWaker` (an engine's call: the token tells the
+    /// engine, from the cancelling thread). A token serves one call at a time.
+    func setWaker(_ wake: @escaping @Sendable () -> Void) {
+        waker.withLock { $0 = wake }
+    }
+
+    func clearWaker() {
+        waker.withLock { $0 = nil }
+    }
+
     /// Sleeps up to `ms`, returning early (with `.cancelled`) when cancelled.
     public func sleep(ms: Int64) throws(ModelsError) {
         try checkCancelled()
