@@ -41,6 +41,9 @@ public final class Engine: @unchecked Sendable { // loop state is confined to th
     private let inFlightCount = Atomic<Int>(0)
     private let stopThread = Atomic<Bool>(false)
     private var thread: pthread_t?
+    private let threaded = Atomic<Bool>(false)
+    /// The engine's own thread, once it runs.
+    private let loopThread = Atomic<UInt>(0)
 
     public init(router: Router) throws(ModelsError) {
         self.router = router
@@ -109,11 +112,12 @@ public final class Engine: @unchecked Sendable { // loop state is confined to th
             guard !box.closed else { return true }
             let id = box.nextID
             box.nextID += 1
-            box.calls.append(EngineCall(id: id, engine: self, plan: plan, ledger: router.ledger(), view: router.view(plan),
-                                        handlers: handlers, cancellation: cancellation))
+            let call = EngineCall(id: id, engine: self, plan: plan, ledger: router.ledger(), view: router.view(plan),
+                                  handlers: handlers, cancellation: cancellation)
+            box.calls.append(call)
             inFlightCount.add(1, ordering: .releasing)
             if let cancellation {
-                cancellation.setWaker { [unowned self] in self.cancel(id) }
+                call.listenerKey = cancellation.addListener { [unowned self] in self.cancel(id) }
             }
             return false
         }
@@ -139,7 +143,7 @@ public final class Engine: @unchecked Sendable { // loop state is confined to th
     /// from inside one of the engine's callbacks.
     @discardableResult
     public func process(timeoutMs: Int32) -> Int {
-        guard !processing else { return -1 }
+        guard !processing, !threaded.load(ordering: .acquiring) || loopThread.load(ordering: .acquiring) == pthread_self() else { return -1 }
         processing = true
         defer { processing = false }
         let before = finishedCount
@@ -272,7 +276,7 @@ public final class Engine: @unchecked Sendable { // loop state is confined to th
     func finished(_ call: EngineCall) {
         calls.removeValue(forKey: call.id)
         finishedCount += 1
-        call.cancellation?.clearWaker()
+        if let key = call.listenerKey { call.cancellation?.removeListener(key) }
         inFlightCount.subtract(1, ordering: .releasing)
     }
 
@@ -281,22 +285,26 @@ public final class Engine: @unchecked Sendable { // loop state is confined to th
     /// Runs `process` on a thread of the engine's own until `close`; false when
     /// it runs already or the thread cannot be created.
     public func startThread() -> Bool {
-        guard thread == nil else { return false }
+        guard !threaded.load(ordering: .acquiring) else { return false }
+        threaded.store(true, ordering: .releasing)
         var t = pthread_t()
         let me = Unmanaged.passRetained(self).toOpaque()
         guard pthread_create(&t, nil, { arg in
             let engine = Unmanaged<Engine>.fromOpaque(arg!).takeRetainedValue()
+            engine.loopThread.store(pthread_self(), ordering: .releasing)
             while !engine.stopThread.load(ordering: .acquiring) { engine.process(timeoutMs: 1000) }
             return nil
         }, me) == 0 else {
             Unmanaged<Engine>.fromOpaque(me).release()
+            threaded.store(false, ordering: .releasing)
             return false
         }
         thread = t
+        threaded.store(true, ordering: .releasing)
         return true
     }
 
-    public var hasThread: Bool { thread != nil }
+    public var hasThread: Bool { threaded.load(ordering: .acquiring) }
 
     /// Stops the engine's thread (when it has one) and ends every call in
     /// flight with `.cancelled`, calling their completions on this thread.

@@ -29,6 +29,8 @@ final class EngineCall {
     private let view: Router.LiveView
     private var handlers: Handlers
     let cancellation: Cancellation?
+    /// The key of the engine's listener on `cancellation`.
+    var listenerKey: Int?
 
     private enum Phase { case deciding, waiting(untilMs: Int64), rateWait(untilMs: Int64), sending, done }
     private var phase = Phase.deciding
@@ -230,8 +232,9 @@ final class EngineCall {
     // MARK: Transfer events (inside libcurl's callbacks)
 
     func headArrived() {
-        // The stream's idle time counts from here.
+        // The stream's idle time counts from here (its timer is now sooner than the headers' deadline).
         lastEventMs = MonotonicClock.nowMs()
+        engine.schedule(self)
     }
 
     func transferFailedInCallback(_ error: ModelsError) {

@@ -18,6 +18,7 @@ public final class Cancellation: Sendable {
     public func cancel() {
         flag.store(true, ordering: .releasing)
         waker.withLock { $0?() }
+        listeners.withLock { for l in $0.all { l.tell() } }
         sleeper.wake()
     }
 
@@ -34,14 +35,21 @@ public final class Cancellation: Sendable {
         return try body()
     }
 
-    /// Installs `wake` until `clearWaker` (an engine's call: the token tells the
-    /// engine, from the cancelling thread). A token serves one call at a time.
-    func setWaker(_ wake: @escaping @Sendable () -> Void) {
-        waker.withLock { $0 = wake }
+    /// Engine calls told of a cancel, by key: one token may serve many calls at once.
+    private let listeners = Locked<(next: Int, all: [(key: Int, tell: @Sendable () -> Void)])>((0, []))
+
+    /// Calls `tell` on the cancelling thread when the token is cancelled, until
+    /// `removeListener(key)` with the key returned.
+    func addListener(_ tell: @escaping @Sendable () -> Void) -> Int {
+        listeners.withLock {
+            $0.next += 1
+            $0.all.append(($0.next, tell))
+            return $0.next
+        }
     }
 
-    func clearWaker() {
-        waker.withLock { $0 = nil }
+    func removeListener(_ key: Int) {
+        listeners.withLock { $0.all.removeAll { $0.key == key } }
     }
 
     /// Sleeps up to `ms`, returning early (with `.cancelled`) when cancelled.

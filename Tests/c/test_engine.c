@@ -1,0 +1,392 @@
+/* The engine (models_engine_*, models_chat_async, models_stream_async): the
+ * router's scenarios through the asynchronous API, driven from this thread
+ * (models_engine_process, or poll() on models_engine_fd) and from the engine's
+ * own thread; cancellation, freeing with calls in flight, and bad input. */
+#define _GNU_SOURCE
+#include "test_util.h"
+
+#include <poll.h>
+#include <pthread.h>
+
+struct outcome {
+    int done;            /* times on_done was called */
+    models_code code;
+    int status;
+    char message[512];
+    char response[8192];
+    struct stream_text stream;
+    models_engine *engine; /* for the callback that tries to re-enter */
+    int reentry;          /* what models_engine_process returned from inside on_done */
+};
+
+static void on_done(void *user, models_code code, const char *response_json, const models_error *err) {
+    struct outcome *o = user;
+    o->done++;
+    o->code = code;
+    o->status = err ? models_error_status(err) : 0;
+    snprintf(o->message, sizeof o->message, "%s", err ? models_error_message(err) : "");
+    snprintf(o->response, sizeof o->response, "%s", response_json ? response_json : "");
+    if (o->engine) o->reentry = models_engine_process(o->engine, 0);
+}
+
+static int on_chunk(void *user, const char *chunk, size_t len) {
+    struct outcome *o = user;
+    return stream_text_on_chunk(&o->stream, chunk, len);
+}
+
+/* Processes until `o` is done (at most 20 s, then the test fails). */
+static void run(models_engine *e, struct outcome *o) {
+    int64_t until = now_ms() + 20000;
+    while (!o->done && now_ms() < until) CHECK(models_engine_process(e, 100) >= 0);
+    CHECK(o->done == 1);
+}
+
+static models_engine *engine_for(models_router *r) {
+    models_error *err = NULL;
+    models_engine *e = models_engine_new(r, &err);
+    CHECK(e != NULL);
+    CHECK(err == NULL);
+    CHECK(models_engine_fd(e) >= 0);
+    return e;
+}
+
+static void chat(models_engine *e, const char *request, const char *options, models_call *call, struct outcome *o) {
+    memset(o, 0, sizeof *o);
+    models_error *err = NULL;
+    CHECK(models_chat_async(e, request, options, call, on_done, o, &err) == MODELS_OK);
+    CHECK(err == NULL);
+}
+
+static void stream(models_engine *e, const char *request, const char *options, models_call *call, struct outcome *o) {
+    memset(o, 0, sizeof *o);
+    models_error *err = NULL;
+    CHECK(models_stream_async(e, request, options, call, on_chunk, NULL, on_done, o, &err) == MODELS_OK);
+    CHECK(err == NULL);
+}
+
+static void test_chat_and_stream_answer(void) {
+    models_router *r = local_router("");
+    models_engine *e = engine_for(r);
+    models_router_free(r); /* the engine keeps the router */
+    ts_reset();
+    struct outcome o;
+    chat(e, HELLO, NULL, NULL, &o);
+    CHECK(models_engine_calls(e) == 1);
+    run(e, &o);
+    CHECK(o.code == MODELS_OK);
+    CHECK_STR_CONTAINS(o.response, "echo: hi");
+    CHECK_STR_CONTAINS(o.response, "\"model\":\"local/m1\"");
+    CHECK(models_engine_calls(e) == 0);
+
+    stream(e, HELLO_STREAM, NULL, NULL, &o);
+    run(e, &o);
+    CHECK(o.code == MODELS_OK);
+    CHECK(o.response[0] == '\0');
+    CHECK(strcmp(o.stream.text, "echo: hi") == 0);
+    CHECK(o.stream.role_chunks == 1);
+    /* Both over one kept-alive connection. */
+    CHECK(ts_stat("connections") == 1);
+    models_engine_free(e);
+}
+
+static void test_retry_honours_retry_after(void) {
+    models_router *r = local_router("\"retry_base_ms\":1,\"retry_max_ms\":300");
+    models_engine *e = engine_for(r);
+    ts_reset();
+    ts_script("m1", "[{\"status\":503,\"headers\":{\"Retry-After\":\"1\"}}]");
+    struct outcome o;
+    int64_t start = now_ms();
+    chat(e, HELLO, NULL, NULL, &o);
+    run(e, &o);
+    CHECK(o.code == MODELS_OK);
+    CHECK(now_ms() - start >= 250); /* Retry-After, capped at retry_max_ms: a timer, not a sleep */
+    CHECK(ts_stat("requests") == 2);
+    /* Retries used up: the model's own error, with its status. */
+    ts_reset();
+    script_n("m1", "{\"status\":500}", 3);
+    chat(e, HELLO, "{\"max_retries\":2}", NULL, &o);
+    run(e, &o);
+    CHECK(o.code == MODELS_ERR_API);
+    CHECK(o.status == 500);
+    CHECK(ts_stat("requests") == 3);
+    models_engine_free(e);
+    models_router_free(r);
+}
+
+static void test_fallback_and_cooldown(void) {
+    models_router *r = router_from("\"primary\":\"local/m1\",\"fallbacks\":[\"local/m2\"],\"max_retries\":0,"
+                                   "\"cooldown\":{\"base_ms\":60000}");
+    models_engine *e = engine_for(r);
+    ts_reset();
+    ts_script("m1", "[{\"status\":503}]");
+    struct outcome o;
+    chat(e, HELLO, NULL, NULL, &o);
+    run(e, &o);
+    CHECK(o.code == MODELS_OK);
+    CHECK_STR_CONTAINS(o.response, "\"model\":\"local/m2\"");
+    CHECK(ts_stat("requests") == 2);
+    /* m1 cools down: the next call goes to m2 alone. */
+    ts_reset();
+    chat(e, HELLO, NULL, NULL, &o);
+    run(e, &o);
+    CHECK(o.code == MODELS_OK);
+    CHECK_STR_CONTAINS(o.response, "\"model\":\"local/m2\"");
+    CHECK(ts_stat("requests") == 1);
+    char *requests = ts_get("requests");
+    CHECK(strstr(requests, "\"model\":\"m1\"") == NULL);
+    free(requests);
+    /* A permanent error does not fall back past the policy: every model fails, the error names both. */
+    ts_reset();
+    ts_script("m2", "[{\"status\":500}]");
+    chat(e, HELLO, "{\"fallbacks\":[\"local/m2\"]}", NULL, &o);
+    run(e, &o);
+    CHECK(o.code == MODELS_ERR_ALL_COOLDOWN || o.code == MODELS_ERR_API || o.code == MODELS_ERR_ALL_FAILED);
+    models_engine_free(e);
+    models_router_free(r);
+}
+
+static void test_stream_falls_back_before_its_first_word(void) {
+    models_router *r = router_from("\"primary\":\"local/m1\",\"fallbacks\":[\"local/m2\"],\"max_retries\":0,"
+                                   "\"stream_idle_timeout_ms\":300");
+    models_engine *e = engine_for(r);
+    const char *failures[] = {"[{\"drop_after\":1}]", "[{\"error_after\":1}]", "[{\"stall_after\":1}]", "[{\"status\":502}]"};
+    for (size_t i = 0; i < sizeof failures / sizeof failures[0]; i++) {
+        ts_reset();
+        ts_script("m1", failures[i]);
+        struct outcome o;
+        stream(e, HELLO_STREAM, NULL, NULL, &o);
+        run(e, &o);
+        CHECK(o.code == MODELS_OK);
+        if (o.code != MODELS_OK) fprintf(stderr, "  %s: %s\n", failures[i], o.message);
+        CHECK(strcmp(o.stream.text, "echo: hi") == 0);
+        CHECK(o.stream.role_chunks == 1); /* the failed stream's role chunk never reached us */
+        CHECK(ts_stat("requests") == 2);
+    }
+    /* After the first word, an error is the caller's: no fallback. */
+    ts_reset();
+    ts_script("m1", "[{\"content\":\"one two three\",\"chunks\":3,\"drop_after\":3}]");
+    struct outcome o;
+    stream(e, HELLO_STREAM, NULL, NULL, &o);
+    run(e, &o);
+    CHECK(o.code == MODELS_ERR_TRANSPORT || o.code == MODELS_ERR_PROTOCOL);
+    CHECK(strncmp(o.stream.text, "one", 3) == 0);
+    CHECK(ts_stat("requests") == 1);
+    models_engine_free(e);
+    models_router_free(r);
+}
+
+static void test_idle_timeout_and_deadlines(void) {
+    models_router *r = local_router("\"max_retries\":0");
+    models_engine *e = engine_for(r);
+    ts_reset();
+    ts_script("m1", "[{\"stall_after\":2}]");
+    struct outcome o;
+    int64_t start = now_ms();
+    stream(e, HELLO_STREAM, "{\"stream_idle_timeout_ms\":200}", NULL, &o);
+    run(e, &o);
+    CHECK(o.code == MODELS_ERR_TIMEOUT);
+    CHECK_STR_CONTAINS(o.message, "sent no event for 200 ms");
+    CHECK(now_ms() - start >= 200);
+    /* A chat whose answer does not come within timeout_ms. */
+    ts_reset();
+    ts_script("m1", "[{\"hang\":true}]");
+    chat(e, HELLO, "{\"timeout_ms\":200}", NULL, &o);
+    run(e, &o);
+    CHECK(o.code == MODELS_ERR_TIMEOUT);
+    CHECK_STR_CONTAINS(o.message, "no response from");
+    /* A whole stream bounded by stream_timeout_ms. */
+    ts_reset();
+    ts_script("m1", "[{\"chunks\":50,\"event_delay_ms\":20}]");
+    stream(e, HELLO_STREAM, "{\"stream_timeout_ms\":250}", NULL, &o);
+    run(e, &o);
+    CHECK(o.code == MODELS_ERR_TIMEOUT);
+    CHECK_STR_CONTAINS(o.message, "did not end within 250 ms");
+    models_engine_free(e);
+    models_router_free(r);
+}
+
+static int stop_at_first_word(void *user, const char *chunk, size_t len) {
+    struct outcome *o = user;
+    stream_text_on_chunk(&o->stream, chunk, len);
+    return o->stream.text[0] != '\0';
+}
+
+struct canceller { models_call *call; int after_ms; };
+
+static void *cancel_later(void *arg) {
+    struct canceller *c = arg;
+    sleep_ms(c->after_ms);
+    models_call_cancel(c->call);
+    return NULL;
+}
+
+static void test_cancel(void) {
+    models_router *r = local_router("\"retry_base_ms\":60000,\"retry_max_ms\":60000");
+    models_engine *e = engine_for(r);
+    /* A call waiting for its answer, cancelled from another thread. */
+    ts_reset();
+    ts_script("m1", "[{\"hang\":true}]");
+    models_call *call = models_call_new();
+    struct outcome o;
+    chat(e, HELLO, NULL, call, &o);
+    struct canceller c = {call, 100};
+    pthread_t t;
+    pthread_create(&t, NULL, cancel_later, &c);
+    int64_t start = now_ms();
+    run(e, &o);
+    pthread_join(t, NULL);
+    CHECK(o.code == MODELS_ERR_CANCELLED);
+    CHECK(now_ms() - start < 10000);
+    /* Cancelling after the end changes nothing; a cancelled token ends a new call at once. */
+    models_call_cancel(call);
+    chat(e, HELLO, NULL, call, &o);
+    run(e, &o);
+    CHECK(o.code == MODELS_ERR_CANCELLED);
+    models_call_free(call);
+
+    /* A call in a backoff of a minute, cancelled from this thread. */
+    ts_reset();
+    ts_script("m1", "[{\"status\":503}]");
+    call = models_call_new();
+    chat(e, HELLO, NULL, call, &o);
+    for (int i = 0; i < 20 && ts_stat("requests") < 1; i++) models_engine_process(e, 20);
+    models_engine_process(e, 20);
+    CHECK(!o.done);
+    models_call_cancel(call);
+    run(e, &o);
+    CHECK(o.code == MODELS_ERR_CANCELLED);
+    models_call_free(call);
+
+    /* A stream stopped by its chunk callback. */
+    ts_reset();
+    memset(&o, 0, sizeof o);
+    CHECK(models_stream_async(e, HELLO_STREAM, NULL, NULL, stop_at_first_word, NULL, on_done, &o, NULL) == MODELS_OK);
+    run(e, &o);
+    CHECK(o.code == MODELS_ERR_CANCELLED);
+    CHECK(strncmp(o.stream.text, "echo:", 5) == 0);
+    CHECK(strcmp(o.stream.text, "echo: hi") != 0);
+    models_engine_free(e);
+    models_router_free(r);
+}
+
+static void test_free_ends_calls_in_flight(void) {
+    models_router *r = local_router("");
+    models_engine *e = engine_for(r);
+    ts_reset();
+    script_n("m1", "{\"hang\":true}", 3);
+    struct outcome o[3];
+    for (int i = 0; i < 3; i++) chat(e, HELLO, NULL, NULL, &o[i]);
+    for (int i = 0; i < 5; i++) models_engine_process(e, 10);
+    CHECK(models_engine_calls(e) == 3);
+    models_engine_free(e);
+    for (int i = 0; i < 3; i++) {
+        CHECK(o[i].done == 1);
+        CHECK(o[i].code == MODELS_ERR_CANCELLED);
+    }
+    models_router_free(r);
+}
+
+static void test_driven_by_poll_on_its_descriptor(void) {
+    models_router *r = local_router("\"retry_base_ms\":50,\"retry_max_ms\":50");
+    models_engine *e = engine_for(r);
+    ts_reset();
+    ts_script("m1", "[{\"status\":503},{\"delay_ms\":50}]");
+    struct outcome o;
+    chat(e, HELLO, NULL, NULL, &o);
+    int64_t until = now_ms() + 20000;
+    int wakeups = 0;
+    while (!o.done && now_ms() < until) {
+        struct pollfd p = {models_engine_fd(e), POLLIN, 0};
+        if (poll(&p, 1, 1000) > 0) {
+            wakeups++;
+            CHECK(models_engine_process(e, 0) >= 0);
+        }
+    }
+    CHECK(o.code == MODELS_OK);
+    CHECK(wakeups >= 2);
+    models_engine_free(e);
+    models_router_free(r);
+}
+
+struct counter { pthread_mutex_t lock; int done; int ok; };
+
+static void count_done(void *user, models_code code, const char *response_json, const models_error *err) {
+    (void)err;
+    struct counter *c = user;
+    pthread_mutex_lock(&c->lock);
+    c->done++;
+    if (code == MODELS_OK && response_json && strstr(response_json, "echo: hi")) c->ok++;
+    pthread_mutex_unlock(&c->lock);
+}
+
+static void test_own_thread(void) {
+    models_router *r = local_router("");
+    models_engine *e = engine_for(r);
+    ts_reset();
+    int threads = thread_count();
+    CHECK(models_engine_start_thread(e, NULL) == MODELS_OK);
+    models_error *err = NULL;
+    CHECK(models_engine_start_thread(e, &err) == MODELS_ERR_INVALID_ARGUMENT);
+    models_error_free(err);
+    CHECK(thread_count() == threads + 1);
+    CHECK(models_engine_process(e, 0) == MODELS_ERR_INVALID_ARGUMENT); /* the engine's thread processes */
+    struct counter c = {PTHREAD_MUTEX_INITIALIZER, 0, 0};
+    for (int i = 0; i < 50; i++) CHECK(models_chat_async(e, HELLO, NULL, NULL, count_done, &c, NULL) == MODELS_OK);
+    int64_t until = now_ms() + 20000;
+    while (models_engine_calls(e) > 0 && now_ms() < until) sleep_ms(5);
+    CHECK(c.done == 50);
+    CHECK(c.ok == 50);
+    CHECK(thread_count() == threads + 1);
+    models_engine_free(e);
+    models_router_free(r);
+}
+
+static void test_bad_input(void) {
+    models_error *err = NULL;
+    CHECK(models_engine_new(NULL, &err) == NULL);
+    CHECK(models_error_code(err) == MODELS_ERR_INVALID_ARGUMENT);
+    models_error_free(err);
+    models_engine_free(NULL);
+    CHECK(models_engine_fd(NULL) == -1);
+    CHECK(models_engine_process(NULL, 0) == MODELS_ERR_INVALID_ARGUMENT);
+    CHECK(models_engine_calls(NULL) == 0);
+    CHECK(models_engine_start_thread(NULL, NULL) == MODELS_ERR_INVALID_ARGUMENT);
+    struct outcome o;
+    memset(&o, 0, sizeof o);
+    CHECK(models_chat_async(NULL, HELLO, NULL, NULL, on_done, &o, NULL) == MODELS_ERR_INVALID_ARGUMENT);
+
+    models_router *r = local_router("");
+    models_engine *e = engine_for(r);
+    CHECK(models_chat_async(e, NULL, NULL, NULL, on_done, &o, NULL) == MODELS_ERR_INVALID_ARGUMENT);
+    CHECK(models_chat_async(e, HELLO, NULL, NULL, NULL, &o, NULL) == MODELS_ERR_INVALID_ARGUMENT);
+    CHECK(models_chat_async(e, "{not json", NULL, NULL, on_done, &o, &err) == MODELS_ERR_INVALID_ARGUMENT);
+    models_error_free(err);
+    CHECK(models_chat_async(e, HELLO, "{\"timeout_ms\":\"x\"}", NULL, on_done, &o, NULL) == MODELS_ERR_INVALID_ARGUMENT);
+    CHECK(models_chat_async(e, "{\"model\":\"local/\",\"messages\":[]}", NULL, NULL, on_done, &o, NULL) == MODELS_ERR_INVALID_ARGUMENT);
+    CHECK(models_stream_async(e, HELLO_STREAM, NULL, NULL, on_chunk, NULL, NULL, &o, NULL) == MODELS_ERR_INVALID_ARGUMENT);
+    CHECK(o.done == 0); /* refused calls never complete */
+    CHECK(models_engine_calls(e) == 0);
+    /* models_engine_process from inside a callback is refused, not run re-entrantly. */
+    ts_reset();
+    chat(e, HELLO, NULL, NULL, &o);
+    o.engine = e;
+    run(e, &o);
+    CHECK(o.code == MODELS_OK);
+    CHECK(o.reentry == MODELS_ERR_INVALID_ARGUMENT);
+    models_engine_free(e);
+    models_router_free(r);
+}
+
+int main(void) {
+    test_bad_input();
+    test_chat_and_stream_answer();
+    test_retry_honours_retry_after();
+    test_fallback_and_cooldown();
+    test_stream_falls_back_before_its_first_word();
+    test_idle_timeout_and_deadlines();
+    test_cancel();
+    test_free_ends_calls_in_flight();
+    test_driven_by_poll_on_its_descriptor();
+    test_own_thread();
+    return check_report("test_engine");
+}
