@@ -334,8 +334,10 @@ static void test_own_thread(void) {
     for (int i = 0; i < 50; i++) CHECK(models_chat_async(e, HELLO, NULL, NULL, count_done, &c, NULL) == MODELS_OK);
     int64_t until = now_ms() + 20000;
     while (models_engine_calls(e) > 0 && now_ms() < until) sleep_ms(5);
+    pthread_mutex_lock(&c.lock);
     CHECK(c.done == 50);
     CHECK(c.ok == 50);
+    pthread_mutex_unlock(&c.lock);
     CHECK(thread_count() == threads + 1);
     models_engine_free(e);
     models_router_free(r);

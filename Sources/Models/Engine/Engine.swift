@@ -143,7 +143,11 @@ public final class Engine: @unchecked Sendable { // loop state is confined to th
     /// from inside one of the engine's callbacks.
     @discardableResult
     public func process(timeoutMs: Int32) -> Int {
-        guard !processing, !threaded.load(ordering: .acquiring) || loopThread.load(ordering: .acquiring) == pthread_self() else { return -1 }
+        // Another thread's engine is not this thread's to process (checked before
+        // `processing`, which belongs to the engine's thread).
+        guard !threaded.load(ordering: .acquiring) || loopThread.load(ordering: .acquiring) == pthread_self(), !processing else {
+            return -1
+        }
         processing = true
         defer { processing = false }
         let before = finishedCount
@@ -277,6 +281,9 @@ public final class Engine: @unchecked Sendable { // loop state is confined to th
         calls.removeValue(forKey: call.id)
         finishedCount += 1
         if let key = call.listenerKey { call.cancellation?.removeListener(key) }
+    }
+
+    func completionReturned() {
         inFlightCount.subtract(1, ordering: .releasing)
     }
 

@@ -428,5 +428,7 @@ final class EngineCall {
         let done = handlers.done
         handlers = Handlers(done: { _ in })
         done(result)
+        // Counted out of `inFlight` once its completion returned, as models_engine_calls() promises.
+        engine.completionReturned()
     }
 }
