@@ -89,6 +89,27 @@ static void test_chat_and_stream_answer(void) {
     models_engine_free(e);
 }
 
+/* Bytes after an answer that belong to no request never reach the next call:
+ * the kept-alive connection holding them is closed, not reused. */
+static void test_stray_bytes_are_not_read_as_an_answer(void) {
+    models_router *r = local_router("\"max_retries\":0");
+    models_engine *e = engine_for(r);
+    ts_reset();
+    ts_script("m1", "[{\"content\":\"one\",\"trailing\":\"HTTP/1.1 404 Not Found\\r\\nContent-Length: 5\\r\\n\\r\\nbogus\"}]");
+    struct outcome o;
+    chat(e, HELLO, NULL, NULL, &o);
+    run(e, &o);
+    CHECK_STR_CONTAINS(o.response, "\"one\"");
+    sleep_ms(300); /* the stray bytes have come before the next request */
+    chat(e, HELLO, NULL, NULL, &o);
+    run(e, &o);
+    CHECK(o.code == MODELS_OK);
+    CHECK_STR_CONTAINS(o.response, "echo: hi");
+    CHECK(ts_stat("connections") == 2);
+    models_engine_free(e);
+    models_router_free(r);
+}
+
 static void test_retry_honours_retry_after(void) {
     models_router *r = local_router("\"retry_base_ms\":1,\"retry_max_ms\":300");
     models_engine *e = engine_for(r);
@@ -382,6 +403,7 @@ static void test_bad_input(void) {
 int main(void) {
     test_bad_input();
     test_chat_and_stream_answer();
+    test_stray_bytes_are_not_read_as_an_answer();
     test_retry_honours_retry_after();
     test_fallback_and_cooldown();
     test_stream_falls_back_before_its_first_word();

@@ -331,6 +331,7 @@ final class EngineCall {
                                               isTransient: true))
         }
         if let error = callbackError ?? (endMarkerMs == nil ? transfer.error(for: code) : nil) { return transferFailed(error) }
+        if code == CURLE_OK && callbackError == nil { transfer.markKept() }
         let head = transfer.head
         if !head.isSuccess {
             let error = (plan.stream ? streamExchange?.failure : chatExchange?.failure)?(head, body)

@@ -16,6 +16,8 @@ final class EngineTransfer {
     /// Set by the prereq callback: the kept-alive connection held stray bytes.
     var stoppedForStrayInput = false
     var strayRestarts = 0
+    /// The socket of the connection this transfer opened (none when it reuses one).
+    var openedSocket: Int32 = -1
 
     var host: String { HTTPTransfer.hostForMessages(url) }
     var head: HTTPResponseHead { headParser.head }
@@ -32,6 +34,17 @@ final class EngineTransfer {
         try EasyOptions.configure(easy, request, setup: setup, errorBuffer: errorBuffer, headerList: &headerList,
                                   user: me, callbacks: Self.callbacks, host: HTTPTransfer.hostForMessages(request.url))
         var rc = cms_easy_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, Int(max(1, min(connectTimeoutMs, 30_000))))
+        // The socket a new connection opens, so that the prereq callback need not look for it.
+        if rc == CURLE_OK { rc = cms_easy_setopt_ptr(easy, CURLOPT_SOCKOPTDATA, me) }
+        if rc == CURLE_OK {
+            rc = cms_easy_setopt_sockopt(easy) { user, socket, purpose in
+                if purpose == CURLSOCKTYPE_IPCXN {
+                    KeptConnections.opened(socket)
+                    EngineTransfer.from(user)?.openedSocket = socket
+                }
+                return Int32(CURL_SOCKOPT_OK)
+            }
+        }
         if rc == CURLE_OK, request.method == .post {
             rc = cms_easy_setopt_off(easy, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(request.body.count))
             // Copied by libcurl: the request may go before the transfer does.
@@ -64,6 +77,17 @@ final class EngineTransfer {
         return TransportErrors.error(for: code, detail: String(cString: errorBuffer), host: host)
     }
 
+    /// After a clean end: tells `KeptConnections` whether the connection spoke
+    /// HTTP/1.x, so that stray bytes on it keep it from being reused.
+    func markKept() {
+        var version = 0, local = 0, peer = 0
+        _ = cms_easy_getinfo_long(easy, CURLINFO_HTTP_VERSION, &version)
+        _ = cms_easy_getinfo_long(easy, CURLINFO_LOCAL_PORT, &local)
+        _ = cms_easy_getinfo_long(easy, CURLINFO_PRIMARY_PORT, &peer)
+        KeptConnections.finished(localPort: local, peerPort: peer,
+                                 http1: version == CURL_HTTP_VERSION_1_0 || version == CURL_HTTP_VERSION_1_1)
+    }
+
     /// Before libcurl starts it again on another connection.
     func clearError() { errorBuffer[0] = 0 }
 
@@ -93,7 +117,12 @@ final class EngineTransfer {
         },
         prereq: { user, _, _, peerPort, localPort in
             guard let transfer = EngineTransfer.from(user) else { return 0 }
-            guard KeptConnections.hasStrayInput(localPort: Int(localPort), peerPort: Int(peerPort)) else {
+            let socket = transfer.openedSocket
+            transfer.openedSocket = -1
+            let stray = socket >= 0
+                ? KeptConnections.hasStrayInput(socket: socket, localPort: Int(localPort), peerPort: Int(peerPort))
+                : KeptConnections.hasStrayInput(localPort: Int(localPort), peerPort: Int(peerPort))
+            guard stray else {
                 return Int32(CURL_PREREQFUNC_OK)
             }
             transfer.stoppedForStrayInput = true

@@ -36,6 +36,8 @@ enum KeptConnections {
         /// Sockets libcurl made whose ports are not looked up yet.
         var unidentified: Set<Int32> = []
         var entries: [Key: Entry] = [:]
+        /// The key of each socket in `entries`, so that closing one is a lookup.
+        var keys: [Int32: Key] = [:]
     }
 
     private static let state = Locked(State())
@@ -50,7 +52,7 @@ enum KeptConnections {
     static func close(_ socket: Int32) -> Int32 {
         state.withLock { s in
             s.unidentified.remove(socket)
-            if let key = s.entries.first(where: { $0.value.socket == socket })?.key { s.entries[key] = nil }
+            if let key = s.keys.removeValue(forKey: socket) { s.entries[key] = nil }
             return Glibc.close(socket)
         }
     }
@@ -71,6 +73,24 @@ enum KeptConnections {
     }
 
     /// A transfer on the connection with these ports ended cleanly over `http1`.
+    /// `hasStrayInput` when the caller knows the connection's socket (libcurl's
+    /// active socket): no scan of the sockets not identified yet, which costs a
+    /// system call each and made thousands of new connections at once quadratic.
+    static func hasStrayInput(socket: Int32, localPort: Int, peerPort: Int) -> Bool {
+        let key = Key(localPort: localPort, peerPort: peerPort)
+        let kept: Int32? = state.withLock { s in
+            if let entry = s.entries[key] { return entry.http1 ? entry.socket : nil }
+            if s.unidentified.remove(socket) != nil {
+                s.entries[key] = Entry(socket: socket, http1: false)
+                s.keys[socket] = key
+            }
+            return nil
+        }
+        guard let kept else { return false }
+        var p = pollfd(fd: kept, events: Int16(POLLIN | POLLPRI), revents: 0)
+        return poll(&p, 1, 0) > 0
+    }
+
     static func finished(localPort: Int, peerPort: Int, http1: Bool) {
         state.withLock { s in
             let key = Key(localPort: localPort, peerPort: peerPort)
@@ -85,6 +105,7 @@ enum KeptConnections {
                   let peer = port(of: socket, peer: true), peer == key.peerPort else { continue }
             s.unidentified.remove(socket)
             s.entries[key] = Entry(socket: socket, http1: false)
+            s.keys[socket] = key
             return
         }
     }
