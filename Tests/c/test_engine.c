@@ -15,6 +15,7 @@ struct outcome {
     char message[512];
     char response[8192];
     struct stream_text stream;
+    char thinking[512];
     models_engine *engine; /* for the callback that tries to re-enter */
     int reentry;          /* what models_engine_process returned from inside on_done */
 };
@@ -32,6 +33,15 @@ static void on_done(void *user, models_code code, const char *response_json, con
 static int on_chunk(void *user, const char *chunk, size_t len) {
     struct outcome *o = user;
     return stream_text_on_chunk(&o->stream, chunk, len);
+}
+
+static void on_thinking(void *user, const char *text, size_t len) {
+    struct outcome *o = user;
+    size_t used = strlen(o->thinking);
+    if (used + len < sizeof o->thinking) {
+        memcpy(o->thinking + used, text, len);
+        o->thinking[used + len] = '\0';
+    }
 }
 
 /* Processes until `o` is done (at most 20 s, then the test fails). */
@@ -400,6 +410,113 @@ static void test_bad_input(void) {
     models_router_free(r);
 }
 
+/* Anthropic's Messages API on the engine: a chat translated both ways, a
+ * stream with thinking, and the one retry without thinking after a 400 that
+ * rejects it. */
+static void test_anthropic(void) {
+    char config[1024];
+    snprintf(config, sizeof config,
+             "{\"primary\":\"anthropic/claude-test\",\"max_retries\":0,"
+             "\"thinking\":{\"level\":\"enabled\",\"budget_tokens\":2048},"
+             "\"providers\":{\"anthropic\":{\"base_url\":\"%s/v1\",\"api_key\":\"anthropic-test-key-4242\"}}}", ts_url());
+    models_router *r = router_or_exit(config);
+    models_engine *e = engine_for(r);
+    ts_reset();
+    ts_script("claude-test", "[{\"content\":\"hello from claude\"}]");
+    struct outcome o;
+    chat(e, HELLO, NULL, NULL, &o);
+    run(e, &o);
+    CHECK(o.code == MODELS_OK);
+    CHECK_STR_CONTAINS(o.response, "hello from claude");
+    CHECK_STR_CONTAINS(o.response, "\"model\":\"anthropic/claude-test\"");
+    char *requests = ts_get("requests");
+    CHECK_STR_CONTAINS(requests, "/v1/messages");
+    CHECK_STR_CONTAINS(requests, "\"x-api-key\":\"anthropic-test-key-4242\"");
+    free(requests);
+
+    ts_reset();
+    ts_script("claude-test", "[{\"thinking\":\"let me see\",\"content\":\"streamed words here\"}]");
+    memset(&o, 0, sizeof o);
+    CHECK(models_stream_async(e, HELLO_STREAM, NULL, NULL, on_chunk, on_thinking, on_done, &o, NULL) == MODELS_OK);
+    run(e, &o);
+    CHECK(o.code == MODELS_OK);
+    CHECK(strcmp(o.stream.text, "streamed words here") == 0);
+    CHECK(strcmp(o.thinking, "let me see") == 0);
+
+    /* A 400 that rejects thinking: sent again once without it. */
+    ts_reset();
+    ts_script("claude-test", "[{\"status\": 400, \"body\": {\"type\": \"error\", \"error\": {\"type\": \"invalid_request_error\","
+                             " \"message\": \"thinking: extended thinking is not supported by this model\"}}},"
+                             " {\"content\": \"fine without\"}]");
+    chat(e, HELLO, NULL, NULL, &o);
+    run(e, &o);
+    CHECK(o.code == MODELS_OK);
+    CHECK_STR_CONTAINS(o.response, "fine without");
+    CHECK(ts_stat("requests") == 2);
+    requests = ts_get("requests");
+    CHECK(strstr(strstr(requests, "\"budget_tokens\":2048") ? strstr(requests, "\"budget_tokens\":2048") + 1 : requests,
+                 "\"budget_tokens\"") == NULL); /* the second request has no thinking */
+    free(requests);
+    models_engine_free(e);
+    models_router_free(r);
+}
+
+/* A provider's rate limit paces calls with timers: 5 calls at 20 per second
+ * with a burst of 1 take at least 4 intervals. */
+static void test_rate_limit(void) {
+    models_router *r = local_router("\"rate_limits\":{\"local\":{\"requests_per_second\":20,\"burst\":1}}");
+    models_engine *e = engine_for(r);
+    ts_reset();
+    struct outcome o[5];
+    int64_t start = now_ms();
+    for (int i = 0; i < 5; i++) chat(e, HELLO, NULL, NULL, &o[i]);
+    for (int i = 0; i < 5; i++) run(e, &o[i]);
+    CHECK(now_ms() - start >= 180);
+    for (int i = 0; i < 5; i++) CHECK(o[i].code == MODELS_OK);
+    /* A wait past the call's timeout is an error at once, not a wait. */
+    ts_reset();
+    models_router *slow = local_router("\"max_retries\":0,\"rate_limits\":{\"local\":{\"requests_per_second\":0.01,\"burst\":1}}");
+    models_engine *e2 = engine_for(slow);
+    chat(e2, HELLO, NULL, NULL, &o[0]);
+    chat(e2, HELLO, "{\"timeout_ms\":1000}", NULL, &o[1]);
+    run(e2, &o[0]);
+    run(e2, &o[1]);
+    CHECK(o[0].code == MODELS_OK);
+    CHECK(o[1].code == MODELS_ERR_TIMEOUT);
+    CHECK_STR_CONTAINS(o[1].message, "rate limit");
+    models_engine_free(e2);
+    models_router_free(slow);
+    models_engine_free(e);
+    models_router_free(r);
+}
+
+/* A stream cancelled from another thread after its first words: the call ends
+ * with MODELS_ERR_CANCELLED and no chunk comes after. */
+static void test_cancel_mid_stream(void) {
+    models_router *r = local_router("");
+    models_engine *e = engine_for(r);
+    ts_reset();
+    ts_script("m1", "[{\"chunks\":100,\"event_delay_ms\":20}]");
+    models_call *call = models_call_new();
+    struct outcome o;
+    stream(e, HELLO_STREAM, NULL, call, &o);
+    int64_t until = now_ms() + 20000;
+    while (o.stream.chunks < 5 && now_ms() < until) models_engine_process(e, 50);
+    struct canceller c = {call, 0};
+    pthread_t t;
+    pthread_create(&t, NULL, cancel_later, &c);
+    pthread_join(t, NULL);
+    run(e, &o);
+    CHECK(o.code == MODELS_ERR_CANCELLED);
+    CHECK(o.stream.chunks >= 5 && o.stream.chunks < 100);
+    int chunks = o.stream.chunks;
+    for (int i = 0; i < 5; i++) models_engine_process(e, 20);
+    CHECK(o.stream.chunks == chunks);
+    models_call_free(call);
+    models_engine_free(e);
+    models_router_free(r);
+}
+
 int main(void) {
     test_bad_input();
     test_chat_and_stream_answer();
@@ -412,5 +529,8 @@ int main(void) {
     test_free_ends_calls_in_flight();
     test_driven_by_poll_on_its_descriptor();
     test_own_thread();
+    test_anthropic();
+    test_rate_limit();
+    test_cancel_mid_stream();
     return check_report("test_engine");
 }
