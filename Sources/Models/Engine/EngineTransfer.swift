@@ -34,17 +34,7 @@ final class EngineTransfer {
         try EasyOptions.configure(easy, request, setup: setup, errorBuffer: errorBuffer, headerList: &headerList,
                                   user: me, callbacks: Self.callbacks, host: HTTPTransfer.hostForMessages(request.url))
         var rc = cms_easy_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, Int(max(1, min(connectTimeoutMs, 30_000))))
-        // The socket a new connection opens, so that the prereq callback need not look for it.
-        if rc == CURLE_OK { rc = cms_easy_setopt_ptr(easy, CURLOPT_SOCKOPTDATA, me) }
-        if rc == CURLE_OK {
-            rc = cms_easy_setopt_sockopt(easy) { user, socket, purpose in
-                if purpose == CURLSOCKTYPE_IPCXN {
-                    KeptConnections.opened(socket)
-                    EngineTransfer.from(user)?.openedSocket = socket
-                }
-                return Int32(CURL_SOCKOPT_OK)
-            }
-        }
+
         if rc == CURLE_OK, request.method == .post {
             rc = cms_easy_setopt_off(easy, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(request.body.count))
             // Copied by libcurl: the request may go before the transfer does.
@@ -119,13 +109,17 @@ final class EngineTransfer {
             guard let transfer = EngineTransfer.from(user) else { return 0 }
             let socket = transfer.openedSocket
             transfer.openedSocket = -1
-            let stray = socket >= 0
-                ? KeptConnections.hasStrayInput(socket: socket, localPort: Int(localPort), peerPort: Int(peerPort))
-                : KeptConnections.hasStrayInput(localPort: Int(localPort), peerPort: Int(peerPort))
-            guard stray else {
+            guard KeptConnections.hasStrayInput(socket: socket, localPort: Int(localPort), peerPort: Int(peerPort)) else {
                 return Int32(CURL_PREREQFUNC_OK)
             }
             transfer.stoppedForStrayInput = true
             return Int32(CURL_PREREQFUNC_ABORT)
+        },
+        sockopt: { user, socket, purpose in
+            if purpose == CURLSOCKTYPE_IPCXN {
+                KeptConnections.opened(socket)
+                EngineTransfer.from(user)?.openedSocket = socket
+            }
+            return Int32(CURL_SOCKOPT_OK)
         })
 }

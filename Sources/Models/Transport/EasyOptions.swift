@@ -7,6 +7,7 @@ import Glibc
 /// callbacks with their user data.
 enum EasyOptions {
     typealias DataFunction = @convention(c) (UnsafeMutablePointer<CChar>?, Int, Int, UnsafeMutableRawPointer?) -> Int
+    typealias SockoptFunction = @convention(c) (UnsafeMutableRawPointer?, curl_socket_t, curlsocktype) -> Int32
     typealias PrereqFunction = @convention(c) (UnsafeMutableRawPointer?, UnsafeMutablePointer<CChar>?,
                                                UnsafeMutablePointer<CChar>?, Int32, Int32) -> Int32
 
@@ -15,6 +16,9 @@ enum EasyOptions {
         var header: DataFunction
         /// Kept-alive connections with stray bytes are not reused (see `KeptConnections`).
         var prereq: PrereqFunction
+        /// Each socket a new connection opens: passed to `KeptConnections.opened`
+        /// and kept by the transfer, for its prereq callback.
+        var sockopt: SockoptFunction
     }
 
     /// Sets the options that stay for the next request with the same `setup`;
@@ -74,10 +78,8 @@ enum EasyOptions {
         set(cms_easy_setopt_header(easy, callbacks.header))
         set(cms_easy_setopt_ptr(easy, CURLOPT_PREREQDATA, user))
         set(cms_easy_setopt_prereq(easy, callbacks.prereq))
-        set(cms_easy_setopt_sockopt(easy, { _, socket, purpose in
-            if purpose == CURLSOCKTYPE_IPCXN { KeptConnections.opened(socket) }
-            return Int32(CURL_SOCKOPT_OK)
-        }))
+        set(cms_easy_setopt_ptr(easy, CURLOPT_SOCKOPTDATA, user))
+        set(cms_easy_setopt_sockopt(easy, callbacks.sockopt))
         set(cms_easy_setopt_closesocket(easy, { _, socket in KeptConnections.close(socket) }))
         guard rc == CURLE_OK else {
             throw TransportErrors.error(for: rc, detail: String(cString: curl_easy_strerror(rc)), host: host())

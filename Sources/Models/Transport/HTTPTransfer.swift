@@ -187,6 +187,8 @@ public final class HTTPTransfer {
     /// Times this transfer was stopped before sending because its connection held
     /// stray bytes (see `KeptConnections`), and started again on another.
     private var strayRestarts = 0
+    /// The socket of the connection this transfer opened (-1: none, or a reused one).
+    fileprivate var openedSocket: Int32 = -1
     private var stoppedForStrayInput = false
 
     private func throwFinished() throws(ModelsError) {
@@ -276,7 +278,9 @@ public final class HTTPTransfer {
     /// libcurl's PREREQFUNCTION: the request is about to go out on the connection
     /// with these ports. False stops the transfer when that connection holds stray bytes.
     fileprivate func connectionIsClean(localPort: Int, peerPort: Int) -> Bool {
-        guard KeptConnections.hasStrayInput(localPort: localPort, peerPort: peerPort) else { return true }
+        let socket = openedSocket
+        openedSocket = -1
+        guard KeptConnections.hasStrayInput(socket: socket, localPort: localPort, peerPort: peerPort) else { return true }
         stoppedForStrayInput = true
         return false
     }
@@ -401,6 +405,13 @@ public final class HTTPTransfer {
             guard let transfer = HTTPTransfer.current(user) else { return 0 }
             return transfer.connectionIsClean(localPort: Int(localPort), peerPort: Int(peerPort))
                 ? Int32(CURL_PREREQFUNC_OK) : Int32(CURL_PREREQFUNC_ABORT)
+        },
+        sockopt: { user, socket, purpose in
+            if purpose == CURLSOCKTYPE_IPCXN {
+                KeptConnections.opened(socket)
+                HTTPTransfer.current(user)?.openedSocket = socket
+            }
+            return Int32(CURL_SOCKOPT_OK)
         })
 
     /// The transfer the handles at `user` (a callback's user data) work for.

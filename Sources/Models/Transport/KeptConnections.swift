@@ -59,38 +59,29 @@ enum KeptConnections {
 
     /// Whether the connection a request is about to go out on (by its ports) is
     /// a kept-alive HTTP/1.x connection with bytes, or its end, waiting.
-    static func hasStrayInput(localPort: Int, peerPort: Int) -> Bool {
-        let key = Key(localPort: localPort, peerPort: peerPort)
-        let socket: Int32? = state.withLock { s in
-            if let entry = s.entries[key] { return entry.http1 ? entry.socket : nil }
-            identify(key, in: &s)
-            return nil
-        }
-        guard let socket else { return false }
-        // Outside the lock: at worst a socket closed since is polled, with no effect.
-        var p = pollfd(fd: socket, events: Int16(POLLIN | POLLPRI), revents: 0)
-        return poll(&p, 1, 0) > 0
-    }
-
-    /// A transfer on the connection with these ports ended cleanly over `http1`.
-    /// `hasStrayInput` when the caller knows the connection's socket (libcurl's
-    /// active socket): no scan of the sockets not identified yet, which costs a
-    /// system call each and made thousands of new connections at once quadratic.
+    /// `socket` is the one the request's transfer opened (-1: it reuses a
+    /// connection): a new connection is identified by it, without scanning
+    /// the sockets not identified yet, which costs a system call each and made
+    /// thousands of new connections at once quadratic.
     static func hasStrayInput(socket: Int32, localPort: Int, peerPort: Int) -> Bool {
         let key = Key(localPort: localPort, peerPort: peerPort)
         let kept: Int32? = state.withLock { s in
             if let entry = s.entries[key] { return entry.http1 ? entry.socket : nil }
-            if s.unidentified.remove(socket) != nil {
+            if socket >= 0, s.unidentified.remove(socket) != nil {
                 s.entries[key] = Entry(socket: socket, http1: false)
                 s.keys[socket] = key
+            } else {
+                identify(key, in: &s)
             }
             return nil
         }
         guard let kept else { return false }
+        // Outside the lock: at worst a socket closed since is polled, with no effect.
         var p = pollfd(fd: kept, events: Int16(POLLIN | POLLPRI), revents: 0)
         return poll(&p, 1, 0) > 0
     }
 
+    /// A transfer on the connection with these ports ended cleanly over `http1`.
     static func finished(localPort: Int, peerPort: Int, http1: Bool) {
         state.withLock { s in
             let key = Key(localPort: localPort, peerPort: peerPort)
