@@ -698,9 +698,10 @@ void models_set_log_handler(models_log_fn fn, void *user, int min_level);
 ** per call: thousands can be in flight on one thread. The calls route as the
 ** blocking ones do (retries with backoff, fallbacks, cooldowns, rate limits,
 ** timeouts, a stream's fallback until its first word), with timers instead of
-** waits. Only OpenAI-compatible and Anthropic providers run on an engine
-** today; a call that reaches another provider (GitHub Copilot, a provider
-** added from C) fails with MODELS_ERR_INVALID_ARGUMENT.
+** waits. OpenAI-compatible providers, Anthropic and GitHub Copilot run on an
+** engine (fetching a Copilot token, about every half hour, holds the engine's
+** thread while it lasts); an attempt that reaches a provider added with
+** models_router_add_provider() fails with MODELS_ERR_INVALID_ARGUMENT.
 **
 ** Two ways to drive it, as with libcurl's multi_socket API:
 **

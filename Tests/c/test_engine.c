@@ -517,6 +517,33 @@ static void test_cancel_mid_stream(void) {
     models_router_free(r);
 }
 
+static int c_provider_chat(void *user, const char *model_id, const char *request_json, char **response_json,
+                           models_error **err) {
+    (void)user; (void)model_id; (void)request_json; (void)err;
+    *response_json = NULL;
+    return MODELS_ERR_API;
+}
+
+/* A provider added from C cannot run on an engine yet: its attempt fails with
+ * a clear error, never a hang. */
+static void test_provider_from_c_is_refused(void) {
+    models_router *r = router_from("\"primary\":\"cp/x\",\"fallbacks\":[\"local/m1\"]");
+    models_provider_callbacks cb;
+    memset(&cb, 0, sizeof cb);
+    cb.size = sizeof cb;
+    cb.chat = c_provider_chat;
+    CHECK(models_router_add_provider(r, "cp", &cb, NULL, NULL) == MODELS_OK);
+    models_engine *e = engine_for(r);
+    ts_reset();
+    struct outcome o;
+    chat(e, "{\"model\":\"cp/x\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}", NULL, NULL, &o);
+    run(e, &o);
+    CHECK(o.code == MODELS_ERR_INVALID_ARGUMENT);
+    CHECK_STR_CONTAINS(o.message, "cannot run on an engine yet");
+    models_engine_free(e);
+    models_router_free(r);
+}
+
 int main(void) {
     test_bad_input();
     test_chat_and_stream_answer();
@@ -532,5 +559,6 @@ int main(void) {
     test_anthropic();
     test_rate_limit();
     test_cancel_mid_stream();
+    test_provider_from_c_is_refused();
     return check_report("test_engine");
 }

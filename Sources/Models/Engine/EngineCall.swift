@@ -130,8 +130,8 @@ final class EngineCall {
         do throws(ModelsError) {
             // The machine sends only models whose provider is registered.
             guard let provider = attempt.model.provider as? any ExchangeProvider else {
-                throw ModelsError(.invalidArgument, "the provider \"\(attempt.model.providerName)\" cannot run on an engine yet "
-                                  + "(OpenAI-compatible and Anthropic providers can); call it with the blocking functions")
+                throw ModelsError(.invalidArgument, "the provider \"\(attempt.model.providerName)\" was added from C or Python "
+                                  + "and cannot run on an engine yet; call it with the blocking functions")
             }
             let call = plan.call(attempt, cancellation: nil)
             if plan.stream {
