@@ -696,6 +696,101 @@ typedef void (*models_log_fn)(void *user, int level, const char *message);
 ** cooldown); they never contain API keys or tokens. Thread-safe. */
 void models_set_log_handler(models_log_fn fn, void *user, int min_level);
 
+/* ---------------------------------------------------------------------------
+** The engine: many calls at once on one thread
+**
+** An engine runs chat and stream calls without blocking and without a thread
+** per call: thousands can be in flight on one thread. The calls route as the
+** blocking ones do (retries with backoff, fallbacks, cooldowns, rate limits,
+** timeouts, a stream's fallback until its first word), with timers instead of
+** waits. OpenAI-compatible providers, Anthropic and GitHub Copilot run on an
+** engine (fetching a Copilot token, about every half hour, holds the engine's
+** thread while it lasts); an attempt that reaches a provider added with
+** models_router_add_provider() fails with MODELS_ERR_INVALID_ARGUMENT.
+**
+** Two ways to drive it, as with libcurl's multi_socket API:
+**
+** - In your own event loop: watch models_engine_fd() for readability (poll,
+**   epoll, libuv, asyncio's add_reader) and call models_engine_process(e, 0)
+**   when it is readable. Every callback runs inside models_engine_process(),
+**   on the thread that called it.
+**
+** - On a thread of the engine's own: models_engine_start_thread(). Every
+**   callback then runs on that thread.
+**
+**     models_engine *e = models_engine_new(r, &err);
+**     models_chat_async(e, request, NULL, NULL, on_done, &state, &err);
+**     while (models_engine_calls(e) > 0) models_engine_process(e, -1);
+**     models_engine_free(e);
+**
+** Callbacks run on the engine's thread, one at a time. They may start more
+** calls and cancel calls, but must not call models_engine_process() or
+** models_engine_free(), and should return quickly: every other call waits
+** while one runs.
+*/
+
+typedef struct models_engine models_engine;
+
+/* Receives the end of an asynchronous call, exactly once. `code` is MODELS_OK
+** or the error's code. For a chat, `response_json` is the answer (as
+** models_chat() returns it); for a stream, and on error, it is NULL. `err` is
+** the error (NULL on success). Both are lent: they live until the callback
+** returns; copy what you keep (never free them). */
+typedef void (*models_done_fn)(void *user, models_code code, const char *response_json, const models_error *err);
+
+/* Creates an engine that routes with `r`. The engine keeps its own reference
+** to the router: models_router_free() may come first. Returns NULL (and *err)
+** when out of descriptors or memory, or when `r` is NULL. Thread-safe. */
+models_engine *models_engine_new(models_router *r, models_error **err);
+
+/* Frees an engine: stops its thread (when it has one), then ends every call
+** still in flight with MODELS_ERR_CANCELLED, calling their on_done on this
+** thread before returning. NULL does nothing. Not from a callback, and not
+** twice. */
+void models_engine_free(models_engine *e);
+
+/* A descriptor that turns readable whenever models_engine_process() has work:
+** data on a connection, a timer due (a backoff ends, a timeout), a call
+** submitted or cancelled from another thread. Watch it for reading only; do
+** not read it or close it. It lives as long as the engine. -1 for NULL. */
+int models_engine_fd(const models_engine *e);
+
+/* Does everything that is ready, waiting up to `timeout_ms` for something to
+** be (0: do not wait; -1: wait until something is), and calls the callbacks
+** of the calls concerned on this thread. Returns how many calls finished, or
+** MODELS_ERR_INVALID_ARGUMENT for NULL, from inside a callback, or once the
+** engine has its own thread. One thread at a time. */
+int models_engine_process(models_engine *e, int timeout_ms);
+
+/* How many calls are in flight: started and their on_done not yet returned.
+** Any thread. 0 for NULL. */
+int models_engine_calls(const models_engine *e);
+
+/* Gives the engine a thread of its own that processes until
+** models_engine_free(); callbacks run there. MODELS_ERR_INVALID_ARGUMENT when it
+** has one already, MODELS_ERR_NOMEM when no thread can be created. */
+models_code models_engine_start_thread(models_engine *e, models_error **err);
+
+/* Starts a chat call on the engine, with the request JSON and the per-call
+** options of models_chat_ex() (NULL: the router's settings) and an optional
+** cancellation token (models_call_cancel() ends the call with
+** MODELS_ERR_CANCELLED; a token may serve many calls). Returns MODELS_OK and
+** calls `on_done` exactly once later, on the engine's thread; or returns an
+** error (a NULL or invalid request, bad options, a bad "model" name) and never
+** calls it. Any thread. */
+models_code models_chat_async(models_engine *e, const char *request_json, const char *options_json,
+                              models_call *call, models_done_fn on_done, void *user, models_error **err);
+
+/* Starts a stream call, as models_chat_async(): `on_chunk` receives each chunk
+** as models_chat_stream() does (lent; non-zero stops the stream, which then
+** ends with MODELS_ERR_CANCELLED), `on_thinking` (may be NULL) the thinking
+** text, and `on_done` the end (response_json is NULL). Chunks before the
+** first word are held back, so a stream that fails before it is retried or
+** falls back unseen; after it, an error ends the call. */
+models_code models_stream_async(models_engine *e, const char *request_json, const char *options_json,
+                                models_call *call, models_chunk_fn on_chunk, models_text_fn on_thinking,
+                                models_done_fn on_done, void *user, models_error **err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -74,3 +74,57 @@ void cms_share_free(cms_share *s) {
 int cms_json_type(const json_t *j) { return j ? (int)json_typeof(j) : -1; }
 json_t *cms_json_incref(json_t *j) { return json_incref(j); }
 void cms_json_decref(json_t *j) { json_decref(j); }
+
+CURLMcode cms_multi_setopt_ptr(CURLM *m, CURLMoption opt, void *value) { return curl_multi_setopt(m, opt, value); }
+CURLMcode cms_multi_setopt_socketfn(CURLM *m, int (*fn)(CURL *, curl_socket_t, int, void *, void *)) {
+    return curl_multi_setopt(m, CURLMOPT_SOCKETFUNCTION, fn);
+}
+CURLMcode cms_multi_setopt_timerfn(CURLM *m, int (*fn)(CURLM *, long, void *)) {
+    return curl_multi_setopt(m, CURLMOPT_TIMERFUNCTION, fn);
+}
+
+#include <errno.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/timerfd.h>
+
+int cms_epoll_new(void) { return epoll_create1(EPOLL_CLOEXEC); }
+
+int cms_epoll_set(int epfd, int fd, int in, int out) {
+    struct epoll_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.events = (in ? EPOLLIN : 0) | (out ? EPOLLOUT : 0);
+    ev.data.fd = fd;
+    if (epoll_ctl(epfd, EPOLL_CTL_MOD, fd, &ev) == 0) return 0;
+    if (errno != ENOENT) return -1;
+    return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
+}
+
+int cms_epoll_del(int epfd, int fd) { return epoll_ctl(epfd, EPOLL_CTL_DEL, fd, NULL); }
+
+int cms_epoll_wait(int epfd, int *fds, int *flags, int max, int timeout_ms) {
+    struct epoll_event ev[128];
+    if (max > 128) max = 128;
+    int n = epoll_wait(epfd, ev, max, timeout_ms);
+    for (int i = 0; i < n; i++) {
+        fds[i] = ev[i].data.fd;
+        flags[i] = ((ev[i].events & EPOLLIN) ? 1 : 0) | ((ev[i].events & EPOLLOUT) ? 2 : 0)
+                 | ((ev[i].events & (EPOLLERR | EPOLLHUP)) ? 4 : 0);
+    }
+    return n;
+}
+
+int cms_eventfd_new(void) { return eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC); }
+
+int cms_timerfd_new(void) { return timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC); }
+
+int cms_timerfd_arm(int fd, long long ms) {
+    struct itimerspec spec;
+    memset(&spec, 0, sizeof spec);
+    if (ms >= 0) {
+        spec.it_value.tv_sec = (time_t)(ms / 1000);
+        spec.it_value.tv_nsec = (long)(ms % 1000) * 1000000L + 1; /* 0 would disarm it */
+    }
+    return timerfd_settime(fd, 0, &spec, NULL);
+}

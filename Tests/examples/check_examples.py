@@ -122,6 +122,15 @@ def check_provider(server, binary):
     expect(server.requests() == [], "no network involved", out, err)
 
 
+def check_many(server, binary):
+    code, out, err = run(binary, "500")
+    expect(code == 0, "many exits 0", out, err)
+    expect("500 streams started" in out, "many starts every stream", out, err)
+    # Each default answer "echo: count to ten, stream N" comes in 9 chunks (a role chunk, the words, a finish chunk).
+    expect("500 answered, 0 failed, 4500 chunks" in out, "many gets every chunk of every stream", out, err)
+    expect(server.stats()["requests"] == 500, "one request per stream", out, err)
+
+
 def main():
     if len(sys.argv) != 3:
         sys.exit(__doc__.strip())

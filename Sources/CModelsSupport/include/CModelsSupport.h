@@ -27,6 +27,21 @@ CURLcode cms_easy_setopt_prereq(CURL *h, int (*fn)(void *, char *, char *, int, 
 CURLcode cms_easy_getinfo_long(CURL *h, CURLINFO info, long *out);
 CURLcode cms_easy_getinfo_off(CURL *h, CURLINFO info, curl_off_t *out);
 CURLMcode cms_multi_setopt_long(CURLM *m, CURLMoption opt, long value);
+CURLMcode cms_multi_setopt_ptr(CURLM *m, CURLMoption opt, void *value);
+CURLMcode cms_multi_setopt_socketfn(CURLM *m, int (*fn)(CURL *, curl_socket_t, int, void *, void *));
+CURLMcode cms_multi_setopt_timerfn(CURLM *m, int (*fn)(CURLM *, long, void *));
+
+/* ---- the engine's descriptors ------------------------------------------
+ * epoll_event is a packed struct on x86_64, which Swift cannot read reliably:
+ * these take and give plain ints. Each returns what the system call does. */
+int cms_epoll_new(void);                                  /* epoll_create1(EPOLL_CLOEXEC) */
+int cms_epoll_set(int epfd, int fd, int in, int out);     /* add, or modify when present */
+int cms_epoll_del(int epfd, int fd);
+/* Waits up to timeout_ms; fills fds[i] and flags[i] (bit 0 in, 1 out, 2 error/hang-up). */
+int cms_epoll_wait(int epfd, int *fds, int *flags, int max, int timeout_ms);
+int cms_eventfd_new(void);                                /* non-blocking, close-on-exec */
+int cms_timerfd_new(void);                                /* CLOCK_MONOTONIC, non-blocking */
+int cms_timerfd_arm(int fd, long long ms);                /* relative; < 0 disarms, 0 fires at once */
 
 /* A share handle for connections, DNS and TLS sessions, with a pthread mutex per
  * lock kind so easy handles on any thread can use it. Freed with cms_share_free,

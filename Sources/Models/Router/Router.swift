@@ -188,14 +188,10 @@ public final class Router: Sendable {
         return ChatStream(stream: stream, model: model, maxCollectBytes: config.maxResponseBytes, onEnd: end)
     }
 
-    /// The routing loop shared by chat and streams: drives a `RouteStateMachine`
-    /// with the clock, sleeps and the providers. Returns the answer, the model
-    /// that gave it, and what to call when the call is over (a stream's ends
-    /// later), with the tokens it used.
-    private func route<T>(_ request: ChatRequest, options: CallOptions, cancellation: Cancellation?, stream: Bool,
-                          _ send: (any ChatProvider, ChatCall) throws(ModelsError) -> T)
-        throws(ModelsError) -> (value: T, model: String, end: CallEnd)
-    {
+    /// One call's routing, set up: the entries to try (the request may name
+    /// one model alone, the options may replace the fallbacks), the settings
+    /// from the config and the options, and what each attempt gets.
+    func plan(_ request: ChatRequest, options: CallOptions, stream: Bool) throws(ModelsError) -> CallPlan {
         let snapshot = state.withLock { $0 }
         let startMs = MonotonicClock.nowMs()
         var entries = snapshot.chain
@@ -225,77 +221,60 @@ public final class Router: Sendable {
         for name in config.fallbackPolicy.contextWindowFallbacks + config.fallbackPolicy.contentPolicyFallbacks {
             listed[name] = snapshot.entry(name)
         }
-        let first = entries.first?.name ?? snapshot.primary
-        // Counted with its first attempt when it has one (one lock for both).
-        var callCounted = false
-        // The model whose last attempt failed: a send to another one is a fallback.
-        var failed: (model: String, group: String?)?
-        var machine = RouteStateMachine(entries: entries, settings: settings, startMs: startMs, listed: listed)
-        var view = LiveView(cooldown: snapshot.cooldown, load: load)
-        let sharedEntries = shared == nil ? [] : entries + listed.values
+        return CallPlan(machine: RouteStateMachine(entries: entries, settings: settings, startMs: startMs, listed: listed),
+                        request: request, options: options, stream: stream, startMs: startMs,
+                        first: entries.first?.name ?? snapshot.primary, streamDeadline: streamDeadline,
+                        idleTimeoutMs: idleTimeoutMs, maxResponseBytes: config.maxResponseBytes, cooldown: snapshot.cooldown,
+                        sharedEntries: shared == nil ? [] : entries + listed.values)
+    }
+
+    /// Where a call reports its attempts.
+    /// `sharing`: failures and ends are told to the shared state (Redis), whose
+    /// calls block: the engine, which must not block, does not share yet.
+    func ledger(sharing: Bool = true) -> CallLedger {
+        CallLedger(metrics: metrics, load: load, deployments: deployments, shared: sharing ? shared : nil)
+    }
+
+    /// The shared state a call's routing decisions read (what Redis shares is read into it before each decision).
+    func view(_ plan: CallPlan) -> LiveView { LiveView(cooldown: plan.cooldown, load: load) }
+
+    /// The routing loop shared by chat and streams: drives a `RouteStateMachine`
+    /// with the clock, sleeps and the providers. Returns the answer, the model
+    /// that gave it, and what to call when the call is over (a stream's ends
+    /// later), with the tokens it used.
+    private func route<T>(_ request: ChatRequest, options: CallOptions, cancellation: Cancellation?, stream: Bool,
+                          _ send: (any ChatProvider, ChatCall) throws(ModelsError) -> T)
+        throws(ModelsError) -> (value: T, model: String, end: CallEnd)
+    {
+        var plan = try plan(request, options: options, stream: stream)
+        var ledger = ledger()
+        var view = view(plan)
 
         while true {
-            if shared != nil { view.shared = readShared(sharedEntries, cooldown: snapshot.cooldown) }
-            let (action, began) = decide(&machine, view: view)
-            Self.log(machine.takeNotes())
+            if shared != nil { view.shared = readShared(plan.sharedEntries, cooldown: plan.cooldown) }
+            let (action, began) = decide(&plan.machine, view: view)
+            Self.log(plan.machine.takeNotes())
             switch action {
             case .fail(let error):
-                if !callCounted { metrics.callStarted(first) }
-                metrics.callEnded(first, ms: MonotonicClock.nowMs() - startMs)
+                ledger.callFailed(plan, now: MonotonicClock.nowMs())
                 throw error
             case .wait(let until):
-                if !callCounted { metrics.callStarted(first) }
-                callCounted = true
+                ledger.waiting(plan)
                 try Self.sleep(ms: until - MonotonicClock.nowMs(), token: cancellation)
             case .send(let attempt):
-                let routed = attempt.model, model = routed.name
-                if let f = failed, f.model != model { metrics.fellBack(from: f.model, group: f.group) }
-                failed = nil
-                if callCounted {
-                    metrics.attemptStarted(model, group: attempt.group, number: attempt.number)
-                } else {
-                    metrics.firstAttemptStarted(call: first, model: model, group: attempt.group)
-                    callCounted = true
-                }
+                ledger.sending(plan, attempt)
                 var sentAt = began
                 var member: String?
                 do throws(ModelsError) {
-                    member = try startAttempt(routed, attempt, token: cancellation)
+                    member = try startAttempt(attempt.model, attempt, token: cancellation)
                     sentAt = MonotonicClock.nowMs()
-                    var limits = TransferLimits(headersDeadlineMs: attempt.deadlineMs,
-                                                totalDeadlineMs: stream ? nil : attempt.deadlineMs,
-                                                idleTimeoutMs: idleTimeoutMs)
-                    limits.streamDeadline = streamDeadline
-                    limits.maxBodyBytes = config.maxResponseBytes
-                    var call = ChatCall(request: request, model: model, modelID: routed.id, limits: limits, cancellation: cancellation)
-                    call.extraHeaders = options.extraHeaders
-                    call.extraQuery = options.extraQuery
                     // The machine sends only models whose provider is registered.
-                    let value = try send(routed.provider!, call)
-                    machine.succeeded()
-                    snapshot.cooldown?.recordSuccess(model)
-                    let now = MonotonicClock.nowMs()
-                    metrics.answered(call: first, model: model, group: attempt.group, attemptMs: now - sentAt, callMs: now - startMs)
-                    var end = CallEnd(load: load, metrics: metrics, model: model, group: attempt.group,
-                                      firstWordMs: now - began,
-                                      countsTokens: attempt.group != nil || (!deployments.isEmpty && deployments.contains(model)))
-                    end.shared = shared.map { .init(state: $0, member: member, clearsCooldown: view.sharedFailures(model) > 0) }
-                    return (value, model, end)
+                    let value = try send(attempt.model.provider!, plan.call(attempt, cancellation: cancellation))
+                    var end = ledger.answered(&plan, attempt, began: began, sentAt: sentAt, now: MonotonicClock.nowMs())
+                    end.shared = shared.map { .init(state: $0, member: member, clearsCooldown: view.sharedFailures(attempt.model.name) > 0) }
+                    return (value, attempt.model.name, end)
                 } catch {
-                    let now = MonotonicClock.nowMs()
-                    load.end(model, at: now, firstByteMs: nil, tokens: 0)
-                    metrics.attemptEnded(model, group: attempt.group, ms: now - sentAt, error: error.kind)
-                    failed = (model, attempt.group)
-                    let failure = machine.failed(error, now: MonotonicClock.nowMs(), view: view)
-                    Self.log(machine.takeNotes())
-                    let coolDown = failure.coolDown ? snapshot.cooldown : nil
-                    let sharedMs = endShared(model, member: member, coolDown: coolDown?.config)
-                    if let cooldown = coolDown {
-                        let localMs = cooldown.recordFailure(model)
-                        let ms = sharedMs ?? localMs
-                        metrics.cooldownStarted(model, group: attempt.group)
-                        Log.warn("cooling \(model) down for \(ModelHealth.formatRemaining(ms))")
-                    }
+                    ledger.attemptFailed(&plan, attempt, error, sentAt: sentAt, view: view, member: member)
                 }
             }
         }
@@ -305,7 +284,7 @@ public final class Router: Sendable {
     /// counted in `load` in the same step; when some deployment has an rpm or
     /// tpm limit, that step holds `deciding`, so two calls that both see a
     /// deployment one request below its limit cannot both take it.
-    private func decide(_ machine: inout RouteStateMachine, view: LiveView) -> (RouteStateMachine.Action, Int64) {
+    func decide(_ machine: inout RouteStateMachine, view: LiveView) -> (RouteStateMachine.Action, Int64) {
         func step(_ machine: inout RouteStateMachine) -> (RouteStateMachine.Action, Int64) {
             let now = MonotonicClock.nowMs()
             let action = machine.next(now: now, view: view)
@@ -342,7 +321,7 @@ public final class Router: Sendable {
         }
     }
 
-    private static func log(_ notes: [(level: Log.Level, message: String)]) {
+    static func log(_ notes: [(level: Log.Level, message: String)]) {
         for note in notes { Log.log(note.level, note.message) }
     }
 
@@ -370,6 +349,9 @@ public final class Router: Sendable {
         /// The failures in a row Redis holds for `model` (0 when none or unknown).
         func sharedFailures(_ model: String) -> Int64 { shared?.models[model]?.failures ?? 0 }
     }
+
+    /// The rate limiter of a provider, when it has one.
+    func rateLimiter(_ provider: String) -> RateLimiter? { rateLimiters[provider] }
 
     func waitForRateLimit(_ provider: String, deadline: Int64, token: Cancellation?) throws(ModelsError) {
         guard let limiter = rateLimiters[provider] else { return }

@@ -18,6 +18,7 @@ public final class Cancellation: Sendable {
     public func cancel() {
         flag.store(true, ordering: .releasing)
         waker.withLock { $0?() }
+        listeners.withLock { for l in $0.all { l.tell() } }
         sleeper.wake()
     }
 
@@ -32,6 +33,23 @@ public final class Cancellation: Sendable {
         waker.withLock { $0 = wake }
         defer { waker.withLock { $0 = nil } }
         return try body()
+    }
+
+    /// Engine calls told of a cancel, by key: one token may serve many calls at once.
+    private let listeners = Locked<(next: Int, all: [(key: Int, tell: @Sendable () -> Void)])>((0, []))
+
+    /// Calls `tell` on the cancelling thread when the token is cancelled, until
+    /// `removeListener(key)` with the key returned.
+    func addListener(_ tell: @escaping @Sendable () -> Void) -> Int {
+        listeners.withLock {
+            $0.next += 1
+            $0.all.append(($0.next, tell))
+            return $0.next
+        }
+    }
+
+    func removeListener(_ key: Int) {
+        listeners.withLock { $0.all.removeAll { $0.key == key } }
     }
 
     /// Sleeps up to `ms`, returning early (with `.cancelled`) when cancelled.

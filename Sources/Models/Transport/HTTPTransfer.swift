@@ -21,9 +21,9 @@ public final class HTTPTransfer {
     /// Host and port for messages (never the path, query or credentials).
     public var host: String { Self.hostForMessages(url) }
 
-    public private(set) var head = HTTPResponseHead()
-    private var headersComplete = false
-    private var headerBytes = 0
+    public var head: HTTPResponseHead { headParser.head }
+    private var headParser = ResponseHeadParser()
+    private var headersComplete: Bool { headParser.isComplete }
     private var finishedCode: CURLcode?
     private var attached = false
 
@@ -38,7 +38,6 @@ public final class HTTPTransfer {
     /// Set by `noteEvent`, read by `drive` (which has the time at hand).
     private var eventSinceDrive = false
 
-    static let maxHeaderBytes = 256 << 10
     /// The most body bytes kept before the body is read or pumped.
     static let maxEarlyBodyBytes = 10 << 20
 
@@ -188,6 +187,8 @@ public final class HTTPTransfer {
     /// Times this transfer was stopped before sending because its connection held
     /// stray bytes (see `KeptConnections`), and started again on another.
     private var strayRestarts = 0
+    /// The socket of the connection this transfer opened (-1: none, or a reused one).
+    fileprivate var openedSocket: Int32 = -1
     private var stoppedForStrayInput = false
 
     private func throwFinished() throws(ModelsError) {
@@ -277,7 +278,9 @@ public final class HTTPTransfer {
     /// libcurl's PREREQFUNCTION: the request is about to go out on the connection
     /// with these ports. False stops the transfer when that connection holds stray bytes.
     fileprivate func connectionIsClean(localPort: Int, peerPort: Int) -> Bool {
-        guard KeptConnections.hasStrayInput(localPort: localPort, peerPort: peerPort) else { return true }
+        let socket = openedSocket
+        openedSocket = -1
+        guard KeptConnections.hasStrayInput(socket: socket, localPort: localPort, peerPort: peerPort) else { return true }
         stoppedForStrayInput = true
         return false
     }
@@ -285,65 +288,17 @@ public final class HTTPTransfer {
     // MARK: Callbacks (called by curl on the driving thread)
 
     fileprivate func receiveHeader(_ line: UnsafeRawBufferPointer) -> Bool {
-        headerBytes += line.count
-        guard headerBytes <= Self.maxHeaderBytes else {
-            callbackError = ModelsError(.protocol, "the response headers from \(host) are larger than \(Self.maxHeaderBytes) bytes")
+        switch headParser.take(line, easy: handles.easy) {
+        case .more:
+            return true
+        case .complete:
+            // The stream's idle time counts from here.
+            lastEventMs = MonotonicClock.nowMs()
+            return true
+        case .tooLarge:
+            callbackError = ModelsError(.protocol, "the response headers from \(host) are larger than \(ResponseHeadParser.maxHeaderBytes) bytes")
             return false
         }
-        // Bytes, not String: this runs for every header line of every response,
-        // and only two headers are read (a String per line cost more than the request).
-        guard let first = line.first else { return true }
-        let lower = first | 0x20
-        // Only Content-Type and Retry-After are read: other lines are passed over at their first byte.
-        if lower != UInt8(ascii: "c") && lower != UInt8(ascii: "r") && first != UInt8(ascii: "H") && first != UInt8(ascii: "\r")
-            && first != UInt8(ascii: "\n") { return true }
-        if Self.startsWith(line, "HTTP/") {
-            // A new response (after 100 Continue, or the final one): start over.
-            head = HTTPResponseHead()
-            headersComplete = false
-            var status: Int = 0
-            _ = cms_easy_getinfo_long(handles.easy, CURLINFO_RESPONSE_CODE, &status)
-            head.status = status
-            return true
-        }
-        if Self.equalBytes(line, "\r\n") || Self.equalBytes(line, "\n") {
-            if head.status >= 200 {
-                headersComplete = true
-                // The stream's idle time counts from here.
-                lastEventMs = MonotonicClock.nowMs()
-            }
-            return true
-        }
-        guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else { return true }
-        let name = UnsafeRawBufferPointer(rebasing: line[..<colon])
-        let isContentType = Self.equalIgnoringASCIICase(name, "content-type")
-        guard isContentType || Self.equalIgnoringASCIICase(name, "retry-after") else { return true }
-        var start = colon + 1, end = line.count
-        while start < end, line[start] == 0x20 || line[start] == 0x09 { start += 1 }
-        while end > start, line[end - 1] == 0x20 || line[end - 1] == 0x09 || line[end - 1] == 0x0D || line[end - 1] == 0x0A { end -= 1 }
-        let value = String(decoding: line[start..<end], as: UTF8.self)
-        if isContentType { head.contentType = value } else { head.retryAfter = value }
-        return true
-    }
-
-    private static func startsWith(_ bytes: UnsafeRawBufferPointer, _ prefix: StaticString) -> Bool {
-        bytes.count >= prefix.utf8CodeUnitCount
-            && memcmp(bytes.baseAddress!, prefix.utf8Start, prefix.utf8CodeUnitCount) == 0
-    }
-
-    private static func equalBytes(_ bytes: UnsafeRawBufferPointer, _ s: StaticString) -> Bool {
-        bytes.count == s.utf8CodeUnitCount && startsWith(bytes, s)
-    }
-
-    /// `bytes` equals `lower` (an ASCII lower-case name) but for ASCII case.
-    private static func equalIgnoringASCIICase(_ bytes: UnsafeRawBufferPointer, _ lower: StaticString) -> Bool {
-        guard bytes.count == lower.utf8CodeUnitCount else { return false }
-        for i in 0..<bytes.count {
-            var b = bytes[i]
-            if b >= UInt8(ascii: "A") && b <= UInt8(ascii: "Z") { b += 32 }
-            if b != lower.utf8Start[i] { return false }
-        }
-        return true
     }
 
     /// The body's bytes from libcurl: how many were taken (all of them, or 0 to
@@ -429,82 +384,35 @@ public final class HTTPTransfer {
     /// The options that stay for the next request with the same `setup`.
     @inline(never) // rarely runs: kept out of the per-request path
     private func configureFully(_ request: HTTPRequest, setup: TransferSetup) throws(ModelsError) {
-        let easy = handles.easy
-        var rc = CURLE_OK
-        func set(_ code: CURLcode) { if rc == CURLE_OK { rc = code } }
-        set(cms_easy_setopt_ptr(easy, CURLOPT_URL, request.url))
-        set(cms_easy_setopt_ptr(easy, CURLOPT_PROTOCOLS_STR, "http,https"))
-        set(cms_easy_setopt_long(easy, CURLOPT_FOLLOWLOCATION, 0))
-        set(cms_easy_setopt_long(easy, CURLOPT_SSL_VERIFYPEER, 1))
-        set(cms_easy_setopt_long(easy, CURLOPT_SSL_VERIFYHOST, 2))
-        set(cms_easy_setopt_long(easy, CURLOPT_NOSIGNAL, 1))
-        set(cms_easy_setopt_long(easy, CURLOPT_TCP_KEEPALIVE, 1))
-        set(cms_easy_setopt_long(easy, CURLOPT_SUPPRESS_CONNECT_HEADERS, 1))
-        // Best effort, not checked: libcurl (7.88) refuses to resize the receive
-        // buffer a pooled handle kept from an earlier failed transfer (a DNS
-        // failure, say), and that must not fail every later request.
-        _ = cms_easy_setopt_long(easy, CURLOPT_BUFFERSIZE, 64 << 10)
-        set(cms_easy_setopt_share(easy, Curl.share))
-        set(cms_easy_setopt_ptr(easy, CURLOPT_USERAGENT, LibraryVersion.userAgent))
-        set(cms_easy_setopt_ptr(easy, CURLOPT_ERRORBUFFER, handles.errorBuffer))
-        if request.http1Only { set(cms_easy_setopt_long(easy, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1)) }
-
-        for h in request.headers + [("Expect", "")] {
-            // The last line of defence against a header that would split the request
-            // (keys and tokens are checked where they come in, with better messages).
-            guard HeaderText.isValidName(h.name), HeaderText.isValidValue(h.value) else {
-                throw ModelsError(.invalidArgument, "the request header \"\(HeaderText.printableName(h.name))\" holds a control "
-                                  + "character (CR, LF, NUL or another); it was not sent")
-            }
-            // "Expect:" with no value stops curl from waiting for 100 Continue on large bodies.
-            let line = h.value.isEmpty ? "\(h.name):" : "\(h.name): \(h.value)"
-            guard let list = curl_slist_append(handles.headerList, line) else { throw ModelsError(.noMemory, "out of memory") }
-            handles.headerList = list
-        }
-        set(cms_easy_setopt_ptr(easy, CURLOPT_HTTPHEADER, handles.headerList))
-
-        switch request.method {
-        case .post: set(cms_easy_setopt_long(easy, CURLOPT_POST, 1))
-        case .get: set(cms_easy_setopt_long(easy, CURLOPT_HTTPGET, 1))
-        }
-
-        if let proxy = setup.proxy {
-            set(cms_easy_setopt_ptr(easy, CURLOPT_PROXY, proxy.url))
-            if let noProxy = proxy.noProxy { set(cms_easy_setopt_ptr(easy, CURLOPT_NOPROXY, noProxy)) }
-        } else {
-            set(cms_easy_setopt_ptr(easy, CURLOPT_PROXY, ""))
-        }
-
         // The callbacks' user data is the handles (set once); they report to its current transfer.
         let me = Unmanaged.passUnretained(handles).toOpaque()
-        set(cms_easy_setopt_ptr(easy, CURLOPT_WRITEDATA, me))
-        set(cms_easy_setopt_ptr(easy, CURLOPT_HEADERDATA, me))
-        set(cms_easy_setopt_write(easy, { data, size, count, user in
+        try EasyOptions.configure(handles.easy, request, setup: setup, errorBuffer: handles.errorBuffer,
+                                  headerList: &handles.headerList, user: me, callbacks: Self.callbacks, host: host)
+    }
+
+    private static let callbacks = EasyOptions.Callbacks(
+        write: { data, size, count, user in
             guard let transfer = HTTPTransfer.current(user) else { return 0 }
             let n = size * count
             return transfer.receiveBody(UnsafeRawBufferPointer(start: data, count: n))
-        }))
-        set(cms_easy_setopt_header(easy, { data, size, count, user in
+        },
+        header: { data, size, count, user in
             guard let transfer = HTTPTransfer.current(user) else { return 0 }
             let n = size * count
             return transfer.receiveHeader(UnsafeRawBufferPointer(start: data, count: n)) ? n : 0
-        }))
-        // Kept-alive connections with stray bytes are not reused (see KeptConnections).
-        set(cms_easy_setopt_ptr(easy, CURLOPT_PREREQDATA, me))
-        set(cms_easy_setopt_prereq(easy, { user, _, _, peerPort, localPort in
+        },
+        prereq: { user, _, _, peerPort, localPort in
             guard let transfer = HTTPTransfer.current(user) else { return 0 }
             return transfer.connectionIsClean(localPort: Int(localPort), peerPort: Int(peerPort))
                 ? Int32(CURL_PREREQFUNC_OK) : Int32(CURL_PREREQFUNC_ABORT)
-        }))
-        set(cms_easy_setopt_sockopt(easy, { _, socket, purpose in
-            if purpose == CURLSOCKTYPE_IPCXN { KeptConnections.opened(socket) }
+        },
+        sockopt: { user, socket, purpose in
+            if purpose == CURLSOCKTYPE_IPCXN {
+                KeptConnections.opened(socket)
+                HTTPTransfer.current(user)?.openedSocket = socket
+            }
             return Int32(CURL_SOCKOPT_OK)
-        }))
-        set(cms_easy_setopt_closesocket(easy, { _, socket in KeptConnections.close(socket) }))
-        guard rc == CURLE_OK else {
-            throw TransportErrors.error(for: rc, detail: String(cString: curl_easy_strerror(rc)), host: host)
-        }
-    }
+        })
 
     /// The transfer the handles at `user` (a callback's user data) work for.
     private static func current(_ user: UnsafeMutableRawPointer?) -> HTTPTransfer? {

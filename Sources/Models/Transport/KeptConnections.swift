@@ -36,6 +36,8 @@ enum KeptConnections {
         /// Sockets libcurl made whose ports are not looked up yet.
         var unidentified: Set<Int32> = []
         var entries: [Key: Entry] = [:]
+        /// The key of each socket in `entries`, so that closing one is a lookup.
+        var keys: [Int32: Key] = [:]
     }
 
     private static let state = Locked(State())
@@ -50,23 +52,32 @@ enum KeptConnections {
     static func close(_ socket: Int32) -> Int32 {
         state.withLock { s in
             s.unidentified.remove(socket)
-            if let key = s.entries.first(where: { $0.value.socket == socket })?.key { s.entries[key] = nil }
+            if let key = s.keys.removeValue(forKey: socket) { s.entries[key] = nil }
             return Glibc.close(socket)
         }
     }
 
     /// Whether the connection a request is about to go out on (by its ports) is
     /// a kept-alive HTTP/1.x connection with bytes, or its end, waiting.
-    static func hasStrayInput(localPort: Int, peerPort: Int) -> Bool {
+    /// `socket` is the one the request's transfer opened (-1: it reuses a
+    /// connection): a new connection is identified by it, without scanning
+    /// the sockets not identified yet, which costs a system call each and made
+    /// thousands of new connections at once quadratic.
+    static func hasStrayInput(socket: Int32, localPort: Int, peerPort: Int) -> Bool {
         let key = Key(localPort: localPort, peerPort: peerPort)
-        let socket: Int32? = state.withLock { s in
+        let kept: Int32? = state.withLock { s in
             if let entry = s.entries[key] { return entry.http1 ? entry.socket : nil }
-            identify(key, in: &s)
+            if socket >= 0, s.unidentified.remove(socket) != nil {
+                s.entries[key] = Entry(socket: socket, http1: false)
+                s.keys[socket] = key
+            } else {
+                identify(key, in: &s)
+            }
             return nil
         }
-        guard let socket else { return false }
+        guard let kept else { return false }
         // Outside the lock: at worst a socket closed since is polled, with no effect.
-        var p = pollfd(fd: socket, events: Int16(POLLIN | POLLPRI), revents: 0)
+        var p = pollfd(fd: kept, events: Int16(POLLIN | POLLPRI), revents: 0)
         return poll(&p, 1, 0) > 0
     }
 
@@ -85,6 +96,7 @@ enum KeptConnections {
                   let peer = port(of: socket, peer: true), peer == key.peerPort else { continue }
             s.unidentified.remove(socket)
             s.entries[key] = Entry(socket: socket, http1: false)
+            s.keys[socket] = key
             return
         }
     }

@@ -27,7 +27,11 @@ public final class AnthropicProvider: ChatProvider {
         let body = try translate(call, stream: false)
         let transfer = try sendRetryingWithoutThinking(body, call: call, stream: false)
         defer { transfer.close() }
-        let bytes = try transfer.readBody(limit: call.limits.maxBodyBytes)
+        return try answer(try transfer.readBody(limit: call.limits.maxBodyBytes), call: call)
+    }
+
+    /// A 2xx answer's body, translated.
+    private func answer(_ bytes: [UInt8], call: ChatCall) throws(ModelsError) -> ChatAnswer {
         let json: JSON
         do { json = try JSON.parse(bytes) } catch {
             throw ModelsError(.protocol, "\(name) answered with invalid JSON: \(error.message)")
@@ -46,9 +50,9 @@ public final class AnthropicProvider: ChatProvider {
         let body = try translate(call, stream: true)
         let transfer = try sendRetryingWithoutThinking(body, call: call, stream: true)
         guard transfer.head.isEventStream else {
-            let text = ProviderErrors.message(inBody: (try? transfer.readBody(limit: 64 << 10, truncate: true)) ?? [], secrets: secrets(call))
+            let body = (try? transfer.readBody(limit: ProviderExchange.errorBodyBytes, truncate: true)) ?? []
             transfer.close()
-            throw ModelsError(.protocol, "\(name) did not answer with an event stream: \(text)")
+            throw notEventStream(body, call: call)
         }
         return AnthropicStream(transfer: transfer, provider: name, model: call.modelID, secrets: secrets(call),
                                jsonAnswer: AnthropicRequest.jsonAnswerName(call.request.json))
@@ -61,6 +65,10 @@ public final class AnthropicProvider: ChatProvider {
         let dropped = AnthropicParameters.droppedFields(call.request.json)
         if !dropped.isEmpty { Log.debug("\(name): not sent (no Anthropic equivalent): \(dropped.joined(separator: ", "))") }
         return body
+    }
+
+    private func notEventStream(_ body: [UInt8], call: ChatCall) -> ModelsError {
+        ModelsError(.protocol, "\(name) did not answer with an event stream: \(ProviderErrors.message(inBody: body, secrets: secrets(call)))")
     }
 
     /// The key, the configured header values and the call's extra header
@@ -84,9 +92,8 @@ public final class AnthropicProvider: ChatProvider {
             if head.isSuccess { return transfer }
             let error = httpError(transfer, secrets: secrets(call))
             transfer.close()
-            if !retried, body["thinking"] != nil, AnthropicRequest.isThinkingRejection(status: error.status, message: error.message) {
-                Log.info("\(name) rejected extended thinking for \(call.modelID); retrying once without it")
-                body = AnthropicRequest.withoutThinking(body)
+            if !retried, let without = withoutThinking(body, after: error, call: call) {
+                body = without
                 retried = true
                 continue
             }
@@ -94,17 +101,28 @@ public final class AnthropicProvider: ChatProvider {
         }
     }
 
+    /// The request body without thinking, when `error` is a 400 that rejects
+    /// thinking and the body asked for it; nil otherwise.
+    private func withoutThinking(_ body: JSON, after error: ModelsError, call: ChatCall) -> JSON? {
+        guard body["thinking"] != nil, AnthropicRequest.isThinkingRejection(status: error.status, message: error.message) else { return nil }
+        Log.info("\(name) rejected extended thinking for \(call.modelID); retrying once without it")
+        return AnthropicRequest.withoutThinking(body)
+    }
+
     /// An HTTP error answer with Anthropic's error type next to its message
     /// ("anthropic answered HTTP 529: overloaded_error: Overloaded"), as stream
     /// error events are reported; other bodies as for any provider.
     private func httpError(_ transfer: HTTPTransfer, secrets: [String]) -> ModelsError {
-        let body = (try? transfer.readBody(limit: 64 << 10, truncate: true)) ?? []
+        httpError(transfer.head, (try? transfer.readBody(limit: ProviderExchange.errorBodyBytes, truncate: true)) ?? [], secrets: secrets)
+    }
+
+    private func httpError(_ head: HTTPResponseHead, _ body: [UInt8], secrets: [String]) -> ModelsError {
         guard let json = try? JSON.parse(body), let (type, message) = AnthropicResponse.error(in: json) else {
-            return ProviderErrors.httpError(provider: name, head: transfer.head, body: body, secrets: secrets)
+            return ProviderErrors.httpError(provider: name, head: head, body: body, secrets: secrets)
         }
-        let status = transfer.head.status
+        let status = head.status
         return .api(status: status, message: "\(name) answered HTTP \(status): \(type): \(Redact.secrets(message, known: secrets))",
-                    retryAfterMs: transfer.head.retryAfterMs, kind: ErrorKind.refusal(status: status, codes: [type], message: message))
+                    retryAfterMs: head.retryAfterMs, kind: ErrorKind.refusal(status: status, codes: [type], message: message))
     }
 
     private func request(_ body: JSON, stream: Bool, call: ChatCall) -> HTTPRequest {
@@ -121,45 +139,85 @@ public final class AnthropicProvider: ChatProvider {
     }
 }
 
+extension AnthropicProvider: ExchangeProvider {
+    public func chatExchange(_ call: ChatCall) throws(ModelsError) -> ChatExchange {
+        let body = try translate(call, stream: false)
+        let secrets = secrets(call)
+        return ChatExchange(
+            request: request(body, stream: false, call: call), secrets: secrets,
+            answer: { _, bytes throws(ModelsError) in try self.answer(bytes, call: call) },
+            failure: { head, bytes in self.httpError(head, bytes, secrets: secrets) },
+            retryInstead: { error in self.withoutThinking(body, after: error, call: call).map { self.request($0, stream: false, call: call) } })
+    }
+
+    public func streamExchange(_ call: ChatCall) throws(ModelsError) -> StreamExchange {
+        let body = try translate(call, stream: true)
+        let secrets = secrets(call), name = self.name, jsonAnswer = AnthropicRequest.jsonAnswerName(call.request.json)
+        return StreamExchange(
+            request: request(body, stream: true, call: call), secrets: secrets,
+            failure: { head, bytes in self.httpError(head, bytes, secrets: secrets) },
+            notEventStream: { _, bytes in self.notEventStream(bytes, call: call) },
+            retryInstead: { error in self.withoutThinking(body, after: error, call: call).map { self.request($0, stream: true, call: call) } },
+            decoder: { AnthropicStreamDecoder(provider: name, model: call.modelID, secrets: secrets, jsonAnswer: jsonAnswer) })
+    }
+}
+
 /// Anthropic's event stream, translated event by event into chunks.
 final class AnthropicStream: ProviderStream {
     private let transfer: HTTPTransfer
-    private var parser = SSEParser()
-    private var translator: AnthropicStreamTranslator
-    private var finished = false
-    /// The API key: an error event may quote it back.
-    private let secrets: [String]
-    private let provider: String
+    private let decoder: AnthropicStreamDecoder
 
     init(transfer: HTTPTransfer, provider: String, model: String, secrets: [String], jsonAnswer: String?) {
         self.transfer = transfer
-        self.provider = provider
-        self.secrets = secrets
-        translator = AnthropicStreamTranslator(model: model, created: Int64(time(nil)), provider: provider, jsonAnswer: jsonAnswer)
+        decoder = AnthropicStreamDecoder(provider: provider, model: model, secrets: secrets, jsonAnswer: jsonAnswer)
     }
 
     deinit { transfer.close() }
 
-    var usage: (input: Int64, output: Int64) { (translator.inputTokens, translator.outputTokens) }
+    var usage: (input: Int64, output: Int64) { decoder.usage }
 
     func pump(_ outlet: ChunkOutlet) throws(ModelsError) -> Bool {
-        guard !finished else { return false }
+        guard !decoder.finished else { return false }
         let more = try transfer.pump { bytes throws(ModelsError) in
-            try self.parser.feed(bytes) { event throws(ModelsError) in try self.handle(event, outlet) }
+            try self.decoder.feed(bytes, to: outlet, onEvent: self.transfer.noteEvent)
         }
-        if finished {
+        if decoder.finished {
             transfer.finishQuietly()
             return false
         }
-        if !more { throw ModelsError(.protocol, "stream from \(provider) ended before completion (no message_stop)") }
+        if !more { throw decoder.endedEarly }
         return true
     }
 
     func close() { transfer.close() }
 
     func pauseAfterThisRead() { transfer.pauseAfterThisRead() }
+}
 
-    private func handle(_ event: borrowing SSEEvent, _ outlet: ChunkOutlet) throws(ModelsError) {
+/// Anthropic's event stream as bytes come: events parsed and translated into chunks.
+final class AnthropicStreamDecoder: StreamDecoder {
+    private var parser = SSEParser()
+    private var translator: AnthropicStreamTranslator
+    private(set) var finished = false
+    /// The API key: an error event may quote it back.
+    private let secrets: [String]
+    private let provider: String
+
+    init(provider: String, model: String, secrets: [String], jsonAnswer: String?) {
+        self.provider = provider
+        self.secrets = secrets
+        translator = AnthropicStreamTranslator(model: model, created: Int64(time(nil)), provider: provider, jsonAnswer: jsonAnswer)
+    }
+
+    var usage: (input: Int64, output: Int64) { (translator.inputTokens, translator.outputTokens) }
+
+    var endedEarly: ModelsError { ModelsError(.protocol, "stream from \(provider) ended before completion (no message_stop)") }
+
+    func feed(_ bytes: UnsafeRawBufferPointer, to outlet: ChunkOutlet, onEvent: () -> Void) throws(ModelsError) {
+        try parser.feed(bytes) { event throws(ModelsError) in try self.handle(event, outlet, onEvent) }
+    }
+
+    private func handle(_ event: borrowing SSEEvent, _ outlet: ChunkOutlet, _ onEvent: () -> Void) throws(ModelsError) {
         guard !finished else { return }
         let data: JSON
         do { data = try JSON.parse(event.data) } catch {
@@ -167,7 +225,7 @@ final class AnthropicStream: ProviderStream {
         }
         let type = event.type.count == 0 ? "" : event.typeString
         // Pings keep the connection busy, not the answer going: they do not reset the idle timer.
-        if (type.isEmpty ? data["type"]?.string : type) != "ping" { transfer.noteEvent() }
+        if (type.isEmpty ? data["type"]?.string : type) != "ping" { onEvent() }
         let output: AnthropicStreamTranslator.Output
         do { output = try translator.translate(type: type, data: data) } catch {
             var redacted = error

@@ -64,8 +64,11 @@ public final class OpenAICompatibleProvider: ChatProvider {
         defer { transfer.close() }
         let head = try transfer.awaitHead()
         guard head.isSuccess else { throw ProviderErrors.fromTransfer(transfer, provider: name, secrets: secrets) }
-        let bytes = try transfer.readBody(limit: call.limits.maxBodyBytes)
-        // The answer goes back as the provider sent it: checked, not parsed.
+        return try answer(try transfer.readBody(limit: call.limits.maxBodyBytes), status: head.status, secrets: secrets)
+    }
+
+    /// A 2xx answer's body: passed back as the provider sent it, checked, not parsed.
+    private func answer(_ bytes: [UInt8], status: Int, secrets: [String]) throws(ModelsError) -> ChatAnswer {
         let scan = bytes.withUnsafeBytes { Self.answerScanner.scan($0) }
         if scan.kind == .object, !scan.topLevelKeyHasEscape, scan.depth <= JSON.maxDepth, let choices = scan.range(of: 0),
            bytes[choices.lowerBound] == UInt8(ascii: "[") {
@@ -73,7 +76,7 @@ public final class OpenAICompatibleProvider: ChatProvider {
         }
         // Anything else is an error to describe (nesting too deep included), or a key
         // spelled with escapes: parse it.
-        return ChatAnswer(json: try parsedAnswer(bytes, status: head.status, secrets: secrets))
+        return ChatAnswer(json: try parsedAnswer(bytes, status: status, secrets: secrets))
     }
 
     /// Looks for `choices` and `model` at the top level of an answer.
@@ -100,9 +103,8 @@ public final class OpenAICompatibleProvider: ChatProvider {
             guard head.isSuccess else { throw ProviderErrors.fromTransfer(transfer, provider: name, secrets: secrets) }
             guard head.isEventStream else {
                 // Some servers answer a stream request with a JSON error and status 200.
-                let body = (try? transfer.readBody(limit: 64 << 10, truncate: true)) ?? []
-                let text = ProviderErrors.message(inBody: body, secrets: secrets)
-                throw ModelsError(.protocol, "\(name) did not answer with an event stream (Content-Type \"\(head.contentType)\"): \(text)")
+                let body = (try? transfer.readBody(limit: ProviderExchange.errorBodyBytes, truncate: true)) ?? []
+                throw notEventStream(head, body, secrets: secrets)
             }
             return OpenAIStream(transfer: transfer, provider: name, secrets: secrets)
         } catch {
@@ -111,14 +113,45 @@ public final class OpenAICompatibleProvider: ChatProvider {
         }
     }
 
+    private func notEventStream(_ head: HTTPResponseHead, _ body: [UInt8], secrets: [String]) -> ModelsError {
+        let text = ProviderErrors.message(inBody: body, secrets: secrets)
+        return ModelsError(.protocol, "\(name) did not answer with an event stream (Content-Type \"\(head.contentType)\"): \(text)")
+    }
+
     private func start(_ call: ChatCall, stream: Bool) throws(ModelsError) -> (HTTPTransfer, [String]) {
+        let (request, secrets) = try request(call, stream: stream)
+        return (try HTTPTransfer(request, limits: call.limits, cancellation: call.cancellation), secrets)
+    }
+
+    /// The request of one attempt, and the secrets its answers may quote.
+    private func request(_ call: ChatCall, stream: Bool) throws(ModelsError) -> (HTTPRequest, [String]) {
         let target: Target
         if let fixed { target = stream ? fixed.stream : fixed.chat } else { target = Target(try endpoint(call.cancellation), stream: stream) }
         let body = OpenAIRequest.body(call.request, modelID: call.modelID, stream: stream)
         var request = HTTPRequest(method: .post, url: target.url, headers: target.headers, body: body)
         request.http1Only = http1Only
         request.add(extraHeaders: call.extraHeaders, extraQuery: call.extraQuery)
-        let transfer = try HTTPTransfer(request, limits: call.limits, cancellation: call.cancellation)
-        return (transfer, call.extraHeaders.isEmpty ? target.secrets : target.secrets + call.extraHeaders.map(\.value))
+        return (request, call.extraHeaders.isEmpty ? target.secrets : target.secrets + call.extraHeaders.map(\.value))
+    }
+}
+
+extension OpenAICompatibleProvider: ExchangeProvider {
+    public func chatExchange(_ call: ChatCall) throws(ModelsError) -> ChatExchange {
+        let (request, secrets) = try request(call, stream: false)
+        let name = self.name
+        return ChatExchange(
+            request: request, secrets: secrets,
+            answer: { head, body throws(ModelsError) in try self.answer(body, status: head.status, secrets: secrets) },
+            failure: { head, body in ProviderErrors.httpError(provider: name, head: head, body: body, secrets: secrets) })
+    }
+
+    public func streamExchange(_ call: ChatCall) throws(ModelsError) -> StreamExchange {
+        let (request, secrets) = try request(call, stream: true)
+        let name = self.name
+        return StreamExchange(
+            request: request, secrets: secrets,
+            failure: { head, body in ProviderErrors.httpError(provider: name, head: head, body: body, secrets: secrets) },
+            notEventStream: { head, body in self.notEventStream(head, body, secrets: secrets) },
+            decoder: { OpenAIStreamDecoder(provider: name, secrets: secrets) })
     }
 }

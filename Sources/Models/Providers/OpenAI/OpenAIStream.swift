@@ -4,44 +4,62 @@
 /// so is an `event: error` (some servers name their error events so).
 final class OpenAIStream: ProviderStream {
     private let transfer: HTTPTransfer
-    private let provider: String
-    private var parser = SSEParser()
-    private var inspector: ChunkInspector
-    private var finished = false
+    private let decoder: OpenAIStreamDecoder
 
     init(transfer: HTTPTransfer, provider: String, secrets: [String]) {
         self.transfer = transfer
-        self.provider = provider
-        inspector = ChunkInspector(source: provider, secrets: secrets)
+        decoder = OpenAIStreamDecoder(provider: provider, secrets: secrets)
     }
 
     deinit { transfer.close() }
 
-    var usage: (input: Int64, output: Int64) { inspector.usage }
+    var usage: (input: Int64, output: Int64) { decoder.usage }
 
     func pump(_ outlet: ChunkOutlet) throws(ModelsError) -> Bool {
-        guard !finished else { return false }
+        guard !decoder.finished else { return false }
         let more = try transfer.pump { bytes throws(ModelsError) in
-            try self.parser.feed(bytes) { event throws(ModelsError) in
-                guard !self.finished else { return }
-                self.transfer.noteEvent()
-                if event.typeEquals("error") { throw self.inspector.errorEvent(event.data) }
-                if event.dataEquals("[DONE]") {
-                    self.finished = true
-                    return
-                }
-                try self.inspector.deliver(event.data, to: outlet)
-            }
+            try self.decoder.feed(bytes, to: outlet, onEvent: self.transfer.noteEvent)
         }
-        if finished {
+        if decoder.finished {
             transfer.finishQuietly()
             return false
         }
-        if !more { throw ModelsError(.protocol, "stream from \(provider) ended before completion (no [DONE])") }
+        if !more { throw decoder.endedEarly }
         return true
     }
 
     func close() { transfer.close() }
 
     func pauseAfterThisRead() { transfer.pauseAfterThisRead() }
+}
+
+/// The event stream of an OpenAI-compatible provider, as bytes come: events
+/// parsed, chunks checked and passed on (see `OpenAIStream`).
+final class OpenAIStreamDecoder: StreamDecoder {
+    private let provider: String
+    private var parser = SSEParser()
+    private var inspector: ChunkInspector
+    private(set) var finished = false
+
+    init(provider: String, secrets: [String]) {
+        self.provider = provider
+        inspector = ChunkInspector(source: provider, secrets: secrets)
+    }
+
+    var usage: (input: Int64, output: Int64) { inspector.usage }
+
+    var endedEarly: ModelsError { ModelsError(.protocol, "stream from \(provider) ended before completion (no [DONE])") }
+
+    func feed(_ bytes: UnsafeRawBufferPointer, to outlet: ChunkOutlet, onEvent: () -> Void) throws(ModelsError) {
+        try parser.feed(bytes) { event throws(ModelsError) in
+            guard !self.finished else { return }
+            onEvent()
+            if event.typeEquals("error") { throw self.inspector.errorEvent(event.data) }
+            if event.dataEquals("[DONE]") {
+                self.finished = true
+                return
+            }
+            try self.inspector.deliver(event.data, to: outlet)
+        }
+    }
 }

@@ -63,6 +63,8 @@ ABI_VERSION = 1
 models_chunk_fn = CFUNCTYPE(c_int, c_void_p, c_void_p, c_size_t)
 #: typedef void (*models_text_fn)(void *user, const char *text, size_t len);
 models_text_fn = CFUNCTYPE(None, c_void_p, c_void_p, c_size_t)
+#: typedef void (*models_done_fn)(void *user, models_code code, const char *response_json, const models_error *err);
+models_done_fn = CFUNCTYPE(None, c_void_p, c_int, c_char_p, c_void_p)
 #: typedef void (*models_log_fn)(void *user, int level, const char *message);
 models_log_fn = CFUNCTYPE(None, c_void_p, c_int, c_char_p)
 
@@ -190,6 +192,16 @@ FUNCTIONS: Sequence[Tuple[str, Any, List[Any]]] = (
 #: Functions newer than ABI 1.0: bound when the library has them, else None.
 OPTIONAL_FUNCTIONS: Sequence[Tuple[str, Any, List[Any]]] = (
     ("models_router_add_copilot", c_int, [c_void_p, POINTER(models_token_source), c_void_p, _err]),
+    # The engine (issue 15): bound for the asyncio work to come; nothing uses them yet.
+    ("models_engine_new", c_void_p, [c_void_p, _err]),
+    ("models_engine_free", None, [c_void_p]),
+    ("models_engine_fd", c_int, [c_void_p]),
+    ("models_engine_process", c_int, [c_void_p, c_int]),
+    ("models_engine_calls", c_int, [c_void_p]),
+    ("models_engine_start_thread", c_int, [c_void_p, _err]),
+    ("models_chat_async", c_int, [c_void_p, c_char_p, c_char_p, c_void_p, models_done_fn, c_void_p, _err]),
+    ("models_stream_async", c_int,
+     [c_void_p, c_char_p, c_char_p, c_void_p, models_chunk_fn, models_text_fn, models_done_fn, c_void_p, _err]),
 )
 
 

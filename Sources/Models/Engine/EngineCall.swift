@@ -1,0 +1,435 @@
+import CModelsSupport
+import Glibc
+
+/// One chat or stream call on an `Engine`: drives its `RouteStateMachine` from
+/// the engine's timers and transfer events instead of sleeps and blocking
+/// reads. Lives on the engine's thread: every method runs there.
+///
+///     start ─▶ decide ─▶ .wait ──────────── timer ─▶ decide
+///                     ─▶ .send ─▶ (rate wait ─ timer) ─▶ transfer ─▶ done ─▶ answered / failed ─▶ decide
+///                     ─▶ .fail ─▶ finish
+///
+/// A stream's chunks are held until its first word (as `PrimedStream` does
+/// for the blocking path), so that a stream failing before it is retried or
+/// falls back invisibly; after that, chunks go to the caller as they come and
+/// an error ends the call.
+final class EngineCall {
+    struct Handlers {
+        /// A stream's chunk (NUL follows in memory); false stops the stream.
+        var chunk: ChunkOutlet.PushChunk?
+        var thinking: ChunkOutlet.Thinking?
+        /// Called once: the answer (nil for a stream) or the error.
+        var done: (Result<ChatAnswer?, ModelsError>) -> Void
+    }
+
+    let id: UInt64
+    private unowned let engine: Engine
+    private var plan: CallPlan
+    private var ledger: CallLedger
+    private let view: Router.LiveView
+    private var handlers: Handlers
+    let cancellation: Cancellation?
+    /// The key of the engine's listener on `cancellation`.
+    var listenerKey: Int?
+
+    private enum Phase { case deciding, waiting(untilMs: Int64), rateWait(untilMs: Int64), sending, done }
+    private var phase = Phase.deciding
+    /// The time the engine's timer heap holds for this call (.max: none).
+    var scheduledMs = Int64.max
+
+    // The attempt in progress.
+    private var attempt: RouteStateMachine.Attempt?
+    private var began: Int64 = 0
+    private var sentAt: Int64 = 0
+    private var limiter: RateLimiter?
+    private(set) var transfer: EngineTransfer?
+    private var chatExchange: ChatExchange?
+    private var streamExchange: StreamExchange?
+    private var sentInstead = false
+    private var decoder: (any StreamDecoder)?
+    private var body: [UInt8] = []
+    private var callbackError: ModelsError?
+    private var lastEventMs: Int64 = 0
+    /// When the stream's end marker came: the rest of the body gets a moment, no more.
+    private var endMarkerMs: Int64?
+
+    // A stream's first word.
+    private var committed = false
+    private var heldBytes: [UInt8] = []
+    private var heldPieces: [(start: Int, count: Int, isThinking: Bool)] = []
+    private var end: Router.CallEnd?
+    private lazy var outlet = ChunkOutlet(push: { [unowned self] bytes in self.chunk(bytes) },
+                                          onThinking: handlers.thinking == nil ? nil : { [unowned self] text in self.thinking(text) })
+
+    init(id: UInt64, engine: Engine, plan: CallPlan, ledger: CallLedger, view: Router.LiveView, handlers: Handlers,
+         cancellation: Cancellation?) {
+        self.id = id
+        self.engine = engine
+        self.plan = plan
+        self.ledger = ledger
+        self.view = view
+        self.handlers = handlers
+        self.cancellation = cancellation
+    }
+
+    var isDone: Bool { if case .done = phase { return true } else { return false } }
+
+    // MARK: Deciding
+
+    /// Asks the machine what to do next and does it, until the call waits or sends.
+    func decide() {
+        while true {
+            if cancellation?.isCancelled == true { return cancel() }
+            let (action, at) = engine.router.decide(&plan.machine, view: view)
+            Router.log(plan.machine.takeNotes())
+            switch action {
+            case .fail(let error):
+                ledger.callFailed(plan, now: MonotonicClock.nowMs())
+                return finish(.failure(error))
+            case .wait(let until):
+                ledger.waiting(plan)
+                phase = .waiting(untilMs: until)
+                return engine.schedule(self)
+            case .send(let attempt):
+                ledger.sending(plan, attempt)
+                self.attempt = attempt
+                began = at
+                sentAt = at
+                if rateLimited(attempt, now: at) { return }
+                if send() { return }
+            }
+        }
+    }
+
+    /// Reserves the provider's rate limit; true when the call now waits for it
+    /// (or the attempt failed for it and the call went on).
+    private func rateLimited(_ attempt: RouteStateMachine.Attempt, now: Int64) -> Bool {
+        guard let limiter = engine.router.rateLimiter(attempt.model.providerName) else { return false }
+        let wait = limiter.reserve()
+        guard wait > 0 else { return false }
+        if now.saturatingAdd(wait) >= attempt.deadlineMs {
+            limiter.cancelReservation()
+            attemptFailed(ModelsError(.timeout, "rate limit of \(attempt.model.providerName) needs a wait of \(wait) ms, past the model's timeout",
+                                      isTransient: true), decideNext: false)
+            return false
+        }
+        Log.debug("rate limit: waiting \(wait) ms for \(attempt.model.providerName)")
+        self.limiter = limiter
+        phase = .rateWait(untilMs: now.saturatingAdd(wait))
+        engine.schedule(self)
+        return true
+    }
+
+    /// Starts the attempt's transfer; true when it is in flight, false when it
+    /// failed at once (the machine was told; decide again).
+    private func send() -> Bool {
+        guard let attempt else { return false }
+        limiter = nil
+        sentAt = MonotonicClock.nowMs()
+        let request: HTTPRequest
+        do throws(ModelsError) {
+            // The machine sends only models whose provider is registered.
+            guard let provider = attempt.model.provider as? any ExchangeProvider else {
+                throw ModelsError(.invalidArgument, "the provider \"\(attempt.model.providerName)\" was added from C or Python "
+                                  + "and cannot run on an engine yet; call it with the blocking functions")
+            }
+            let call = plan.call(attempt, cancellation: nil)
+            if plan.stream {
+                let exchange = try provider.streamExchange(call)
+                request = exchange.request
+                streamExchange = exchange
+            } else {
+                let exchange = try provider.chatExchange(call)
+                request = exchange.request
+                chatExchange = exchange
+            }
+            sentInstead = false
+            try start(request)
+        } catch {
+            attemptFailed(error, decideNext: false)
+            return false
+        }
+        return true
+    }
+
+    private func start(_ request: HTTPRequest) throws(ModelsError) {
+        guard let attempt else { return }
+        resetAttemptState()
+        let transfer = try EngineTransfer(request, connectTimeoutMs: attempt.deadlineMs - MonotonicClock.nowMs(), owner: self)
+        try engine.add(transfer)
+        self.transfer = transfer
+        phase = .sending
+        engine.schedule(self)
+    }
+
+    private func resetAttemptState() {
+        body = []
+        callbackError = nil
+        decoder = nil
+        endMarkerMs = nil
+        heldBytes = []
+        heldPieces = []
+    }
+
+    // MARK: Timers
+
+    /// When the call next needs the engine's attention.
+    var wakeMs: Int64 {
+        switch phase {
+        case .deciding, .done: return .max
+        case .waiting(let until), .rateWait(let until): return until
+        case .sending:
+            guard let attempt else { return .max }
+            var at = Int64.max
+            if let transfer, !transfer.headParser.isComplete || !plan.stream { at = attempt.deadlineMs }
+            if plan.stream, transfer?.headParser.isComplete == true {
+                at = min(at, lastEventMs.saturatingAdd(plan.idleTimeoutMs))
+                if let total = plan.streamDeadline { at = min(at, total.atMs) }
+            }
+            if let endMarkerMs { at = min(at, endMarkerMs + 200) }
+            return at
+        }
+    }
+
+    /// The engine's timer came: does what is due at `now`.
+    func timerFired(now: Int64) {
+        switch phase {
+        case .deciding, .done: return
+        case .waiting(let until):
+            guard now >= until else { return engine.schedule(self) }
+            phase = .deciding
+            decide()
+        case .rateWait(let until):
+            guard now >= until else { return engine.schedule(self) }
+            if !send() { decide() }
+        case .sending:
+            guard let attempt, let transfer else { return }
+            if endMarkerMs.map({ now >= $0 + 200 }) == true {
+                // The end marker came but not the end of the body: done, the connection is not kept.
+                return transferDone(CURLE_OK)
+            }
+            let head = transfer.headParser.isComplete
+            if (!head || !plan.stream) && now >= attempt.deadlineMs {
+                let startMs = sentAt
+                return transferFailed(ModelsError(.timeout, head
+                    ? "the answer from \(transfer.host) did not complete within \(attempt.deadlineMs - startMs) ms"
+                    : "no response from \(transfer.host) within \(attempt.deadlineMs - startMs) ms", isTransient: true))
+            }
+            if plan.stream && head {
+                if let total = plan.streamDeadline, now >= total.atMs {
+                    return transferFailed(ModelsError(.timeout, "the stream from \(transfer.host) did not end within \(total.afterMs) ms",
+                                                      isTransient: true))
+                }
+                if now - lastEventMs >= plan.idleTimeoutMs {
+                    return transferFailed(ModelsError(.timeout, "the stream from \(transfer.host) sent no event for \(plan.idleTimeoutMs) ms",
+                                                      isTransient: true))
+                }
+            }
+            engine.schedule(self)
+        }
+    }
+
+    // MARK: Transfer events (inside libcurl's callbacks)
+
+    func headArrived() {
+        // The stream's idle time counts from here (its timer is now sooner than the headers' deadline).
+        lastEventMs = MonotonicClock.nowMs()
+        engine.schedule(self)
+    }
+
+    func transferFailedInCallback(_ error: ModelsError) {
+        if callbackError == nil { callbackError = error }
+    }
+
+    /// Body bytes; false fails the transfer (the error is kept for `transferDone`).
+    func receiveBody(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        guard let transfer, callbackError == nil else { return false }
+        let head = transfer.headParser.head
+        if plan.stream, head.isSuccess, head.isEventStream {
+            if decoder == nil { decoder = streamExchange?.decoder() }
+            guard let decoder, !decoder.finished else { return true }
+            do {
+                try decoder.feed(bytes, to: outlet, onEvent: { lastEventMs = MonotonicClock.nowMs() })
+            } catch {
+                callbackError = error
+                return false
+            }
+            if decoder.finished && endMarkerMs == nil {
+                endMarkerMs = MonotonicClock.nowMs()
+                engine.schedule(self)
+            }
+            return true
+        }
+        // A whole answer, or an error's body (cut, not failed, at its limit).
+        let isAnswer = head.isSuccess && !plan.stream
+        let limit = isAnswer ? plan.maxResponseBytes : ProviderExchange.errorBodyBytes
+        if bytes.count > limit - body.count {
+            guard isAnswer else {
+                body.append(contentsOf: bytes.prefix(max(0, limit - body.count)))
+                return true
+            }
+            callbackError = ModelsError(.protocol, "the response body from \(transfer.host) is larger than \(limit) bytes")
+            return false
+        }
+        body.append(contentsOf: bytes)
+        return true
+    }
+
+    // MARK: A stream's chunks
+
+    private func chunk(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        if committed { return handlers.chunk?(bytes) ?? true }
+        heldPieces.append((heldBytes.count, bytes.count, false))
+        heldBytes.append(contentsOf: bytes)
+        heldBytes.append(0)
+        if ChunkDelta.carriesAnswer(bytes) || heldBytes.count > PrimedStream.maxHeldBytes { return commit() }
+        return true
+    }
+
+    private func thinking(_ text: UnsafeRawBufferPointer) {
+        if committed { handlers.thinking?(text); return }
+        heldPieces.append((heldBytes.count, text.count, true))
+        heldBytes.append(contentsOf: text)
+        _ = commit()
+    }
+
+    /// The stream's first word came: the attempt answered; the held pieces go
+    /// to the caller in order. False when the caller's chunk callback stopped the stream.
+    private func commit() -> Bool {
+        guard !committed, let attempt else { return true }
+        committed = true
+        end = ledger.answered(&plan, attempt, began: began, sentAt: sentAt, now: MonotonicClock.nowMs())
+        let (bytes, pieces) = (heldBytes, heldPieces)
+        heldBytes = []
+        heldPieces = []
+        return bytes.withUnsafeBytes { all in
+            for piece in pieces {
+                let slice = UnsafeRawBufferPointer(rebasing: all[piece.start..<piece.start + piece.count])
+                if piece.isThinking { handlers.thinking?(slice) } else if handlers.chunk?(slice) == false { return false }
+            }
+            return true
+        }
+    }
+
+    // MARK: The end of a transfer (outside libcurl's callbacks)
+
+    /// libcurl reports the transfer over with `code`.
+    func transferDone(_ code: CURLcode) {
+        guard let transfer else { return }
+        if code == CURLE_ABORTED_BY_CALLBACK, transfer.stoppedForStrayInput, callbackError == nil {
+            // Its kept-alive connection held bytes that answer no request; libcurl
+            // closed it. Started again on another connection (a few times at most).
+            transfer.stoppedForStrayInput = false
+            transfer.strayRestarts += 1
+            Log.debug("a kept-alive connection to \(transfer.host) held bytes that answer no request; closed, not reused")
+            engine.remove(transfer)
+            if transfer.strayRestarts <= 3 {
+                transfer.clearError()
+                do { try engine.add(transfer); return } catch { return transferFailed(error) }
+            }
+            return transferFailed(ModelsError(.transport, "every kept-alive connection to \(transfer.host) held bytes that answer no request",
+                                              isTransient: true))
+        }
+        if let error = callbackError ?? (endMarkerMs == nil ? transfer.error(for: code) : nil) { return transferFailed(error) }
+        if code == CURLE_OK && callbackError == nil { transfer.markKept() }
+        let head = transfer.head
+        if !head.isSuccess {
+            let error = (plan.stream ? streamExchange?.failure : chatExchange?.failure)?(head, body)
+                ?? ModelsError(.protocol, "no exchange")
+            let instead = plan.stream ? streamExchange?.retryInstead : chatExchange?.retryInstead
+            if !sentInstead, let request = instead?(error) {
+                engine.remove(transfer)
+                self.transfer = nil
+                sentInstead = true
+                do { try start(request); return } catch { return transferFailed(error) }
+            }
+            return transferFailed(error)
+        }
+        if plan.stream {
+            guard head.isEventStream, let decoder else {
+                let error = head.isEventStream ? (decoder?.endedEarly ?? streamExchange?.decoder().endedEarly)
+                    : streamExchange?.notEventStream(head, body)
+                return transferFailed(error ?? ModelsError(.protocol, "the stream ended"))
+            }
+            guard decoder.finished else { return transferFailed(decoder.endedEarly) }
+            // Ended cleanly; before its first word, it answered with what it sent.
+            closeTransfer()
+            if !committed && !commit() { return finish(.failure(ModelsError(.cancelled, "stopped by the chunk callback"))) }
+            return finish(.success(nil))
+        }
+        let result: Result<ChatAnswer, ModelsError>
+        do throws(ModelsError) {
+            result = .success(try chatExchange!.answer(head, body))
+        } catch {
+            result = .failure(error)
+        }
+        switch result {
+        case .success(var answer):
+            closeTransfer()
+            let end = ledger.answered(&plan, attempt!, began: began, sentAt: sentAt, now: MonotonicClock.nowMs())
+            end(tokens: answer.tokenUsage)
+            answer.setModel(attempt!.model.name)
+            finish(.success(answer))
+        case .failure(let error):
+            transferFailed(error)
+        }
+    }
+
+    /// The attempt in flight failed: a stream past its first word ends with
+    /// the error; anything else is an attempt the machine may retry or fall back from.
+    private func transferFailed(_ error: ModelsError) {
+        closeTransfer()
+        if committed { return finish(.failure(error)) }
+        attemptFailed(error, decideNext: true)
+    }
+
+    private func attemptFailed(_ error: ModelsError, decideNext: Bool) {
+        guard let attempt else { return }
+        ledger.attemptFailed(&plan, attempt, error, sentAt: sentAt, view: view)
+        self.attempt = nil
+        phase = .deciding
+        if decideNext { decide() }
+    }
+
+    private func closeTransfer() {
+        guard let transfer else { return }
+        engine.remove(transfer)
+        self.transfer = nil
+    }
+
+    // MARK: Ending
+
+    /// Cancelled by the caller: whatever the call was doing stops, and it ends with `.cancelled`.
+    func cancel() {
+        guard !isDone else { return }
+        let error = ModelsError(.cancelled, "cancelled by the caller")
+        if case .rateWait = phase { limiter?.cancelReservation() }
+        limiter = nil
+        closeTransfer()
+        if committed { return finish(.failure(error)) }
+        if attempt != nil {
+            ledger.attemptFailed(&plan, attempt!, error, sentAt: sentAt, view: view)
+            attempt = nil
+        }
+        ledger.callFailed(plan, now: MonotonicClock.nowMs())
+        finish(.failure(error))
+    }
+
+    private func finish(_ result: Result<ChatAnswer?, ModelsError>) {
+        guard !isDone else { return }
+        phase = .done
+        closeTransfer()
+        if let end {
+            self.end = nil
+            let used: (input: Int64, output: Int64) = decoder?.usage ?? (0, 0)
+            let (input, output) = (max(0, used.input), max(0, used.output))
+            end(tokens: (input, output, input.saturatingAdd(output)), atHand: true)
+        }
+        engine.finished(self)
+        let done = handlers.done
+        handlers = Handlers(done: { _ in })
+        done(result)
+        // Counted out of `inFlight` once its completion returned, as models_engine_calls() promises.
+        engine.completionReturned()
+    }
+}
