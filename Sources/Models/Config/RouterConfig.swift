@@ -29,6 +29,10 @@ public struct RouterConfig: Sendable, Equatable {
     public var cooldown: CooldownConfig?
     public var rateLimits: [(provider: String, limit: RateLimitConfig)] = []
     public var thinking = ThinkingConfig()
+    /// Prices per model or deployment (`prices`), for the cost in events, metrics and `x_libmodels`.
+    public var prices = PriceTable()
+    /// Adds an `x_libmodels` member to every chat answer (`x_libmodels`); a call's options may too.
+    public var xLibmodels = false
 
     public init(primary: String) { self.primary = primary }
 
@@ -44,7 +48,7 @@ public struct RouterConfig: Sendable, Equatable {
             && a.streamIdleTimeoutMs == b.streamIdleTimeoutMs && a.streamTimeoutMs == b.streamTimeoutMs
             && a.maxResponseBytes == b.maxResponseBytes
             && a.maxRetries == b.maxRetries && a.retryBaseMs == b.retryBaseMs && a.retryMaxMs == b.retryMaxMs
-            && a.cooldown == b.cooldown && a.thinking == b.thinking
+            && a.cooldown == b.cooldown && a.thinking == b.thinking && a.prices == b.prices && a.xLibmodels == b.xLibmodels
             && a.rateLimits.elementsEqual(b.rateLimits, by: { $0.provider == $1.provider && $0.limit == $1.limit })
     }
 }
@@ -100,7 +104,7 @@ extension RouterConfig {
         "primary", "fallbacks", "fallback_on", "context_window_fallbacks", "content_policy_fallbacks", "model_groups",
         "cooldown_wait_ms", "providers", "timeout_ms", "stream_connect_timeout_ms", "stream_idle_timeout_ms",
         "stream_timeout_ms", "max_response_bytes", "max_retries",
-        "retry_base_ms", "retry_max_ms", "cooldown", "rate_limits", "thinking",
+        "retry_base_ms", "retry_max_ms", "cooldown", "rate_limits", "thinking", "prices", "x_libmodels",
     ]
     static let providerKeys = ["type", "api_key", "api_key_env", "base_url", "headers", "github_token", "github_token_env", "token_url"]
     static let copilotOnlyKeys = ["github_token", "github_token_env", "token_url"]
@@ -181,6 +185,8 @@ extension RouterConfig {
             thinking.enabled = try t.bool("enabled")
             thinking.budgetTokens = Int(try t.integer("budget_tokens", in: 1024...1_000_000) ?? Int64(thinking.budgetTokens))
         }
+        prices = try PriceTable.read(top)
+        xLibmodels = try top.bool("x_libmodels") ?? false
     }
 
     private static func readModelGroups(_ top: ConfigReader) throws(ModelsError) -> [ModelGroup] {
