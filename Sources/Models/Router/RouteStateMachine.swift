@@ -58,6 +58,8 @@ struct RouteStateMachine {
     struct Failure: Equatable {
         /// The model failed transiently after its retries: cool it down.
         var coolDown: Bool
+        /// The same model is tried again after this many milliseconds.
+        var retryInMs: Int64? = nil
     }
 
     /// What the machine needs to know of the state shared between calls.
@@ -290,7 +292,7 @@ struct RouteStateMachine {
                 c.attempt += 1
                 c.retryAtMs = now.saturatingAdd(delay)
                 current = c
-                return Failure(coolDown: false)
+                return Failure(coolDown: false, retryInMs: delay)
             }
         }
         // The model's last attempt: worth a warning, as the caller may now get a fallback's answer or an error.

@@ -15,6 +15,8 @@ public final class Router: Sendable {
     let load = DeploymentLoad()
     /// Counters and latency histograms per model, for `models_router_metrics`.
     public let metrics = RouterMetrics()
+    /// Where the calls' events go (`models_router_set_event_handler`).
+    public let events = EventHub()
     /// Held while a call decides and counts its next attempt, so that a
     /// deployment's rpm cannot be passed by calls deciding at the same moment.
     /// Its value, the decisions taken, is only counted: a lock around an empty
@@ -164,11 +166,14 @@ public final class Router: Sendable {
     {
         // Bound as a var straight away: the answer's only owner, so setting the
         // model changes it in place instead of copying it first.
-        var (answer, model, end) = try route(request, options: options, cancellation: cancellation, stream: false) { provider, call throws(ModelsError) in
+        let summary = options.xLibmodels ?? config.xLibmodels
+        var (answer, model, end) = try route(request, options: options, cancellation: cancellation, stream: false,
+                                             wantsSummary: summary) { provider, call throws(ModelsError) in
             try provider.chat(call)
         }
-        end(tokens: answer.tokenUsage)
+        let ended = end(usage: answer.usage)
         answer.setModel(model)
+        if summary { answer.setMember("x_libmodels", ended.json) }
         return answer
     }
 
@@ -178,7 +183,8 @@ public final class Router: Sendable {
     public func openStream(_ request: ChatRequest, options: CallOptions = CallOptions(), cancellation: Cancellation? = nil)
         throws(ModelsError) -> ChatStream
     {
-        let (stream, model, end) = try route(request, options: options, cancellation: cancellation, stream: true) { provider, call throws(ModelsError) in
+        let (stream, model, end) = try route(request, options: options, cancellation: cancellation, stream: true,
+                                             wantsSummary: false) { provider, call throws(ModelsError) in
             try PrimedStream(priming: provider.openStream(call))
         }
         return ChatStream(stream: stream, model: model, maxCollectBytes: config.maxResponseBytes, onEnd: end)
@@ -189,7 +195,7 @@ public final class Router: Sendable {
     /// that gave it, and what to call when the call is over (a stream's ends
     /// later), with the tokens it used.
     private func route<T>(_ request: ChatRequest, options: CallOptions, cancellation: Cancellation?, stream: Bool,
-                          _ send: (any ChatProvider, ChatCall) throws(ModelsError) -> T)
+                          wantsSummary: Bool, _ send: (any ChatProvider, ChatCall) throws(ModelsError) -> T)
         throws(ModelsError) -> (value: T, model: String, end: CallEnd)
     {
         let snapshot = state.withLock { $0 }
@@ -222,10 +228,8 @@ public final class Router: Sendable {
             listed[name] = snapshot.entry(name)
         }
         let first = entries.first?.name ?? snapshot.primary
-        // Counted with its first attempt when it has one (one lock for both).
-        var callCounted = false
-        // The model whose last attempt failed: a send to another one is a fallback.
-        var failed: (model: String, group: String?)?
+        var observer = CallObserver(metrics: metrics, events: events, prices: config.prices, first: first,
+                                    metadata: options.metadata, stream: stream, startMs: startMs)
         var machine = RouteStateMachine(entries: entries, settings: settings, startMs: startMs, listed: listed)
         let view = LiveView(cooldown: snapshot.cooldown, load: load)
 
@@ -234,26 +238,20 @@ public final class Router: Sendable {
             Self.log(machine.takeNotes())
             switch action {
             case .fail(let error):
-                if !callCounted { metrics.callStarted(first) }
-                metrics.callEnded(first, ms: MonotonicClock.nowMs() - startMs)
+                observer.callFailed(error)
                 throw error
             case .wait(let until):
-                if !callCounted { metrics.callStarted(first) }
-                callCounted = true
-                try Self.sleep(ms: until - MonotonicClock.nowMs(), token: cancellation)
+                observer.waiting()
+                do { try Self.sleep(ms: until - MonotonicClock.nowMs(), token: cancellation) } catch {
+                    observer.callFailed(error)
+                    throw error
+                }
             case .send(let attempt):
                 let routed = attempt.model, model = routed.name
-                if let f = failed, f.model != model { metrics.fellBack(from: f.model, group: f.group) }
-                failed = nil
-                if callCounted {
-                    metrics.attemptStarted(model, group: attempt.group, number: attempt.number)
-                } else {
-                    metrics.firstAttemptStarted(call: first, model: model, group: attempt.group)
-                    callCounted = true
-                }
+                observer.attemptStarted(routed, group: attempt.group, retry: attempt.number)
                 var sentAt = began
                 do throws(ModelsError) {
-                    try waitForRateLimit(routed.providerName, deadline: attempt.deadlineMs, token: cancellation)
+                    try waitForRateLimit(routed.providerName, deadline: attempt.deadlineMs, token: cancellation, observer: observer)
                     sentAt = MonotonicClock.nowMs()
                     var limits = TransferLimits(headersDeadlineMs: attempt.deadlineMs,
                                                 totalDeadlineMs: stream ? nil : attempt.deadlineMs,
@@ -266,22 +264,27 @@ public final class Router: Sendable {
                     // The machine sends only models whose provider is registered.
                     let value = try send(routed.provider!, call)
                     machine.succeeded()
-                    snapshot.cooldown?.recordSuccess(model)
+                    if let cooldown = snapshot.cooldown {
+                        // Only a handler is told whether the success ended a cooldown: one more lookup.
+                        let hadFailures = observer.events != nil && cooldown.failures(model) > 0
+                        cooldown.recordSuccess(model)
+                        if hadFailures { observer.cooldownEnded(model, group: attempt.group) }
+                    }
                     let now = MonotonicClock.nowMs()
-                    metrics.answered(call: first, model: model, group: attempt.group, attemptMs: now - sentAt, callMs: now - startMs)
-                    return (value, model, CallEnd(load: load, metrics: metrics, model: model, group: attempt.group,
-                                                  firstWordMs: now - began,
-                                                  countsTokens: attempt.group != nil || (!deployments.isEmpty && deployments.contains(model))))
+                    let end = observer.answered(routed, group: attempt.group, began: began, sentAt: sentAt, now: now, load: load,
+                                                countsTokens: attempt.group != nil || (!deployments.isEmpty && deployments.contains(model)),
+                                                wantsSummary: wantsSummary)
+                    return (value, model, end)
                 } catch {
                     let now = MonotonicClock.nowMs()
                     load.end(model, at: now, firstByteMs: nil, tokens: 0)
-                    metrics.attemptEnded(model, group: attempt.group, ms: now - sentAt, error: error.kind)
-                    failed = (model, attempt.group)
+                    observer.attemptFailed(routed, group: attempt.group, ms: now - sentAt, error: error)
                     let failure = machine.failed(error, now: MonotonicClock.nowMs(), view: view)
                     Self.log(machine.takeNotes())
+                    if let delay = failure.retryInMs { observer.retrying(routed, group: attempt.group, delayMs: delay, error: error) }
                     if failure.coolDown, let cooldown = snapshot.cooldown {
                         let ms = cooldown.recordFailure(model)
-                        metrics.cooldownStarted(model, group: attempt.group)
+                        observer.cooldownStarted(model, group: attempt.group, ms: ms)
                         Log.warn("cooling \(model) down for \(ModelHealth.formatRemaining(ms))")
                     }
                 }
@@ -307,23 +310,60 @@ public final class Router: Sendable {
         }
     }
 
-    /// What a call reports to `load` when it is over: a chat at once, a stream when it ends.
-    struct CallEnd: Sendable {
+    /// What a call reports when it is over (to `load`, the metrics and the
+    /// events): a chat at once, a stream when it ends.
+    struct CallEnd {
+        let observer: CallObserver
         let load: DeploymentLoad
-        let metrics: RouterMetrics
-        let model: String
+        let model: RoutedModel
         let group: String?
-        /// Time to the answer (chat) or to the first word (stream).
+        let sentAt: Int64
+        /// When the answer (chat) or the first word (stream) came.
+        let answeredAt: Int64
+        /// From the attempt's decision to `answeredAt`, rate-limit wait included (for `load`).
         let firstWordMs: Int64
-        /// Only group deployments are held to tpm limits: other answers' usage is not read.
+        /// Only group deployments are held to tpm limits.
         let countsTokens: Bool
+        /// Something needs the answer's usage: tpm limits, a price, a handler or `x_libmodels`.
+        let readsUsage: Bool
 
-        /// `atHand`: the usage is known without parsing (a stream's end), so
-        /// the metrics count it for every model.
-        func callAsFunction(tokens: @autoclosure () -> (prompt: Int64, completion: Int64, total: Int64), atHand: Bool = false) {
-            let used: (prompt: Int64, completion: Int64, total: Int64) = countsTokens || atHand ? tokens() : (0, 0, 0)
-            load.end(model, at: MonotonicClock.nowMs(), firstByteMs: firstWordMs, tokens: countsTokens ? used.total : 0)
-            metrics.tokens(model, group: group, prompt: used.prompt, completion: used.completion)
+        /// `atHand`: the usage is known without parsing (a stream's end), so it
+        /// is read for every model. `error`: a stream that failed after it opened.
+        @discardableResult
+        func callAsFunction(usage: @autoclosure () -> TokenUsage, atHand: Bool = false, error: ModelsError? = nil) -> CallSummary {
+            let used = readsUsage || atHand ? usage() : .zero
+            let now = MonotonicClock.nowMs()
+            load.end(model.name, at: now, firstByteMs: firstWordMs, tokens: countsTokens ? used.total : 0)
+            let cost = observer.prices.cost(model.name, used)
+            observer.metrics.used(model.name, group: group, used, costUSD: cost)
+            let o = observer
+            let summary = CallSummary(model: model.name, attempts: o.attempts, latencyMs: now - o.startMs,
+                                      timeToFirstTokenMs: o.stream ? answeredAt - o.startMs : nil, usage: used, costUSD: cost)
+            o.emit("attempt.end") {
+                $0.describe(model, group: group)
+                $0.string("gen_ai.response.model", model.name)
+                $0.int("libmodels.attempt", Int64(o.attempts))
+                $0.string("libmodels.status", error == nil ? "ok" : "error")
+                if let error { $0.error(error) }
+                $0.int("libmodels.latency_ms", now - sentAt)
+                if o.stream { $0.int("libmodels.time_to_first_token_ms", answeredAt - sentAt) }
+                $0.usage(used)
+                if let cost { $0.number("libmodels.cost_usd", cost) }
+            }
+            o.emit("call.end") {
+                $0.string("gen_ai.request.model", o.first)
+                $0.string("gen_ai.response.model", model.name)
+                $0.string("gen_ai.provider.name", model.providerName)
+                if let group { $0.string("libmodels.group", group) }
+                $0.string("libmodels.status", error == nil ? "ok" : "error")
+                if let error { $0.error(error) }
+                $0.int("libmodels.attempts", Int64(o.attempts))
+                $0.int("libmodels.latency_ms", summary.latencyMs)
+                if let t = summary.timeToFirstTokenMs { $0.int("libmodels.time_to_first_token_ms", t) }
+                $0.usage(used)
+                if let cost { $0.number("libmodels.cost_usd", cost) }
+            }
+            return summary
         }
     }
 
@@ -344,7 +384,7 @@ public final class Router: Sendable {
         func random() -> Double { Double.random(in: 0..<1) }
     }
 
-    private func waitForRateLimit(_ provider: String, deadline: Int64, token: Cancellation?) throws(ModelsError) {
+    private func waitForRateLimit(_ provider: String, deadline: Int64, token: Cancellation?, observer: CallObserver) throws(ModelsError) {
         guard let limiter = rateLimiters[provider] else { return }
         let wait = limiter.reserve()
         guard wait > 0 else { return }
@@ -353,6 +393,7 @@ public final class Router: Sendable {
             throw ModelsError(.timeout, "rate limit of \(provider) needs a wait of \(wait) ms, past the model's timeout", isTransient: true)
         }
         Log.debug("rate limit: waiting \(wait) ms for \(provider)")
+        observer.rateLimitWait(provider: provider, ms: wait)
         do { try Self.sleep(ms: wait, token: token) } catch {
             limiter.cancelReservation()
             throw error

@@ -34,8 +34,7 @@ public final class ChatStream {
         guard let onEnd else { return }
         self.onEnd = nil
         let used = stream.usage
-        let (input, output) = (max(0, used.input), max(0, used.output))
-        onEnd(tokens: (input, output, input.saturatingAdd(output)), atHand: true)
+        onEnd(usage: TokenUsage(input: used.input, output: used.output), atHand: true, error: failure)
     }
 
     public var usage: (input: Int64, output: Int64) { stream.usage }
