@@ -173,7 +173,7 @@ public final class Router: Sendable {
         }
         let ended = end(usage: answer.usage)
         answer.setModel(model)
-        if summary { answer.setMember("x_libmodels", ended.json) }
+        if summary, let ended { answer.setMember("x_libmodels", ended.json) }
         return answer
     }
 
@@ -324,18 +324,28 @@ public final class Router: Sendable {
         let firstWordMs: Int64
         /// Only group deployments are held to tpm limits.
         let countsTokens: Bool
+        /// The call asked for `x_libmodels`.
+        let wantsSummary: Bool
         /// Something needs the answer's usage: tpm limits, a price, a handler or `x_libmodels`.
         let readsUsage: Bool
 
         /// `atHand`: the usage is known without parsing (a stream's end), so it
         /// is read for every model. `error`: a stream that failed after it opened.
+        /// Returns what `x_libmodels` says, when it or a handler wants it.
         @discardableResult
-        func callAsFunction(usage: @autoclosure () -> TokenUsage, atHand: Bool = false, error: ModelsError? = nil) -> CallSummary {
+        func callAsFunction(usage: @autoclosure () -> TokenUsage, atHand: Bool = false, error: ModelsError? = nil) -> CallSummary? {
             let used = readsUsage || atHand ? usage() : .zero
             let now = MonotonicClock.nowMs()
             load.end(model.name, at: now, firstByteMs: firstWordMs, tokens: countsTokens ? used.total : 0)
             let cost = observer.prices.cost(model.name, used)
             observer.metrics.used(model.name, group: group, used, costUSD: cost)
+            guard observer.events != nil || wantsSummary else { return nil }
+            return report(used, cost: cost, now: now, error: error)
+        }
+
+        /// The call's summary, and its last events.
+        @inline(never)
+        private func report(_ used: TokenUsage, cost: Double?, now: Int64, error: ModelsError?) -> CallSummary {
             let o = observer
             let summary = CallSummary(model: model.name, attempts: o.attempts, latencyMs: now - o.startMs,
                                       timeToFirstTokenMs: o.stream ? answeredAt - o.startMs : nil, usage: used, costUSD: cost)

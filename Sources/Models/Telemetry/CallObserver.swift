@@ -33,9 +33,16 @@ struct CallObserver {
         emit("call.start") { $0.string("gen_ai.request.model", first) }
     }
 
-    /// Builds and sends an event when a handler is set; else does nothing.
-    func emit(_ kind: String, _ fill: (inout EventJSON) -> Void) {
+    /// Builds and sends an event when a handler is set; else does nothing
+    /// (inlined, so that without a handler not even the closure is made).
+    @inline(__always)
+    func emit(_ kind: StaticString, _ fill: (inout EventJSON) -> Void) {
         guard let events else { return }
+        send(events, kind, fill)
+    }
+
+    @inline(never)
+    private func send(_ events: EventHub, _ kind: StaticString, _ fill: (inout EventJSON) -> Void) {
         events.emit {
             var e = EventJSON(kind, callID: callID, timeUnixNano: EventJSON.nowUnixNano(), stream: stream, metadata: metadata)
             fill(&e)
@@ -156,7 +163,7 @@ struct CallObserver {
             }
         }
         return Router.CallEnd(observer: self, load: load, model: model, group: group, sentAt: sentAt, answeredAt: now, firstWordMs: now - began,
-                              countsTokens: countsTokens,
+                              countsTokens: countsTokens, wantsSummary: wantsSummary,
                               readsUsage: countsTokens || events != nil || wantsSummary || prices.has(model.name))
     }
 }

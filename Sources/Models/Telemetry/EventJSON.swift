@@ -8,10 +8,13 @@ struct EventJSON {
     private(set) var bytes: [UInt8] = []
 
     /// Starts an event of kind `event` with the members every event has.
-    init(_ event: String, callID: UInt64, timeUnixNano: Int64, stream: Bool, metadata: String?) {
-        bytes.reserveCapacity(384)
+    init(_ event: StaticString, callID: UInt64, timeUnixNano: Int64, stream: Bool, metadata: String?) {
+        bytes.reserveCapacity(512)
         bytes.append(UInt8(ascii: "{"))
-        string("event", event)
+        key("event")
+        bytes.append(UInt8(ascii: "\""))
+        bytes.append(contentsOf: UnsafeRawBufferPointer(start: event.utf8Start, count: event.utf8CodeUnitCount))
+        bytes.append(UInt8(ascii: "\""))
         int("libmodels.call_id", Int64(truncatingIfNeeded: callID))
         int("libmodels.time_unix_nano", timeUnixNano)
         string("gen_ai.operation.name", "chat")
@@ -19,38 +22,51 @@ struct EventJSON {
         if let metadata { raw("libmodels.metadata", metadata) }
     }
 
-    private mutating func key(_ name: String) {
+    /// `"name":`, with the comma before it when needed. Names are the
+    /// library's own constants: no escapes to look for.
+    private mutating func key(_ name: StaticString) {
         if bytes.count > 1 { bytes.append(UInt8(ascii: ",")) }
-        var name = name
-        name.withUTF8 { JSONWriter.writeString(UnsafeRawBufferPointer($0), into: &bytes) }
-        bytes.append(UInt8(ascii: ":"))
+        bytes.append(UInt8(ascii: "\""))
+        bytes.append(contentsOf: UnsafeRawBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
+        bytes.append(contentsOf: [UInt8(ascii: "\""), UInt8(ascii: ":")])
     }
 
-    mutating func string(_ name: String, _ value: String) {
+    mutating func string(_ name: StaticString, _ value: String) {
         key(name)
         var value = value
         value.withUTF8 { JSONWriter.writeString(UnsafeRawBufferPointer($0), into: &bytes) }
     }
 
-    mutating func int(_ name: String, _ value: Int64) {
+    mutating func int(_ name: StaticString, _ value: Int64) {
         key(name)
-        bytes.append(contentsOf: String(value).utf8)
+        // Digits written on the stack, then appended at once: no String per number.
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
+            var magnitude = value.magnitude
+            var i = 20
+            repeat {
+                i -= 1
+                digits[i] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                magnitude /= 10
+            } while magnitude > 0
+            if value < 0 { bytes.append(UInt8(ascii: "-")) }
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: digits[i...]))
+        }
     }
 
-    mutating func bool(_ name: String, _ value: Bool) {
+    mutating func bool(_ name: StaticString, _ value: Bool) {
         key(name)
         bytes.append(contentsOf: (value ? "true" : "false").utf8)
     }
 
     /// A number of US dollars (or any finite double); not finite: left out.
-    mutating func number(_ name: String, _ value: Double) {
+    mutating func number(_ name: StaticString, _ value: Double) {
         guard value.isFinite else { return }
         key(name)
         bytes.append(contentsOf: Self.format(value).utf8)
     }
 
     /// JSON text that is already valid (the caller's metadata object).
-    mutating func raw(_ name: String, _ json: String) {
+    mutating func raw(_ name: StaticString, _ json: String) {
         key(name)
         bytes.append(contentsOf: json.utf8)
     }

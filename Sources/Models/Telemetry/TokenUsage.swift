@@ -40,10 +40,20 @@ extension ChatAnswer {
         switch storage {
         case .json(let json): return TokenUsage(openAI: json["usage"])
         case .bytes(let bytes, _, _):
-            guard let parsed = try? JSON.parse(bytes) else { return .zero }
-            return TokenUsage(openAI: parsed["usage"])
+            // The scanner finds the member; jansson parses only its value (a
+            // whole answer costs several times more to parse).
+            return bytes.withUnsafeBytes { all in
+                let scan = Self.usageScanner.scan(all)
+                if scan.topLevelKeyHasEscape {
+                    return TokenUsage(openAI: (try? JSON.parse(all))?["usage"])
+                }
+                guard let r = scan.range(of: 0), all[r.lowerBound] == UInt8(ascii: "{") else { return .zero }
+                return TokenUsage(openAI: try? JSON.parse(UnsafeRawBufferPointer(rebasing: all[r])))
+            }
         }
     }
+
+    private static let usageScanner = JSONScanner(keys: "usage")
 }
 
 extension ChatAnswer {
