@@ -69,7 +69,7 @@ private func failure(_ action: RouteStateMachine.Action) -> ModelsError? {
         var m = machine([model("a/1")], retries: 2)
         let view = FakeView()
         #expect(sent(m.next(now: 0, view: view)) == "a/1")
-        #expect(m.failed(server503, now: 5, view: FakeView()) == .init(coolDown: false))
+        #expect(m.failed(server503, now: 5, view: FakeView()) == .init(coolDown: false, retryInMs: 100))
         guard case .wait(let until) = m.next(now: 5, view: view) else { Issue.record("no wait"); return }
         #expect(until == 105)  // base 100 ms, jitter 0.5 → × 1
         #expect(sent(m.next(now: until, view: view)) == "a/1")
