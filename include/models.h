@@ -270,8 +270,14 @@ typedef void (*models_event_fn)(void *user, const char *event_json, size_t len);
 **                      "libmodels.group" (a deployment's group),
 **                      "libmodels.attempt" (1, 2, ... over the whole call),
 **                      "libmodels.retry" (0 for the first attempt at a model)
-**   "rate_limit.wait"  "gen_ai.provider.name", "libmodels.wait_ms": the
-**                      attempt waits for the provider's rate limit
+**   "rate_limit.wait"  "libmodels.wait_ms" and "libmodels.limit": "provider"
+**                      (the attempt waits for its provider's "rate_limits";
+**                      with "gen_ai.provider.name") or "deployment" (every
+**                      deployment left is at its "rpm" or "tpm" limit and
+**                      the call waits for the first to free up)
+**   "cooldown.wait"    "libmodels.wait_ms": every model is in cooldown and
+**                      the call waits for the first (the config's
+**                      "cooldown_wait_ms")
 **   "first_token"      streams only, when the first word arrives (the stream
 **                      opens then): "gen_ai.response.model",
 **                      "libmodels.time_to_first_token_ms" from the call's
@@ -302,8 +308,10 @@ typedef void (*models_event_fn)(void *user, const char *event_json, size_t len);
 **                      "libmodels.error.message"
 **
 ** A stream's successful "attempt.end" and its "call.end" come when the stream
-** ends (its last chunk, an error, or models_stream_close()), with its usage;
-** a stream that fails after it opened reports "libmodels.status": "error".
+** ends (its last chunk, an error, or models_stream_close()), on the thread
+** that ends it, with its usage; a stream that fails after it opened reports
+** "libmodels.status": "error". "cooldown.end" comes just before the
+** "attempt.end" of the answer that cleared the cooldown.
 ** New kinds and members may be added; ignore the ones you do not know.
 **
 ** The handler is called on the thread making the call, so several threads

@@ -186,5 +186,44 @@ int main(void) {
     clear();
 
     models_router_free(r);
+
+    /* Waits: a provider's rate limit; a cooldown waited out, then ended by an answer. */
+    r = router_from("\"primary\":\"local/m1\",\"max_retries\":0,\"cooldown\":{\"base_ms\":30},\"cooldown_wait_ms\":1000");
+    CHECK(models_router_set_event_handler(r, record, NULL) == MODELS_OK);
+    ts_script("m1", "[{\"status\":503}]");
+    response = NULL;
+    CHECK(models_chat(r, HELLO, &response, NULL) == MODELS_ERR_API);
+    CHECK_STR_CONTAINS(kinds(), "call.start attempt.start attempt.end cooldown.start call.end");
+    clear();
+    CHECK(models_chat(r, HELLO, &response, NULL) == MODELS_OK);
+    models_free(response);
+    /* The answer clears the cooldown before its usage is read for attempt.end. */
+    CHECK_STR_CONTAINS(kinds(), "call.start cooldown.wait attempt.start cooldown.end attempt.end call.end");
+    CHECK(json_int(event("cooldown.wait", 0), "libmodels.wait_ms") > 0);
+    CHECK(json_int(event("cooldown.wait", 0), "libmodels.wait_ms") <= 30);
+    CHECK_STR_CONTAINS(event("cooldown.end", 0), "\"gen_ai.request.model\":\"local/m1\"");
+    clear();
+    models_router_free(r);
+
+    r = router_from("\"primary\":\"local/m1\",\"rate_limits\":{\"local\":{\"requests_per_second\":5,\"burst\":1}}");
+    CHECK(models_router_set_event_handler(r, record, NULL) == MODELS_OK);
+    /* Back to back with a burst of 1: the second call waits for the bucket to refill
+     * (up to 200 ms; unless the machine took that long between the two calls). */
+    CHECK(models_chat(r, HELLO, &response, NULL) == MODELS_OK);
+    models_free(response);
+    clear();
+    CHECK(models_chat(r, HELLO, &response, NULL) == MODELS_OK);
+    models_free(response);
+    if (n_events > 0 && strstr(kinds(), "rate_limit.wait")) {
+        CHECK_STR_CONTAINS(kinds(), "call.start attempt.start rate_limit.wait attempt.end call.end");
+        CHECK_STR_CONTAINS(event("rate_limit.wait", 0), "\"libmodels.limit\":\"provider\"");
+        CHECK_STR_CONTAINS(event("rate_limit.wait", 0), "\"gen_ai.provider.name\":\"local\"");
+        CHECK(json_int(event("rate_limit.wait", 0), "libmodels.wait_ms") > 0);
+        CHECK(json_int(event("rate_limit.wait", 0), "libmodels.wait_ms") <= 200);
+    } else {
+        fprintf(stderr, "test_events: no rate-limit wait between two calls (a slow machine?); not checked\n");
+    }
+    clear();
+    models_router_free(r);
     return check_report("test_events");
 }

@@ -241,7 +241,7 @@ public final class Router: Sendable {
                 observer.callFailed(error)
                 throw error
             case .wait(let until):
-                observer.waiting()
+                observer.waiting(machine.waitReason, ms: until - began)
                 do { try Self.sleep(ms: until - MonotonicClock.nowMs(), token: cancellation) } catch {
                     observer.callFailed(error)
                     throw error

@@ -50,10 +50,21 @@ struct CallObserver {
         }
     }
 
-    /// The call waits (a backoff, a rate limit, a cooldown ending).
-    mutating func waiting() {
+    /// The call waits `ms` (a backoff, a rate limit, a cooldown ending). A
+    /// backoff was reported with its `retry`.
+    mutating func waiting(_ reason: RouteStateMachine.WaitReason, ms: Int64) {
         if !callCounted { metrics.callStarted(first) }
         callCounted = true
+        switch reason {
+        case .retry: break
+        case .rateLimit:
+            emit("rate_limit.wait") {
+                $0.string("libmodels.limit", "deployment")
+                $0.int("libmodels.wait_ms", ms)
+            }
+        case .cooldown:
+            emit("cooldown.wait") { $0.int("libmodels.wait_ms", ms) }
+        }
     }
 
     /// An attempt is sent to `model` (a deployment of `group`); `retry` is 0
@@ -85,6 +96,7 @@ struct CallObserver {
 
     func rateLimitWait(provider: String, ms: Int64) {
         emit("rate_limit.wait") {
+            $0.string("libmodels.limit", "provider")
             $0.string("gen_ai.provider.name", provider)
             $0.int("libmodels.wait_ms", ms)
         }

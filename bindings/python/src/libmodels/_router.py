@@ -271,7 +271,7 @@ class Router:
         models_router_set_event_handler): one dict per thing the router does
         for a call, in order — "call.start", "attempt.start", "first_token"
         (streams), "attempt.end", "retry", "cooldown.start", "cooldown.end",
-        "fallback", "rate_limit.wait", "call.end" — under the key "event", with
+        "fallback", "rate_limit.wait", "cooldown.wait", "call.end" — under the key "event", with
         OpenTelemetry GenAI names ("gen_ai.request.model",
         "gen_ai.usage.input_tokens", "error.type", ...) and the library's own
         ("libmodels.call_id" groups one call's events, "libmodels.latency_ms",
