@@ -166,3 +166,24 @@ def test_bad_prices_are_refused(srv: TestServer) -> None:
         libmodels.Router(openai_config(srv, prices={"local/m1": {"input_per_million": -1, "output_per_million": 1}}))
     with pytest.raises(libmodels.InvalidArgumentError, match="did you mean \"output_per_million\""):
         libmodels.Router(openai_config(srv, prices={"local/m1": {"input_per_million": 1, "ouput_per_million": 1}}))
+
+
+def test_a_handler_that_removes_itself_while_threads_call(srv: TestServer) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    seen: List[str] = []
+    lock = threading.Lock()
+    with libmodels.Router(openai_config(srv)) as router:
+        def once(event: Dict[str, Any]) -> None:
+            with lock:
+                seen.append(event["event"])
+            router.on_event(None)
+
+        router.on_event(once)
+        with ThreadPoolExecutor(4) as pool:
+            replies = list(pool.map(lambda _: router.chat(user("hi")), range(16)))
+        assert all(r["choices"] for r in replies)
+        count = len(seen)
+        router.chat(user("hi"))
+    # Each thread inside the handler at the moment of removal may have seen one event.
+    assert 1 <= count <= 4 and len(seen) == count
