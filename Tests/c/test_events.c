@@ -166,6 +166,26 @@ int main(void) {
     if (check_failures || getenv("SHOW_EVENTS")) fprintf(stderr, "%s", text ? text : "(null)");
     models_free(text);
 
+    /* Pulled chunk by chunk: the end comes after the last chunk, with MODELS_DONE,
+     * also when the last chunks and the end of the stream arrive in one read (the
+     * server pauses after two events, then sends the rest at once). */
+    ts_script("m2", "[{\"stall_after\":2,\"stall_ms\":30}]");
+    s = models_stream_open_ex(r, "{\"model\":\"local/m2\",\"messages\":[{\"role\":\"user\",\"content\":\"one two three four\"}],"
+                                 "\"stream\":true}", NULL, NULL, &err);
+    CHECK(s != NULL);
+    const char *chunk = NULL;
+    size_t len = 0;
+    int chunks = 0;
+    while (s && models_stream_next(s, &chunk, &len, &err) == MODELS_OK) {
+        chunks++;
+        CHECK(strstr(kinds(), "call.end") == NULL);
+    }
+    CHECK(chunks > 1);
+    CHECK_STR_CONTAINS(kinds(), "call.start attempt.start first_token attempt.end call.end");
+    models_stream_close(s);
+    CHECK(n_events == 5);
+    clear();
+
     /* Removed: nothing more is reported. */
     CHECK(models_router_set_event_handler(r, NULL, NULL) == MODELS_OK);
     response = NULL;
