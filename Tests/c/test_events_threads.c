@@ -66,13 +66,14 @@ int main(void) {
     pthread_t threads[THREADS];
     for (int i = 0; i < THREADS; i++) CHECK(pthread_create(&threads[i], NULL, caller, NULL) == 0);
 
+    /* Replaced twice, then removed, while the calls run. */
+    counts *c = calloc(1, sizeof *c);
+    CHECK(models_router_set_event_handler(router, slow, c) == MODELS_OK);
     for (int round = 0; round < 3; round++) {
-        counts *c = calloc(1, sizeof *c);
-        CHECK(models_router_set_event_handler(router, slow, c) == MODELS_OK);
         wait_calls(&c->calls, 20);
-        /* Replaced (or removed): when this returns, the old handler is done. */
-        CHECK(models_router_set_event_handler(router, round == 1 ? slow : NULL, round == 1 ? calloc(1, sizeof(counts)) : NULL)
-              == MODELS_OK);
+        counts *next = round < 2 ? calloc(1, sizeof *next) : NULL;
+        /* When this returns, the old handler is done: not running, never called again. */
+        CHECK(models_router_set_event_handler(router, next ? slow : NULL, next) == MODELS_OK);
         CHECK(__atomic_load_n(&c->inside, __ATOMIC_SEQ_CST) == 0);
         int calls = __atomic_load_n(&c->calls, __ATOMIC_SEQ_CST);
         CHECK(calls >= 1);
@@ -80,8 +81,8 @@ int main(void) {
         CHECK(__atomic_load_n(&c->calls, __ATOMIC_SEQ_CST) == calls);
         memset(c, 0xff, sizeof *c); /* as if freed: a late call would see garbage */
         free(c);
+        c = next;
     }
-    /* Leaked by round 1 on purpose: replaced by round 2, so never freed while in use. */
 
     /* A handler that removes itself from inside a call, while other calls run. */
     int removals = 0;

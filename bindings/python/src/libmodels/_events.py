@@ -51,7 +51,7 @@ class EventSink:
             result = self.handler(event)
             if inspect.isawaitable(result):
                 if hasattr(result, "close"):
-                    result.close()  # type: ignore[union-attr]
+                    result.close()
                 logger.warning("libmodels: the on_event handler returned an awaitable, which was not run; "
                                "register an async def function from inside its event loop instead")
         except BaseException:  # noqa: BLE001 - an exception must not unwind into C
