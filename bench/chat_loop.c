@@ -1,9 +1,10 @@
 /* chat_loop: N requests in a row, for counting instructions under callgrind.
  *
- *   chat_loop CHAT_BASE_URL N [plain]
+ *   chat_loop CHAT_BASE_URL N [plain|events]
  *
  * Sends N models_chat requests (or, with "plain", N plain libcurl requests
- * of the same bytes with one reused easy handle, as bench_chat's baseline)
+ * of the same bytes with one reused easy handle, as bench_chat's baseline;
+ * with "events", models_chat with an event handler that only counts)
  * to CHAT_BASE_URL. bench/run (BENCH_INSTRUCTIONS=1) runs it under callgrind
  * for two values of N and divides the difference, which leaves out start-up
  * and warm-up: instructions per request do not depend on the machine's load,
@@ -48,13 +49,20 @@ static int plain(const char *url, int n) {
     return 0;
 }
 
-static int library(const char *base, int n) {
+static void count_event(void *user, const char *json, size_t len) {
+    (void)json;
+    *(size_t *)user += len;
+}
+
+static int library(const char *base, int n, int events) {
     char config[1024];
     snprintf(config, sizeof config, "{\"primary\":\"bench/gpt-bench\",\"max_retries\":0,"
              "\"providers\":{\"bench\":{\"base_url\":\"%s\",\"api_key\":\"" BENCH_KEY "\"}}}", base);
     models_error *err = NULL;
     models_router *r = models_router_new(config, &err);
     if (!r) { fprintf(stderr, "chat_loop: %s\n", models_error_message(err)); return 1; }
+    size_t event_bytes = 0;
+    if (events) models_router_set_event_handler(r, count_event, &event_bytes);
     for (int i = 0; i < n; i++) {
         char *answer = NULL;
         if (models_chat(r, REQUEST, &answer, &err) != MODELS_OK) {
@@ -68,12 +76,12 @@ static int library(const char *base, int n) {
 }
 
 int main(int argc, char **argv) {
-    if (argc < 3) { fprintf(stderr, "usage: chat_loop CHAT_BASE_URL N [plain]\n"); return 2; }
+    if (argc < 3) { fprintf(stderr, "usage: chat_loop CHAT_BASE_URL N [plain|events]\n"); return 2; }
     int n = atoi(argv[2]);
     if (argc > 3 && strcmp(argv[3], "plain") == 0) {
         char url[1024];
         snprintf(url, sizeof url, "%s/chat/completions", argv[1]);
         return plain(url, n);
     }
-    return library(argv[1], n);
+    return library(argv[1], n, argc > 3 && strcmp(argv[3], "events") == 0);
 }

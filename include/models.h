@@ -239,13 +239,100 @@ char *models_router_providers(models_router *r);
 ** with a "group" label for a group's deployments: calls started
 ** (libmodels_requests_total), attempts, errors by kind (label "kind", as
 ** models_error_kind names them), retries, fallbacks, cooldowns started,
-** prompt and completion tokens, and histograms of call and attempt latency
-** in seconds. Tokens are counted for streams (from their usage at the end)
-** and for chat answers of group deployments only. A metric with no samples
+** prompt, completion and cached prompt tokens, the cost in US dollars of
+** models with a price in the config's "prices" (libmodels_cost_usd_total),
+** and histograms in seconds of call latency, attempt latency and, for
+** streams, the time from the call's start to the first word
+** (libmodels_time_to_first_token_seconds, by the model that answered; a
+** chat answer's is its call latency). Tokens are counted for streams (from
+** their usage at the end) and for chat answers whose usage the router
+** reads: group deployments, models with a price, calls made while an event
+** handler is set, and answers with "x_libmodels". A metric with no samples
 ** yet is left out. Counters start at zero with the router and never reset.
 ** Returns a new string the caller frees with models_free(); NULL for a NULL
 ** router. Thread-safe. */
 char *models_router_metrics(models_router *r);
+
+/* Receives one event: `event_json` is a JSON object of `len` bytes (plus a
+** terminating NUL), lent for the duration of the call. */
+typedef void (*models_event_fn)(void *user, const char *event_json, size_t len);
+
+/* Sets the function that receives the router's events, one JSON object per
+** thing the router does for a call; NULL removes it. `user` is passed back
+** as given. Replaces any handler set before.
+**
+** Every event has "event" (its kind), "libmodels.call_id" (a number shared by
+** the events of one call, unique within the router), "libmodels.time_unix_nano"
+** (the wall clock), "gen_ai.operation.name" ("chat"), "libmodels.stream"
+** (true for streams) and, when the call's options have one,
+** "libmodels.metadata" (the caller's object, as given). Names follow the
+** OpenTelemetry GenAI conventions where one exists, so the events of a call
+** can become a span and its events without renaming. The kinds, in the order
+** a call reports them:
+**
+**   "call.start"       "gen_ai.request.model": the model or group tried first
+**   "attempt.start"    "gen_ai.request.model", "gen_ai.provider.name",
+**                      "libmodels.group" (a deployment's group),
+**                      "libmodels.attempt" (1, 2, ... over the whole call),
+**                      "libmodels.retry" (0 for the first attempt at a model)
+**   "rate_limit.wait"  "libmodels.wait_ms" and "libmodels.limit": "provider"
+**                      (the attempt waits for its provider's "rate_limits";
+**                      with "gen_ai.provider.name") or "deployment" (every
+**                      deployment left is at its "rpm" or "tpm" limit and
+**                      the call waits for the first to free up)
+**   "cooldown.wait"    "libmodels.wait_ms": every model is in cooldown and
+**                      the call waits for the first (the config's
+**                      "cooldown_wait_ms")
+**   "first_token"      streams only, when the first word arrives (the stream
+**                      opens then): "gen_ai.response.model",
+**                      "libmodels.time_to_first_token_ms" from the call's
+**                      start. A chat answer comes whole: it has none.
+**   "attempt.end"      "libmodels.status" ("ok" or "error"), "error.type" (as
+**                      models_error_kind()), "http.response.status_code",
+**                      "libmodels.error.message", "libmodels.latency_ms" from
+**                      the attempt's start; on success also
+**                      "gen_ai.response.model", "gen_ai.usage.input_tokens",
+**                      "gen_ai.usage.output_tokens",
+**                      "gen_ai.usage.cache_read.input_tokens" (when some),
+**                      "libmodels.cost_usd" (when the model has a price) and,
+**                      for streams, "libmodels.time_to_first_token_ms" from
+**                      the attempt's start
+**   "retry"            "libmodels.delay_ms", "error.type": the same model is
+**                      tried again after that delay
+**   "cooldown.start"   "gen_ai.request.model", "libmodels.cooldown_ms"
+**   "cooldown.end"     "gen_ai.request.model": an answer from a model cleared
+**                      the failures that had cooled it down (a cooldown that
+**                      merely expires reports nothing)
+**   "fallback"         "libmodels.fallback.from", "libmodels.fallback.to",
+**                      "error.type" (why the first model was left)
+**   "call.end"         "libmodels.status", "libmodels.attempts",
+**                      "libmodels.latency_ms" from the call's start; on
+**                      success "gen_ai.response.model", the usage, the cost and
+**                      (streams) "libmodels.time_to_first_token_ms"; on
+**                      failure "error.type", "http.response.status_code" and
+**                      "libmodels.error.message"
+**
+** A stream's successful "attempt.end" and its "call.end" come when the stream
+** ends (its last chunk, an error, or models_stream_close()), on the thread
+** that ends it, with its usage; a stream that fails after it opened reports
+** "libmodels.status": "error". "cooldown.end" comes just before the
+** "attempt.end" of the answer that cleared the cooldown.
+** New kinds and members may be added; ignore the ones you do not know.
+**
+** The handler is called on the thread making the call, so several threads
+** may call it at once, and it delays that call by the time it takes (and
+** nothing else: other calls go on). Keep it short, or queue the event. A
+** call reads whether a handler is set when it starts: one started without a
+** handler reports nothing, and costs nothing extra; with a handler, a chat
+** answer's usage is read for the events.
+**
+** When this function returns, the previous handler is no longer called and
+** no call of it is running on another thread, so its `user` may be freed.
+** Called from inside a handler (a handler removing itself), it cannot wait
+** for the others and returns at once. Do not call models_router_free() from
+** a handler. Returns MODELS_OK, or MODELS_ERR_INVALID_ARGUMENT for a NULL
+** router. */
+models_code models_router_set_event_handler(models_router *r, models_event_fn fn, void *user);
 
 /* ---------------------------------------------------------------------------
 ** Chat
@@ -293,6 +380,11 @@ char *models_router_metrics(models_router *r);
 ** say why. Blocks the calling thread, which does the network work itself (no
 ** thread is created); bounded by the router's timeout_ms per model. An
 ** answer over max_response_bytes is MODELS_ERR_PROTOCOL.
+** With "x_libmodels" set (in the config, or a call's options), the answer has
+** one more member: "x_libmodels": {"model", "attempts", "latency_ms",
+** "cost_usd"} (the model that answered, attempts made, time from the call's
+** start, and the cost when the config's "prices" has the model); streams
+** report the same in their events only.
 ** Thread-safe: any number of threads may call it on one router. */
 models_code models_chat(models_router *r, const char *request_json,
                 char **response_json, models_error **err);
@@ -421,6 +513,11 @@ void models_stream_close(models_stream *s);
 **                               (strings, numbers or booleans)
 **     "metadata"                any JSON object: the router does not read it;
 **                               it is handed back in the call's events
+**                               (models_router_set_event_handler())
+**     "x_libmodels"             true: the chat answer gets an "x_libmodels"
+**                               member saying how it was obtained (see
+**                               models_chat()); false: it does not, whatever
+**                               the config's "x_libmodels" says
 **
 **   An unknown key, a wrong type or a number out of range is
 **   MODELS_ERR_INVALID_ARGUMENT with a message that names the key (and the

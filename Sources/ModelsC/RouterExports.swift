@@ -93,3 +93,21 @@ public func models_router_set_cooldown(_ r: OpaquePointer?, _ c: OpaquePointer?)
     RouterObject.from(r).router.setCooldown(c.map { CooldownObject.from($0).cooldown })
     return ModelsCode.ok.rawValue
 }
+
+public typealias EventFunction = @convention(c) (UnsafeMutableRawPointer?, UnsafePointer<CChar>?, Int) -> Void
+
+@_cdecl("models_router_set_event_handler")
+public func models_router_set_event_handler(_ r: OpaquePointer?, _ fn: EventFunction?, _ user: UnsafeMutableRawPointer?) -> Int32 {
+    guard let r else { return ModelsCode.invalidArgument.rawValue }
+    let events = RouterObject.from(r).router.events
+    guard let fn else {
+        events.set(nil)
+        return ModelsCode.ok.rawValue
+    }
+    // The caller's pointer as bits: handed back as it was given, never dereferenced.
+    let userBits = UInt(bitPattern: user)
+    events.set { text in
+        fn(UnsafeMutableRawPointer(bitPattern: userBits), text.baseAddress?.assumingMemoryBound(to: CChar.self), text.count)
+    }
+    return ModelsCode.ok.rawValue
+}

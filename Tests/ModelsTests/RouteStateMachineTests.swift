@@ -69,9 +69,10 @@ private func failure(_ action: RouteStateMachine.Action) -> ModelsError? {
         var m = machine([model("a/1")], retries: 2)
         let view = FakeView()
         #expect(sent(m.next(now: 0, view: view)) == "a/1")
-        #expect(m.failed(server503, now: 5, view: FakeView()) == .init(coolDown: false))
+        #expect(m.failed(server503, now: 5, view: FakeView()) == .init(coolDown: false, retryInMs: 100))
         guard case .wait(let until) = m.next(now: 5, view: view) else { Issue.record("no wait"); return }
         #expect(until == 105)  // base 100 ms, jitter 0.5 → × 1
+        #expect(m.waitReason == .retry)
         #expect(sent(m.next(now: until, view: view)) == "a/1")
         _ = m.failed(server503, now: 200, view: FakeView())
         guard case .wait = m.next(now: 200, view: view) else { Issue.record("no second wait"); return }
@@ -117,6 +118,7 @@ private func failure(_ action: RouteStateMachine.Action) -> ModelsError? {
         let cooling = FakeView(cooling: ["a/1": 9_000, "b/2": 4_000])
         guard case .wait(let until) = m.next(now: 100, view: cooling) else { Issue.record("no wait"); return }
         #expect(until == 4_100)
+        #expect(m.waitReason == .cooldown)
         #expect(sent(m.next(now: until, view: FakeView(cooling: ["a/1": 4_900]))) == "b/2")
         // Too far away: fail at once.
         var far = machine([model("a/1")], cooldownWaitMs: 1_000)
@@ -135,6 +137,7 @@ private func failure(_ action: RouteStateMachine.Action) -> ModelsError? {
             Issue.record("no wait"); return
         }
         #expect(until == 2_000)
+        #expect(waiting.waitReason == .rateLimit)
         var failing = machine([group("smart", deployments)], timeoutMs: 1_000)
         let error = failure(failing.next(now: 0, view: FakeView(limited: ["a/x": 3_000, "b/x": 2_000])))
         #expect(error?.code == .allCooldown && error?.retryAfterMs == 2_000)

@@ -20,12 +20,14 @@ public struct CallOptions: Sendable {
     public var extraQuery = ""
     /// The caller's metadata object as compact JSON text, opaque to the router.
     public var metadata: String?
+    /// Adds (true) or leaves out (false) the answer's `x_libmodels` member; nil: the config decides.
+    public var xLibmodels: Bool?
 
     public init() {}
 
     static let keys = [
         "timeout_ms", "max_retries", "fallbacks", "stream_idle_timeout_ms", "stream_timeout_ms",
-        "extra_headers", "extra_query", "metadata",
+        "extra_headers", "extra_query", "metadata", "x_libmodels",
     ]
 
     /// Headers the transfer itself owns: replacing them would break the request.
@@ -87,6 +89,7 @@ public struct CallOptions: Sendable {
             guard m.kind == .object else { throw .invalidArgument("options: \"metadata\" must be an object, not \(m.kindName)") }
             metadata = m.serialized()
         }
+        xLibmodels = try r.bool("x_libmodels")
     }
 
     /// The values of the extra headers: kept out of log lines and error messages.

@@ -31,6 +31,10 @@ public struct RouterConfig: Sendable, Equatable {
     public var thinking = ThinkingConfig()
     /// nil: cooldowns, rate limits and load stay in this router.
     public var sharedState: SharedStateConfig?
+    /// Prices per model or deployment (`prices`), for the cost in events, metrics and `x_libmodels`.
+    public var prices = PriceTable()
+    /// Adds an `x_libmodels` member to every chat answer (`x_libmodels`); a call's options may too.
+    public var xLibmodels = false
 
     public init(primary: String) { self.primary = primary }
 
@@ -47,6 +51,7 @@ public struct RouterConfig: Sendable, Equatable {
             && a.maxResponseBytes == b.maxResponseBytes
             && a.maxRetries == b.maxRetries && a.retryBaseMs == b.retryBaseMs && a.retryMaxMs == b.retryMaxMs
             && a.cooldown == b.cooldown && a.thinking == b.thinking && a.sharedState == b.sharedState
+            && a.prices == b.prices && a.xLibmodels == b.xLibmodels
             && a.rateLimits.elementsEqual(b.rateLimits, by: { $0.provider == $1.provider && $0.limit == $1.limit })
     }
 }
@@ -102,7 +107,7 @@ extension RouterConfig {
         "primary", "fallbacks", "fallback_on", "context_window_fallbacks", "content_policy_fallbacks", "model_groups",
         "cooldown_wait_ms", "providers", "timeout_ms", "stream_connect_timeout_ms", "stream_idle_timeout_ms",
         "stream_timeout_ms", "max_response_bytes", "max_retries",
-        "retry_base_ms", "retry_max_ms", "cooldown", "rate_limits", "thinking", "shared_state",
+        "retry_base_ms", "retry_max_ms", "cooldown", "rate_limits", "thinking", "shared_state", "prices", "x_libmodels",
     ]
     static let providerKeys = ["type", "api_key", "api_key_env", "base_url", "headers", "github_token", "github_token_env", "token_url"]
     static let copilotOnlyKeys = ["github_token", "github_token_env", "token_url"]
@@ -187,6 +192,8 @@ extension RouterConfig {
             thinking.enabled = try t.bool("enabled")
             thinking.budgetTokens = Int(try t.integer("budget_tokens", in: 1024...1_000_000) ?? Int64(thinking.budgetTokens))
         }
+        prices = try PriceTable.read(top)
+        xLibmodels = try top.bool("x_libmodels") ?? false
     }
 
     private static func readModelGroups(_ top: ConfigReader) throws(ModelsError) -> [ModelGroup] {

@@ -112,7 +112,7 @@ public final class Engine: @unchecked Sendable { // loop state is confined to th
             guard !box.closed else { return true }
             let id = box.nextID
             box.nextID += 1
-            let call = EngineCall(id: id, engine: self, plan: plan, ledger: router.ledger(sharing: false), view: router.view(plan),
+            let call = EngineCall(id: id, engine: self, plan: plan, ledger: router.ledger(plan, sharing: false), view: router.view(plan),
                                   handlers: handlers, cancellation: cancellation)
             box.calls.append(call)
             inFlightCount.add(1, ordering: .releasing)

@@ -84,14 +84,14 @@ final class EngineCall {
             Router.log(plan.machine.takeNotes())
             switch action {
             case .fail(let error):
-                ledger.callFailed(plan, now: MonotonicClock.nowMs())
+                ledger.callFailed(error)
                 return finish(.failure(error))
             case .wait(let until):
-                ledger.waiting(plan)
+                ledger.waiting(plan, ms: until - at)
                 phase = .waiting(untilMs: until)
                 return engine.schedule(self)
             case .send(let attempt):
-                ledger.sending(plan, attempt)
+                ledger.sending(attempt)
                 self.attempt = attempt
                 began = at
                 sentAt = at
@@ -367,8 +367,9 @@ final class EngineCall {
         case .success(var answer):
             closeTransfer()
             let end = ledger.answered(&plan, attempt!, began: began, sentAt: sentAt, now: MonotonicClock.nowMs())
-            end(tokens: answer.tokenUsage)
+            let summary = end(usage: answer.usage)
             answer.setModel(attempt!.model.name)
+            if ledger.wantsSummary, let summary { answer.setMember("x_libmodels", summary.json) }
             finish(.success(answer))
         case .failure(let error):
             transferFailed(error)
@@ -411,7 +412,7 @@ final class EngineCall {
             ledger.attemptFailed(&plan, attempt!, error, sentAt: sentAt, view: view)
             attempt = nil
         }
-        ledger.callFailed(plan, now: MonotonicClock.nowMs())
+        ledger.callFailed(error)
         finish(.failure(error))
     }
 
@@ -423,7 +424,9 @@ final class EngineCall {
             self.end = nil
             let used: (input: Int64, output: Int64) = decoder?.usage ?? (0, 0)
             let (input, output) = (max(0, used.input), max(0, used.output))
-            end(tokens: (input, output, input.saturatingAdd(output)), atHand: true)
+            var failure: ModelsError?
+            if case .failure(let error) = result { failure = error }
+            end(usage: TokenUsage(input: input, output: output), atHand: true, error: failure)
         }
         engine.finished(self)
         let done = handlers.done

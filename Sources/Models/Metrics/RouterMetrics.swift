@@ -37,8 +37,12 @@ public final class RouterMetrics: Sendable {
         var promptTokens: UInt64 = 0
         var completionTokens: UInt64 = 0
         var errors: [ErrorKind: UInt64] = [:]
+        var cachedTokens: UInt64 = 0
+        /// US dollars, from the config's price table.
+        var costUSD: Double = 0
         var callLatency = Histogram()
         var attemptLatency = Histogram()
+        var firstToken = Histogram()
 
         mutating func countFirstAttempt() {
             requests &+= 1
@@ -103,11 +107,17 @@ public final class RouterMetrics: Sendable {
 
     func cooldownStarted(_ model: String, group: String?) { update(model, group) { $0.cooldowns &+= 1 } }
 
-    func tokens(_ model: String, group: String?, prompt: Int64, completion: Int64) {
-        guard prompt > 0 || completion > 0 else { return }
+    /// A stream sent its first word `ms` after its call started.
+    func firstToken(_ model: String, group: String?, ms: Int64) { update(model, group) { $0.firstToken.observe(ms: ms) } }
+
+    /// An answer's usage and, when the model has a price, its cost in US dollars.
+    func used(_ model: String, group: String?, _ usage: TokenUsage, costUSD: Double?) {
+        guard !usage.isZero || costUSD != nil else { return }
         update(model, group) {
-            $0.promptTokens &+= UInt64(max(0, prompt))
-            $0.completionTokens &+= UInt64(max(0, completion))
+            $0.promptTokens &+= UInt64(usage.input)
+            $0.completionTokens &+= UInt64(usage.output)
+            $0.cachedTokens &+= UInt64(usage.cachedInput)
+            if let costUSD, costUSD.isFinite, costUSD > 0 { $0.costUSD += costUSD }
         }
     }
 
@@ -125,13 +135,17 @@ public final class RouterMetrics: Sendable {
         var retries = F(name: "libmodels_retries_total", help: "Attempts that retried the same model after a failure.", kind: .counter)
         var fallbacks = F(name: "libmodels_fallbacks_total", help: "Times a call moved on from this failed model to another.", kind: .counter)
         var cooldowns = F(name: "libmodels_cooldowns_total", help: "Cooldowns started for the model.", kind: .counter)
-        let tokenNote = " Counted for streams (their usage at the end) and for chat answers of group deployments; other chat answers' usage is not read."
-        var prompt = F(name: "libmodels_prompt_tokens_total", help: "Prompt tokens used." + tokenNote, kind: .counter)
+        let tokenNote = " Counted for streams (their usage at the end) and for chat answers whose usage is read: group deployments, models with a price, calls with an event handler or x_libmodels."
+        var prompt = F(name: "libmodels_prompt_tokens_total", help: "Prompt tokens used, cached ones included." + tokenNote, kind: .counter)
         var completion = F(name: "libmodels_completion_tokens_total", help: "Completion tokens used." + tokenNote, kind: .counter)
+        var cached = F(name: "libmodels_cached_prompt_tokens_total", help: "Prompt tokens read from the provider's cache (non-streaming answers)." + tokenNote, kind: .counter)
+        var cost = F(name: "libmodels_cost_usd_total", help: "Cost in US dollars of the answers of models with a price in the config's price table.", kind: .counter)
         var calls = F(name: "libmodels_call_duration_seconds",
                       help: "Time from a call's start to its answer or error (a stream: until it opened), fallbacks included.", kind: .histogram)
         var tries = F(name: "libmodels_attempt_duration_seconds",
                       help: "Time from sending an attempt to its answer (a stream: its first part) or error.", kind: .histogram)
+        var firstTokens = F(name: "libmodels_time_to_first_token_seconds",
+                            help: "Streams only: time from a call's start to its first word, retries and fallbacks included, by the model that answered. A chat answer's is its call duration.", kind: .histogram)
         for (key, c) in snapshot {
             var labels = [("model", key.model)]
             if let group = key.group { labels.append(("group", group)) }
@@ -148,13 +162,18 @@ public final class RouterMetrics: Sendable {
             add(&cooldowns, c.cooldowns)
             add(&prompt, c.promptTokens)
             add(&completion, c.completionTokens)
+            add(&cached, c.cachedTokens)
+            if c.costUSD > 0 { cost.samples.append(.init(name: cost.name, labels: labels, value: c.costUSD)) }
             if c.callLatency.counts.contains(where: { $0 > 0 }) {
                 calls.addHistogram(labels: labels, bounds: Self.latencyBounds, counts: c.callLatency.counts, sum: c.callLatency.sum)
             }
             if c.attemptLatency.counts.contains(where: { $0 > 0 }) {
                 tries.addHistogram(labels: labels, bounds: Self.latencyBounds, counts: c.attemptLatency.counts, sum: c.attemptLatency.sum)
             }
+            if c.firstToken.counts.contains(where: { $0 > 0 }) {
+                firstTokens.addHistogram(labels: labels, bounds: Self.latencyBounds, counts: c.firstToken.counts, sum: c.firstToken.sum)
+            }
         }
-        return [requests, attempts, errors, retries, fallbacks, cooldowns, prompt, completion, calls, tries]
+        return [requests, attempts, errors, retries, fallbacks, cooldowns, prompt, completion, cached, cost, calls, tries, firstTokens]
     }
 }

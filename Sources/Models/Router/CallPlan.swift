@@ -37,52 +37,37 @@ struct CallPlan {
     }
 }
 
-/// What one call reports to the state shared between calls (metrics, load,
-/// cooldowns) as its routing goes on: the one place a driver tells it, so that
-/// the blocking router and the engine count alike. (Call events and cost
-/// telemetry belong here too.)
+/// What one call reports as its routing goes on: to the metrics and the
+/// events (through its `CallObserver`), to `load`, to the cooldowns and to the
+/// state shared through Redis. The one place a driver tells it, so that the
+/// blocking router and the engine count alike.
 struct CallLedger {
-    let metrics: RouterMetrics
+    private(set) var observer: CallObserver
     let load: DeploymentLoad
     /// Every model that is a deployment of some group (their tokens are counted for tpm).
     let deployments: Set<String>
     /// The state shared with other routers through Redis, when the config names one.
     let shared: SharedState?
-    private(set) var callCounted = false
-    /// The model whose last attempt failed: a send to another one is a fallback.
-    private var failed: (model: String, group: String?)?
+    /// The call asked for `x_libmodels` in its answer.
+    let wantsSummary: Bool
 
-    init(metrics: RouterMetrics, load: DeploymentLoad, deployments: Set<String>, shared: SharedState?) {
-        self.metrics = metrics
+    init(observer: CallObserver, load: DeploymentLoad, deployments: Set<String>, shared: SharedState?, wantsSummary: Bool) {
+        self.observer = observer
         self.load = load
         self.deployments = deployments
         self.shared = shared
+        self.wantsSummary = wantsSummary
     }
 
     /// The call ends with an error (no attempt answered).
-    mutating func callFailed(_ plan: CallPlan, now: Int64) {
-        if !callCounted { metrics.callStarted(plan.first) }
-        callCounted = true
-        metrics.callEnded(plan.first, ms: now - plan.startMs)
-    }
+    mutating func callFailed(_ error: ModelsError) { observer.callFailed(error) }
 
-    /// The call waits (a backoff, a cooldown, a rate limit).
-    mutating func waiting(_ plan: CallPlan) {
-        if !callCounted { metrics.callStarted(plan.first) }
-        callCounted = true
-    }
+    /// The call waits `ms` (a backoff, a cooldown, a rate limit) for the reason the machine gives.
+    mutating func waiting(_ plan: CallPlan, ms: Int64) { observer.waiting(plan.machine.waitReason, ms: ms) }
 
     /// An attempt is about to go out (the load counted it when the machine chose it).
-    mutating func sending(_ plan: CallPlan, _ attempt: RouteStateMachine.Attempt) {
-        let model = attempt.model.name
-        if let f = failed, f.model != model { metrics.fellBack(from: f.model, group: f.group) }
-        failed = nil
-        if callCounted {
-            metrics.attemptStarted(model, group: attempt.group, number: attempt.number)
-        } else {
-            metrics.firstAttemptStarted(call: plan.first, model: model, group: attempt.group)
-            callCounted = true
-        }
+    mutating func sending(_ attempt: RouteStateMachine.Attempt) {
+        observer.attemptStarted(attempt.model, group: attempt.group, retry: attempt.number)
     }
 
     /// The attempt answered (a stream: its first word): what to call when the call is over.
@@ -90,10 +75,15 @@ struct CallLedger {
                   now: Int64) -> Router.CallEnd {
         let model = attempt.model.name
         plan.machine.succeeded()
-        plan.cooldown?.recordSuccess(model)
-        metrics.answered(call: plan.first, model: model, group: attempt.group, attemptMs: now - sentAt, callMs: now - plan.startMs)
-        return Router.CallEnd(load: load, metrics: metrics, model: model, group: attempt.group, firstWordMs: now - began,
-                              countsTokens: attempt.group != nil || (!deployments.isEmpty && deployments.contains(model)))
+        if let cooldown = plan.cooldown {
+            // Only a handler is told whether the success ended a cooldown: one more lookup.
+            let hadFailures = observer.events != nil && cooldown.failures(model) > 0
+            cooldown.recordSuccess(model)
+            if hadFailures { observer.cooldownEnded(model, group: attempt.group) }
+        }
+        return observer.answered(attempt.model, group: attempt.group, began: began, sentAt: sentAt, now: now, load: load,
+                                 countsTokens: attempt.group != nil || (!deployments.isEmpty && deployments.contains(model)),
+                                 wantsSummary: wantsSummary)
     }
 
     /// The attempt failed: counted, told to the machine, and the model cooled
@@ -104,18 +94,19 @@ struct CallLedger {
         let model = attempt.model.name
         let now = MonotonicClock.nowMs()
         load.end(model, at: now, firstByteMs: nil, tokens: 0)
-        metrics.attemptEnded(model, group: attempt.group, ms: now - sentAt, error: error.kind)
-        failed = (model, attempt.group)
+        observer.attemptFailed(attempt.model, group: attempt.group, ms: now - sentAt, error: error)
         let failure = plan.machine.failed(error, now: MonotonicClock.nowMs(), view: view)
         Router.log(plan.machine.takeNotes())
+        if let delay = failure.retryInMs { observer.retrying(attempt.model, group: attempt.group, delayMs: delay, error: error) }
         let coolDown = failure.coolDown ? plan.cooldown : nil
         let sharedMs = shared.flatMap {
             $0.end(model: model, member: member, tokens: 0, outcome: coolDown.map { .failure($0.config) } ?? .none)
         }
         if let cooldown = coolDown {
             let localMs = cooldown.recordFailure(model)
-            metrics.cooldownStarted(model, group: attempt.group)
-            Log.warn("cooling \(model) down for \(ModelHealth.formatRemaining(sharedMs ?? localMs))")
+            let ms = sharedMs ?? localMs
+            observer.cooldownStarted(model, group: attempt.group, ms: ms)
+            Log.warn("cooling \(model) down for \(ModelHealth.formatRemaining(ms))")
         }
     }
 }

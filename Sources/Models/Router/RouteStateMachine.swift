@@ -58,6 +58,8 @@ struct RouteStateMachine {
     struct Failure: Equatable {
         /// The model failed transiently after its retries: cool it down.
         var coolDown: Bool
+        /// The same model is tried again after this many milliseconds.
+        var retryInMs: Int64? = nil
     }
 
     /// What the machine needs to know of the state shared between calls.
@@ -74,6 +76,17 @@ struct RouteStateMachine {
 
     /// Log lines the driver writes out (the machine formats, it does not print).
     private(set) var notes: [(level: Log.Level, message: String)] = []
+
+    /// What the last `.wait` waits for.
+    enum WaitReason: Equatable {
+        /// A retry's backoff.
+        case retry
+        /// Every model left is at a deployment's rpm or tpm limit (or cooling down), and one frees up first.
+        case rateLimit
+        /// Every model is in cooldown and the first comes back within `cooldown_wait_ms`.
+        case cooldown
+    }
+    private(set) var waitReason: WaitReason = .retry
 
     private let settings: Settings
     private let startMs: Int64
@@ -128,7 +141,10 @@ struct RouteStateMachine {
     mutating func next(now: Int64, view: some View) -> Action {
         if let finalError { return .fail(finalError) }
         if var c = current, let at = c.retryAtMs {
-            if now < at { return .wait(untilMs: at) }
+            if now < at {
+                waitReason = .retry
+                return .wait(untilMs: at)
+            }
             c.retryAtMs = nil
             current = c
             return .send(Attempt(model: c.model, number: c.attempt, deadlineMs: c.deadlineMs, group: c.group))
@@ -290,7 +306,7 @@ struct RouteStateMachine {
                 c.attempt += 1
                 c.retryAtMs = now.saturatingAdd(delay)
                 current = c
-                return Failure(coolDown: false)
+                return Failure(coolDown: false, retryInMs: delay)
             }
         }
         // The model's last attempt: worth a warning, as the caller may now get a fallback's answer or an error.
@@ -323,12 +339,14 @@ struct RouteStateMachine {
             if let free = soonestFreeMs, free < callDeadline {
                 notes.append((.info, "every model is cooling down or at its rate limit; waiting \(max(0, free - now)) ms for the first to free up"))
                 restart()
+                waitReason = .rateLimit
                 return .wait(untilMs: free)
             }
             if let back = soonestAvailableMs, !waitedForCooldown, back - now <= settings.cooldownWaitMs, back < callDeadline {
                 waitedForCooldown = true
                 notes.append((.info, "every model is in cooldown; waiting \(max(0, back - now)) ms for the first to come back"))
                 restart()
+                waitReason = .cooldown
                 return .wait(untilMs: back)
             }
             let soonest = min(soonestAvailableMs ?? .max, soonestFreeMs ?? .max)

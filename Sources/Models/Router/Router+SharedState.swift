@@ -23,12 +23,13 @@ extension Router {
     /// An attempt starts: counted in the shared load (a deployment) and paced by
     /// the provider's rate limit, shared when Redis answers and local when it
     /// does not. Returns the attempt's entry among the calls in flight.
-    func startAttempt(_ routed: RoutedModel, _ attempt: RouteStateMachine.Attempt, token: Cancellation?) throws(ModelsError) -> String? {
+    func startAttempt(_ routed: RoutedModel, _ attempt: RouteStateMachine.Attempt, token: Cancellation?,
+                      observer: CallObserver?) throws(ModelsError) -> String? {
         let provider = routed.providerName
         let limiter = rateLimiters[provider]
         let trackLoad = attempt.group != nil || deployments.contains(routed.name)
         guard let shared, trackLoad || limiter != nil else {
-            try waitForRateLimit(provider, deadline: attempt.deadlineMs, token: token)
+            try waitForRateLimit(provider, deadline: attempt.deadlineMs, token: token, observer: observer)
             return nil
         }
         let now = MonotonicClock.nowMs()
@@ -37,7 +38,7 @@ extension Router {
         guard let began = shared.begin(model: routed.name, trackLoad: trackLoad, leaseMs: leaseMs,
                                        rate: limiter.map { (provider, $0.config) })
         else {
-            try waitForRateLimit(provider, deadline: attempt.deadlineMs, token: token)
+            try waitForRateLimit(provider, deadline: attempt.deadlineMs, token: token, observer: observer)
             return nil
         }
         guard let limiter, began.waitMs > 0 else { return began.member }
@@ -51,6 +52,7 @@ extension Router {
                               isTransient: true)
         }
         Log.debug("rate limit (shared): waiting \(began.waitMs) ms for \(provider)")
+        observer?.rateLimitWait(provider: provider, ms: began.waitMs)
         do { try Self.sleep(ms: began.waitMs, token: token) } catch {
             giveBack()
             throw error

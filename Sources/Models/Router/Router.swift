@@ -17,6 +17,8 @@ public final class Router: Sendable {
     public let metrics = RouterMetrics()
     /// Cooldowns, rate limits and load shared with other routers through Redis (`shared_state`).
     let shared: SharedState?
+    /// Where the calls' events go (`models_router_set_event_handler`).
+    public let events = EventHub()
     /// Held while a call decides and counts its next attempt, so that a
     /// deployment's rpm cannot be passed by calls deciding at the same moment.
     /// Its value, the decisions taken, is only counted: a lock around an empty
@@ -168,11 +170,14 @@ public final class Router: Sendable {
     {
         // Bound as a var straight away: the answer's only owner, so setting the
         // model changes it in place instead of copying it first.
-        var (answer, model, end) = try route(request, options: options, cancellation: cancellation, stream: false) { provider, call throws(ModelsError) in
+        let summary = options.xLibmodels ?? config.xLibmodels
+        var (answer, model, end) = try route(request, options: options, cancellation: cancellation, stream: false) {
+            provider, call throws(ModelsError) in
             try provider.chat(call)
         }
-        end(tokens: answer.tokenUsage)
+        let ended = end(usage: answer.usage)
         answer.setModel(model)
+        if summary, let ended { answer.setMember("x_libmodels", ended.json) }
         return answer
     }
 
@@ -182,7 +187,8 @@ public final class Router: Sendable {
     public func openStream(_ request: ChatRequest, options: CallOptions = CallOptions(), cancellation: Cancellation? = nil)
         throws(ModelsError) -> ChatStream
     {
-        let (stream, model, end) = try route(request, options: options, cancellation: cancellation, stream: true) { provider, call throws(ModelsError) in
+        let (stream, model, end) = try route(request, options: options, cancellation: cancellation, stream: true) {
+            provider, call throws(ModelsError) in
             try PrimedStream(priming: provider.openStream(call))
         }
         return ChatStream(stream: stream, model: model, maxCollectBytes: config.maxResponseBytes, onEnd: end)
@@ -228,11 +234,14 @@ public final class Router: Sendable {
                         sharedEntries: shared == nil ? [] : entries + listed.values)
     }
 
-    /// Where a call reports its attempts.
-    /// `sharing`: failures and ends are told to the shared state (Redis), whose
-    /// calls block: the engine, which must not block, does not share yet.
-    func ledger(sharing: Bool = true) -> CallLedger {
-        CallLedger(metrics: metrics, load: load, deployments: deployments, shared: sharing ? shared : nil)
+    /// Where a call reports its attempts: the metrics, the events, `load`, the
+    /// cooldowns. `sharing`: failures and ends are told to the shared state
+    /// (Redis), whose calls block: the engine, which must not block, does not share yet.
+    func ledger(_ plan: CallPlan, sharing: Bool = true) -> CallLedger {
+        let observer = CallObserver(metrics: metrics, events: events, prices: config.prices, first: plan.first,
+                                    metadata: plan.options.metadata, stream: plan.stream, startMs: plan.startMs)
+        return CallLedger(observer: observer, load: load, deployments: deployments, shared: sharing ? shared : nil,
+                          wantsSummary: !plan.stream && (plan.options.xLibmodels ?? config.xLibmodels))
     }
 
     /// The shared state a call's routing decisions read (what Redis shares is read into it before each decision).
@@ -247,7 +256,7 @@ public final class Router: Sendable {
         throws(ModelsError) -> (value: T, model: String, end: CallEnd)
     {
         var plan = try plan(request, options: options, stream: stream)
-        var ledger = ledger()
+        var ledger = ledger(plan)
         var view = view(plan)
 
         while true {
@@ -256,17 +265,20 @@ public final class Router: Sendable {
             Self.log(plan.machine.takeNotes())
             switch action {
             case .fail(let error):
-                ledger.callFailed(plan, now: MonotonicClock.nowMs())
+                ledger.callFailed(error)
                 throw error
             case .wait(let until):
-                ledger.waiting(plan)
-                try Self.sleep(ms: until - MonotonicClock.nowMs(), token: cancellation)
+                ledger.waiting(plan, ms: until - began)
+                do { try Self.sleep(ms: until - MonotonicClock.nowMs(), token: cancellation) } catch {
+                    ledger.callFailed(error)
+                    throw error
+                }
             case .send(let attempt):
-                ledger.sending(plan, attempt)
+                ledger.sending(attempt)
                 var sentAt = began
                 var member: String?
                 do throws(ModelsError) {
-                    member = try startAttempt(attempt.model, attempt, token: cancellation)
+                    member = try startAttempt(attempt.model, attempt, token: cancellation, observer: ledger.observer)
                     sentAt = MonotonicClock.nowMs()
                     // The machine sends only models whose provider is registered.
                     let value = try send(attempt.model.provider!, plan.call(attempt, cancellation: cancellation))
@@ -298,26 +310,73 @@ public final class Router: Sendable {
         }
     }
 
-    /// What a call reports to `load` when it is over: a chat at once, a stream when it ends.
-    struct CallEnd: Sendable {
+    /// What a call reports when it is over (to `load`, the metrics and the
+    /// events): a chat at once, a stream when it ends.
+    struct CallEnd {
+        let observer: CallObserver
         let load: DeploymentLoad
-        let metrics: RouterMetrics
-        let model: String
+        let model: RoutedModel
         let group: String?
-        /// Time to the answer (chat) or to the first word (stream).
+        let sentAt: Int64
+        /// When the answer (chat) or the first word (stream) came.
+        let answeredAt: Int64
+        /// From the attempt's decision to `answeredAt`, rate-limit wait included (for `load`).
         let firstWordMs: Int64
-        /// Only group deployments are held to tpm limits: other answers' usage is not read.
+        /// Only group deployments are held to tpm limits.
         let countsTokens: Bool
+        /// The call asked for `x_libmodels`.
+        let wantsSummary: Bool
+        /// Something needs the answer's usage: tpm limits, a price, a handler or `x_libmodels`.
+        let readsUsage: Bool
         /// What the shared state is told when the call is over.
         var shared: SharedEnd?
 
-        /// `atHand`: the usage is known without parsing (a stream's end), so
-        /// the metrics count it for every model.
-        func callAsFunction(tokens: @autoclosure () -> (prompt: Int64, completion: Int64, total: Int64), atHand: Bool = false) {
-            let used: (prompt: Int64, completion: Int64, total: Int64) = countsTokens || atHand ? tokens() : (0, 0, 0)
-            load.end(model, at: MonotonicClock.nowMs(), firstByteMs: firstWordMs, tokens: countsTokens ? used.total : 0)
-            shared?(model, tokens: countsTokens ? used.total : 0)
-            metrics.tokens(model, group: group, prompt: used.prompt, completion: used.completion)
+        /// `atHand`: the usage is known without parsing (a stream's end), so it
+        /// is read for every model. `error`: a stream that failed after it opened.
+        /// Returns what `x_libmodels` says, when it or a handler wants it.
+        @discardableResult
+        func callAsFunction(usage: @autoclosure () -> TokenUsage, atHand: Bool = false, error: ModelsError? = nil) -> CallSummary? {
+            let used = readsUsage || atHand ? usage() : .zero
+            let now = MonotonicClock.nowMs()
+            load.end(model.name, at: now, firstByteMs: firstWordMs, tokens: countsTokens ? used.total : 0)
+            shared?(model.name, tokens: countsTokens ? used.total : 0)
+            let cost = observer.prices.cost(model.name, used)
+            observer.metrics.used(model.name, group: group, used, costUSD: cost)
+            guard observer.events != nil || wantsSummary else { return nil }
+            return report(used, cost: cost, now: now, error: error)
+        }
+
+        /// The call's summary, and its last events.
+        @inline(never)
+        private func report(_ used: TokenUsage, cost: Double?, now: Int64, error: ModelsError?) -> CallSummary {
+            let o = observer
+            let summary = CallSummary(model: model.name, attempts: o.attempts, latencyMs: now - o.startMs,
+                                      timeToFirstTokenMs: o.stream ? answeredAt - o.startMs : nil, usage: used, costUSD: cost)
+            o.emit("attempt.end") {
+                $0.describe(model, group: group)
+                $0.string("gen_ai.response.model", model.name)
+                $0.int("libmodels.attempt", Int64(o.attempts))
+                $0.string("libmodels.status", error == nil ? "ok" : "error")
+                if let error { $0.error(error) }
+                $0.int("libmodels.latency_ms", now - sentAt)
+                if o.stream { $0.int("libmodels.time_to_first_token_ms", answeredAt - sentAt) }
+                $0.usage(used)
+                if let cost { $0.number("libmodels.cost_usd", cost) }
+            }
+            o.emit("call.end") {
+                $0.string("gen_ai.request.model", o.first)
+                $0.string("gen_ai.response.model", model.name)
+                $0.string("gen_ai.provider.name", model.providerName)
+                if let group { $0.string("libmodels.group", group) }
+                $0.string("libmodels.status", error == nil ? "ok" : "error")
+                if let error { $0.error(error) }
+                $0.int("libmodels.attempts", Int64(o.attempts))
+                $0.int("libmodels.latency_ms", summary.latencyMs)
+                if let t = summary.timeToFirstTokenMs { $0.int("libmodels.time_to_first_token_ms", t) }
+                $0.usage(used)
+                if let cost { $0.number("libmodels.cost_usd", cost) }
+            }
+            return summary
         }
     }
 
@@ -353,7 +412,7 @@ public final class Router: Sendable {
     /// The rate limiter of a provider, when it has one.
     func rateLimiter(_ provider: String) -> RateLimiter? { rateLimiters[provider] }
 
-    func waitForRateLimit(_ provider: String, deadline: Int64, token: Cancellation?) throws(ModelsError) {
+    func waitForRateLimit(_ provider: String, deadline: Int64, token: Cancellation?, observer: CallObserver?) throws(ModelsError) {
         guard let limiter = rateLimiters[provider] else { return }
         let wait = limiter.reserve()
         guard wait > 0 else { return }
@@ -362,6 +421,7 @@ public final class Router: Sendable {
             throw ModelsError(.timeout, "rate limit of \(provider) needs a wait of \(wait) ms, past the model's timeout", isTransient: true)
         }
         Log.debug("rate limit: waiting \(wait) ms for \(provider)")
+        observer?.rateLimitWait(provider: provider, ms: wait)
         do { try Self.sleep(ms: wait, token: token) } catch {
             limiter.cancelReservation()
             throw error

@@ -34,8 +34,7 @@ public final class ChatStream {
         guard let onEnd else { return }
         self.onEnd = nil
         let used = stream.usage
-        let (input, output) = (max(0, used.input), max(0, used.output))
-        onEnd(tokens: (input, output, input.saturatingAdd(output)), atHand: true)
+        onEnd(usage: TokenUsage(input: used.input, output: used.output), atHand: true, error: failure)
     }
 
     public var usage: (input: Int64, output: Int64) { stream.usage }
@@ -47,17 +46,28 @@ public final class ChatStream {
     }
 
     /// The next chunk (NUL-terminated JSON bytes, valid until the next call), or
-    /// nil at the end. After a failure every call throws the same error.
+    /// nil at the end. After a failure every call throws the same error. The
+    /// connection is closed as soon as the transfer is over; the end is
+    /// reported (events, metrics) once the caller has had the last chunk.
     public func next() throws(ModelsError) -> UnsafeRawBufferPointer? {
         while true {
             if let chunk = queue.popQueued() { return chunk }
-            if let failure { throw failure }
-            if ended { return nil }
+            if let failure {
+                finish()
+                throw failure
+            }
+            if ended {
+                finish()
+                return nil
+            }
             do {
-                if try !stream.pump(queue) { ended = true; finish() }
+                if try !stream.pump(queue) {
+                    ended = true
+                    stream.close()
+                }
             } catch {
                 failure = error
-                finish()
+                stream.close()
             }
         }
     }

@@ -84,3 +84,28 @@ def test_group_deployments_count_tokens_with_their_group(srv: TestServer) -> Non
     # The scripted usage, then the stream's usage as the server counts it.
     assert m[("libmodels_prompt_tokens_total", a)] > 30
     assert m[("libmodels_completion_tokens_total", a)] > 12
+
+
+def test_cost_cached_tokens_and_time_to_first_token(srv: TestServer) -> None:
+    prices = {"local/m1": {"input_per_million": 2.5, "output_per_million": 10, "cached_input_per_million": 1.25}}
+    with libmodels.Router(openai_config(srv, prices=prices)) as router:
+        srv.script("m1", {"usage": {"prompt_tokens": 1000, "completion_tokens": 500,
+                                    "prompt_tokens_details": {"cached_tokens": 400}}})
+        router.chat(user("hi"))
+        srv.script("m1", {"usage": {"prompt_tokens": 7, "completion_tokens": 3}})
+        with router.stream(user("hi"), stream_options={"include_usage": True}) as stream:
+            for _ in stream:
+                pass
+        router.chat(user("hi"), model="local/free")  # no price: no cost sample
+        m = samples(router.metrics())
+    m1 = labels(model="local/m1")
+    # 0.007 for the chat (600 × 2.5 + 400 × 1.25 + 500 × 10 per million), 0.0000475 for the stream.
+    assert m[("libmodels_cost_usd_total", m1)] == pytest.approx(0.0070475, rel=1e-12)
+    assert ("libmodels_cost_usd_total", labels(model="local/free")) not in m
+    assert m[("libmodels_prompt_tokens_total", m1)] == 1007
+    assert m[("libmodels_completion_tokens_total", m1)] == 503
+    assert m[("libmodels_cached_prompt_tokens_total", m1)] == 400
+    # Streams only: one observation, and none for the chat answers.
+    assert m[("libmodels_time_to_first_token_seconds_count", m1)] == 1
+    assert m[("libmodels_time_to_first_token_seconds_bucket", labels(model="local/m1", le="+Inf"))] == 1
+    assert ("libmodels_time_to_first_token_seconds_count", labels(model="local/free")) not in m

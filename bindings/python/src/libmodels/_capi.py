@@ -67,6 +67,8 @@ models_text_fn = CFUNCTYPE(None, c_void_p, c_void_p, c_size_t)
 models_done_fn = CFUNCTYPE(None, c_void_p, c_int, c_char_p, c_void_p)
 #: typedef void (*models_log_fn)(void *user, int level, const char *message);
 models_log_fn = CFUNCTYPE(None, c_void_p, c_int, c_char_p)
+#: void (*)(void *user, const char *event_json, size_t len)
+models_event_fn = CFUNCTYPE(None, c_void_p, c_void_p, c_size_t)
 
 # models_provider_callbacks members.
 provider_chat_fn = CFUNCTYPE(c_int, c_void_p, c_char_p, c_char_p, POINTER(c_void_p), POINTER(c_void_p))
@@ -146,6 +148,7 @@ FUNCTIONS: Sequence[Tuple[str, Any, List[Any]]] = (
     ("models_router_health", c_void_p, [c_void_p]),
     ("models_router_providers", c_void_p, [c_void_p]),
     ("models_router_metrics", c_void_p, [c_void_p]),
+    ("models_router_set_event_handler", c_int, [c_void_p, models_event_fn, c_void_p]),
     # Chat
     ("models_chat", c_int, [c_void_p, c_char_p, _out_str, _err]),
     ("models_chat_stream", c_int, [c_void_p, c_char_p, models_chunk_fn, models_text_fn, c_void_p, _err]),

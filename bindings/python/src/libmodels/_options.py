@@ -1,6 +1,6 @@
 """Per-call options and the request body, split from a call's keyword arguments
 the way the openai SDK splits them: ``timeout``, ``max_retries``,
-``extra_headers``, ``extra_query`` and ``metadata`` are options for the router;
+``extra_headers``, ``extra_query``, ``metadata`` and ``x_libmodels`` are options for the router;
 ``extra_body`` is merged into the body; every other keyword must be an OpenAI
 chat parameter."""
 
@@ -24,7 +24,7 @@ CHAT_PARAMETERS = frozenset((
 ))
 
 OPTION_NAMES = ("timeout", "max_retries", "fallbacks", "stream_idle_timeout", "stream_timeout",
-                "extra_headers", "extra_query", "extra_body", "metadata")
+                "extra_headers", "extra_query", "extra_body", "metadata", "x_libmodels")
 
 
 def _dumps(value: Any) -> bytes:
@@ -53,7 +53,7 @@ def prepare(function: str, messages: Iterable[Mapping[str, Any]], model: Optiona
     """The request body and the options JSON (None when no option is set) of a
     call, from its keyword arguments `params` (the options are taken out)."""
     timeout, max_retries, fallbacks, stream_idle_timeout, stream_timeout, extra_headers, \
-        extra_query, extra_body, metadata = (params.pop(name, None) for name in OPTION_NAMES)
+        extra_query, extra_body, metadata, x_libmodels = (params.pop(name, None) for name in OPTION_NAMES)
     _check_keywords(function, params)
     request: Dict[str, Any] = {"messages": messages if isinstance(messages, list) else list(messages)}
     if model is not None:
@@ -84,4 +84,8 @@ def prepare(function: str, messages: Iterable[Mapping[str, Any]], model: Optiona
         options["extra_query"] = dict(extra_query)
     if metadata is not None:
         options["metadata"] = dict(metadata)
+    if x_libmodels is not None:
+        if not isinstance(x_libmodels, bool):
+            raise TypeError("x_libmodels must be True or False, not %s" % type(x_libmodels).__name__)
+        options["x_libmodels"] = x_libmodels
     return _dumps(request), (_dumps(options) if options else None)

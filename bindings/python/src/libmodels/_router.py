@@ -9,7 +9,8 @@ from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Seque
 
 from . import _capi, _sigint, _threads
 from ._cooldown import Cooldown
-from ._errors import error_from_c
+from ._errors import InvalidArgumentError, error_from_c
+from ._events import EventHandler, EventSink
 from ._handles import Call, Handle
 from ._options import prepare
 from ._providers import register_copilot, register_provider
@@ -51,6 +52,22 @@ def _chat_now(router: Handle, request: bytes, options: Optional[bytes], call: Op
         router.release()
 
 
+def _close_router(handle: Handle, sinks: List[EventSink]) -> None:
+    """Removes the event handler (so no call can reach a Python callback once
+    the sinks go), then frees the router once no call uses it."""
+    if sinks:
+        try:
+            ptr = handle.acquire()
+        except InvalidArgumentError:
+            ptr = 0
+        if ptr:
+            try:
+                _capi.load().models_router_set_event_handler(ptr, _capi.models_event_fn(), None)
+            finally:
+                handle.release()
+    handle.close()
+
+
 class Router:
     """A router: providers, a primary model and its fallbacks, retries, timeouts,
     cooldowns and rate limits (models_router_new).
@@ -62,10 +79,12 @@ class Router:
 
     One Router may be used from many threads at once. close() (or leaving a
     ``with`` block) frees it once the calls still running on it return.
+
+    ``on_event``, when given, receives the router's events: see on_event().
     """
 
-    def __init__(self, config: Config) -> None:
-        """Wraps models_router_new."""
+    def __init__(self, config: Config, on_event: Optional[EventHandler] = None) -> None:
+        """Wraps models_router_new (and models_router_set_event_handler for ``on_event``)."""
         if isinstance(config, str):
             text = config.encode("utf-8")
         elif isinstance(config, (bytes, bytearray)):
@@ -78,14 +97,24 @@ class Router:
         if not ptr:
             raise error_from_c(_capi.MODELS_ERR_INVALID_ARGUMENT, err.value)
         self._handle = Handle(ptr, lib.models_router_free, "router")
-        self._finalizer = weakref.finalize(self, self._handle.close)
+        # Every event sink set on this router: kept until it is closed, because a
+        # handler replaced from inside an event may still be running its callback.
+        self._sinks: List[EventSink] = []
+        self._finalizer = weakref.finalize(self, _close_router, self._handle, self._sinks)
+        if on_event is not None:
+            try:
+                self.on_event(on_event)
+            except BaseException:
+                self.close()
+                raise
 
     # ---- lifecycle -------------------------------------------------------------
 
     def close(self) -> None:
         """Frees the router (models_router_free) once no call uses it; later calls
-        raise InvalidArgumentError. Safe to call more than once."""
-        self._handle.close()
+        raise InvalidArgumentError. Safe to call more than once. Do not call
+        it from an event handler."""
+        self._finalizer()
 
     @property
     def closed(self) -> bool:
@@ -120,8 +149,11 @@ class Router:
           ``fallbacks`` (model names tried instead of the configured ones;
           ``[]`` for none), ``stream_idle_timeout`` and ``stream_timeout``
           (seconds), ``extra_headers`` (sent with every attempt; their values
-          are never logged), ``extra_query`` (added to the URL) and
-          ``metadata`` (a dict handed back in the router's events).
+          are never logged), ``extra_query`` (added to the URL),
+          ``metadata`` (a dict handed back in the router's events: see
+          on_event()) and ``x_libmodels`` (True: the answer gets an
+          "x_libmodels" dict with the model, attempts, latency_ms and
+          cost_usd; False: it does not, whatever the config says).
 
         Raises a ModelsError subclass on failure. Ctrl-C interrupts the call
         promptly (the transfer is cancelled) and raises KeyboardInterrupt.
@@ -223,14 +255,49 @@ class Router:
     def metrics(self) -> str:
         """The router's counters and latency histograms in the Prometheus text
         format, ready for a /metrics endpoint (models_router_metrics): calls,
-        attempts, errors by kind, retries, fallbacks, cooldowns and tokens per
-        model, and call and attempt latency histograms in seconds."""
+        attempts, errors by kind, retries, fallbacks, cooldowns, tokens and
+        cost (models with a price in the config's "prices") per model, and
+        histograms in seconds of call and attempt latency and of a stream's
+        time to its first word."""
         ptr = self._handle.acquire()
         try:
             text = _capi.take_string(_capi.load().models_router_metrics(ptr))
         finally:
             self._handle.release()
         return text.decode("utf-8") if text else ""
+
+    def on_event(self, handler: Optional[EventHandler]) -> None:
+        """Sends the router's events to ``handler`` (None removes it;
+        models_router_set_event_handler): one dict per thing the router does
+        for a call, in order — "call.start", "attempt.start", "first_token"
+        (streams), "attempt.end", "retry", "cooldown.start", "cooldown.end",
+        "fallback", "rate_limit.wait", "cooldown.wait", "call.end" — under the key "event", with
+        OpenTelemetry GenAI names ("gen_ai.request.model",
+        "gen_ai.usage.input_tokens", "error.type", ...) and the library's own
+        ("libmodels.call_id" groups one call's events, "libmodels.latency_ms",
+        "libmodels.cost_usd", "libmodels.metadata" holds the call's
+        ``metadata=``). See models.h for every member.
+
+        A plain function is called on the thread making the call (for achat()
+        and astream(), a worker thread), possibly on several threads at once,
+        and delays that call by its own duration; keep it short. An ``async
+        def`` function must be registered from inside a running event loop: each
+        event is scheduled on that loop (run_coroutine_threadsafe), so the call
+        does not wait for it. Exceptions raised by the handler are logged on the
+        "libmodels" logger, never raised into the call. When this method
+        returns, the previous handler is no longer called.
+        """
+        sink = EventSink(handler) if handler is not None else None
+        ptr = self._handle.acquire()
+        try:
+            if sink is not None:
+                self._sinks.append(sink)
+            function = sink.c_function if sink is not None else _capi.models_event_fn()
+            code = _capi.load().models_router_set_event_handler(ptr, function, None)
+            if code != _capi.MODELS_OK:
+                raise error_from_c(code, None)
+        finally:
+            self._handle.release()
 
     def set_cooldown(self, cooldown: Optional[Cooldown]) -> None:
         """Makes the router use `cooldown` (shared with whoever else uses it)
