@@ -49,7 +49,7 @@ public final class AnthropicProvider: ChatProvider {
             transfer.close()
             throw ModelsError(.protocol, "\(name) did not answer with an event stream: \(text)")
         }
-        return AnthropicStream(transfer: transfer, provider: name, model: call.modelID, secrets: secrets)
+        return AnthropicStream(transfer: transfer, provider: name, model: call.model, secrets: secrets)
     }
 
     /// The key and the configured header values: an error message may quote them.
@@ -115,6 +115,7 @@ final class AnthropicStream: ProviderStream {
     private let secrets: [String]
     private let provider: String
 
+    /// `model`: the full routed name (`anthropic/claude-sonnet-4-6`) every chunk carries.
     init(transfer: HTTPTransfer, provider: String, model: String, secrets: [String]) {
         self.transfer = transfer
         self.provider = provider

@@ -67,12 +67,13 @@ public final class OpenAICompatibleProvider: ChatProvider {
         let bytes = try transfer.readBody(limit: call.limits.maxBodyBytes)
         // The answer goes back as the provider sent it: checked, not parsed.
         let scan = bytes.withUnsafeBytes { Self.answerScanner.scan($0) }
-        if scan.kind == .object, !scan.topLevelKeyHasEscape, scan.depth <= JSON.maxDepth, let choices = scan.range(of: 0),
+        if scan.kind == .object, !scan.topLevelKeyHasEscape, !scan.hasDuplicateKey, scan.depth <= JSON.maxDepth,
+           let choices = scan.range(of: 0),
            bytes[choices.lowerBound] == UInt8(ascii: "[") {
             return ChatAnswer(checkedBytes: bytes, model: scan.range(of: 1))
         }
         // Anything else is an error to describe (nesting too deep included), or a key
-        // spelled with escapes: parse it.
+        // spelled with escapes or repeated (the model splice needs the one "model"): parse it.
         return ChatAnswer(json: try parsedAnswer(bytes, status: head.status, secrets: secrets))
     }
 
@@ -104,7 +105,7 @@ public final class OpenAICompatibleProvider: ChatProvider {
                 let text = ProviderErrors.message(inBody: body, secrets: secrets)
                 throw ModelsError(.protocol, "\(name) did not answer with an event stream (Content-Type \"\(head.contentType)\"): \(text)")
             }
-            return OpenAIStream(transfer: transfer, provider: name, secrets: secrets)
+            return OpenAIStream(transfer: transfer, provider: name, model: call.model, secrets: secrets)
         } catch {
             transfer.close()
             throw error

@@ -1,6 +1,6 @@
 /// An OpenAI-compatible event stream: each `data:` event is one
 /// `chat.completion.chunk`, passed on byte for byte once `ChunkInspector` has
-/// checked it. `data: [DONE]` ends it; a body that ends before is an error, and
+/// checked it and set its `"model"` to the routed name. `data: [DONE]` ends it; a body that ends before is an error, and
 /// so is an `event: error` (some servers name their error events so).
 final class OpenAIStream: ProviderStream {
     private let transfer: HTTPTransfer
@@ -9,10 +9,11 @@ final class OpenAIStream: ProviderStream {
     private var inspector: ChunkInspector
     private var finished = false
 
-    init(transfer: HTTPTransfer, provider: String, secrets: [String]) {
+    /// `model`: the full routed name (`openai/gpt-4o`) every chunk carries.
+    init(transfer: HTTPTransfer, provider: String, model: String, secrets: [String]) {
         self.transfer = transfer
         self.provider = provider
-        inspector = ChunkInspector(source: provider, secrets: secrets)
+        inspector = ChunkInspector(source: provider, secrets: secrets, model: model)
     }
 
     deinit { transfer.close() }
