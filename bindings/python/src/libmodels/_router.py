@@ -118,7 +118,8 @@ class Router:
         sends the request to that model (or group of the config's
         "model_groups") alone instead of the primary and its fallbacks; every other keyword (temperature, max_tokens,
         response_format, ...) is a request field passed through as is. The
-        answer's "model" is the full name of the model that answered.
+        answer's "model" is the full name of the model that answered
+        ("openai/gpt-4o"; for a group, the deployment), as in stream chunks.
 
         Raises a ModelsError subclass on failure. Ctrl-C interrupts the call
         promptly (the transfer is cancelled) and raises KeyboardInterrupt.
@@ -250,7 +251,8 @@ class Router:
         ``provider`` has ``chat(model_id: str, request: dict) -> dict`` (a
         "chat.completion") and, to stream, ``stream(model_id, request)``
         returning an iterable of "chat.completion.chunk" dicts; a plain callable
-        serves as ``chat``. To fail, raise a ModelsError subclass (e.g.
+        serves as ``chat``. Their "model" may be anything or absent: callers
+        get the full name ("name/model-id"). To fail, raise a ModelsError subclass (e.g.
         ``APIError("busy", status_code=503)``, which the router retries); any
         other exception fails the request with APIError. The methods are called
         from the threads making requests, possibly several at once.
