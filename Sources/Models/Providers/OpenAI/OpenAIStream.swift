@@ -1,7 +1,8 @@
 /// An OpenAI-compatible event stream: each `data:` event is one
 /// `chat.completion.chunk`, passed on byte for byte once `ChunkInspector` has
-/// checked it and set its `"model"` to the routed name. `data: [DONE]` ends it; a body that ends before is an error, and
-/// so is an `event: error` (some servers name their error events so).
+/// checked it and set its `"model"` to the routed name. `data: [DONE]` ends
+/// it; a body that ends before is an error, and so is an `event: error` (some
+/// servers name their error events so).
 final class OpenAIStream: ProviderStream {
     private let transfer: HTTPTransfer
     private let provider: String
