@@ -286,10 +286,11 @@ char *models_router_metrics(models_router *r);
 ** "chat.completion" object whose "model" is the full name of the model that
 ** answered ("openai/gpt-4o"; for a group, the deployment that answered),
 ** whatever name the provider reported. Stream chunks and
-** models_stream_model() name the model the same way. On failure *response_json is NULL and the code (and *err)
-** say why. Blocks the calling thread, which does the network work itself (no
-** thread is created); bounded by the router's timeout_ms per model. An
-** answer over max_response_bytes is MODELS_ERR_PROTOCOL.
+** models_stream_model() name the model the same way. On failure
+** *response_json is NULL and the code (and *err) say why. Blocks the calling
+** thread, which does the network work itself (no thread is created); bounded
+** by the router's timeout_ms per model. An answer over max_response_bytes is
+** MODELS_ERR_PROTOCOL.
 ** Thread-safe: any number of threads may call it on one router. */
 models_code models_chat(models_router *r, const char *request_json,
                 char **response_json, models_error **err);
