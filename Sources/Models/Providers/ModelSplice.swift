@@ -53,10 +53,20 @@ struct ModelSplice: Sendable {
         }
     }
 
-    /// The renamed text appended to `out`.
-    func append(_ object: UnsafeRawBufferPointer, model range: Range<Int>?, to out: inout [UInt8]) {
-        out.reserveCapacity(out.count + object.count + value.count + 10)
-        forEachPiece(of: object, model: range) { out.append(contentsOf: $0) }
+    /// The most bytes the renamed text of `object` takes.
+    func maxCount(of object: UnsafeRawBufferPointer) -> Int {
+        object.count + value.count + Self.key.count + Self.comma.count
+    }
+
+    /// Writes the renamed text to `out`, which has room for `maxCount(of:)`
+    /// bytes, and returns its length.
+    func write(_ object: UnsafeRawBufferPointer, model range: Range<Int>?, to out: UnsafeMutableRawPointer) -> Int {
+        var at = 0
+        forEachPiece(of: object, model: range) { piece in
+            if let base = piece.baseAddress { (out + at).copyMemory(from: base, byteCount: piece.count) }
+            at += piece.count
+        }
+        return at
     }
 
     private static let key: [UInt8] = Array(#""model":"#.utf8)

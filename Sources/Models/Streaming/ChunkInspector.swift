@@ -13,8 +13,8 @@ struct ChunkInspector {
     private(set) var usage: (input: Int64, output: Int64) = (0, 0)
     /// The routed name every chunk carries as its `"model"`; nil leaves chunks as they are.
     private let rename: ModelSplice?
-    /// The renamed chunk (with its NUL), reused from chunk to chunk.
-    private var renamed: [UInt8] = []
+    /// Where renamed chunks are written, reused from chunk to chunk.
+    private let buffer = ChunkBuffer()
 
     /// `model`: the full name of the model the stream is from (`openai/gpt-4o`).
     init(source: String, secrets: [String] = [], model: String? = nil) {
@@ -79,27 +79,23 @@ struct ChunkInspector {
                 json_object_set_new(root, "model", name)
             }
         }
-        renamed.removeAll(keepingCapacity: true)
-        JSONWriter.write(root, into: &renamed)
-        try deliverScratch(to: outlet)
+        var rewritten: [UInt8] = []
+        JSONWriter.write(root, into: &rewritten)
+        let count = rewritten.count
+        rewritten.append(0)
+        try rewritten.withUnsafeBytes { all in
+            Result { () throws(ModelsError) in try outlet.chunk(UnsafeRawBufferPointer(rebasing: all[..<count])) }
+        }.get()
     }
 
     /// The chunk with the routed name as its `"model"` (`model`: the range of
     /// the value it has, nil for none); as it is when it already has that name.
-    private mutating func deliverRenamed(_ bytes: UnsafeRawBufferPointer, model: Range<Int>?, to outlet: ChunkOutlet) throws(ModelsError) {
+    private func deliverRenamed(_ bytes: UnsafeRawBufferPointer, model: Range<Int>?, to outlet: ChunkOutlet) throws(ModelsError) {
         guard let rename, !rename.isSet(in: bytes, at: model) else { return try outlet.chunk(bytes) }
-        renamed.removeAll(keepingCapacity: true)
-        rename.append(bytes, model: model, to: &renamed)
-        try deliverScratch(to: outlet)
-    }
-
-    /// Delivers `renamed`, NUL-terminated as the outlet requires.
-    private mutating func deliverScratch(to outlet: ChunkOutlet) throws(ModelsError) {
-        renamed.append(0)
-        defer { if renamed.capacity > 1 << 16 { renamed = [] } } // a rare huge chunk is not kept for the whole stream
-        try renamed.withUnsafeBytes { all in
-            Result { () throws(ModelsError) in try outlet.chunk(UnsafeRawBufferPointer(rebasing: all.dropLast())) }
-        }.get()
+        guard let out = buffer.room(rename.maxCount(of: bytes) + 1) else { throw ModelsError(.noMemory, "out of memory") }
+        let count = rename.write(bytes, model: model, to: out)
+        out.storeBytes(of: 0, toByteOffset: count, as: UInt8.self) // the NUL the outlet requires
+        try outlet.chunk(UnsafeRawBufferPointer(start: out, count: count))
     }
 
     /// The error an `event: error` carries: its `error` object, or a message
