@@ -375,11 +375,14 @@ models_code models_router_set_event_handler(models_router *r, models_event_fn fn
 
 /* Sends a request and waits for the complete answer. On MODELS_OK,
 ** *response_json is a new string (free it with models_free()) holding a
-** "chat.completion" object whose "model" is the model that answered
-** ("openai/gpt-4o"). On failure *response_json is NULL and the code (and *err)
-** say why. Blocks the calling thread, which does the network work itself (no
-** thread is created); bounded by the router's timeout_ms per model. An
-** answer over max_response_bytes is MODELS_ERR_PROTOCOL.
+** "chat.completion" object whose "model" is the full name of the model that
+** answered ("openai/gpt-4o"; for a group, the deployment that answered),
+** whatever name the provider reported. Stream chunks and
+** models_stream_model() name the model the same way. On failure
+** *response_json is NULL and the code (and *err) say why. Blocks the calling
+** thread, which does the network work itself (no thread is created); bounded
+** by the router's timeout_ms per model. An answer over max_response_bytes is
+** MODELS_ERR_PROTOCOL.
 ** With "x_libmodels" set (in the config, or a call's options), the answer has
 ** one more member: "x_libmodels": {"model", "attempts", "latency_ms",
 ** "cost_usd"} (the model that answered, attempts made, time from the call's
@@ -392,10 +395,13 @@ models_code models_chat(models_router *r, const char *request_json,
 /* Called once per chunk of a stream: `chunk_json` is one
 ** "chat.completion.chunk" object, `len` bytes long and NUL-terminated, lent
 ** for the duration of the call. An OpenAI-compatible provider's chunks reach
-** you byte for byte as it sent them; Anthropic's are translated. Either way a
-** chunk's "model" is the provider's own model id; models_stream_model() gives
-** the routed name ("anthropic/claude-sonnet-4-6"). Return 0 to go on, non-zero to stop the
-** stream at once (the stream call then returns MODELS_ERR_CANCELLED). */
+** you byte for byte as it sent them, except for "model"; Anthropic's are
+** translated. Every chunk's "model" is the full name of the model that
+** answered ("anthropic/claude-sonnet-4-6"), as in models_chat()'s answer:
+** the library puts it in place of the provider's value, or adds it first
+** when a chunk has none (the openai SDK requires it). Return 0 to go on,
+** non-zero to stop the stream at once (the stream call then returns
+** MODELS_ERR_CANCELLED). */
 typedef int (*models_chunk_fn)(void *user, const char *chunk_json, size_t len);
 
 /* Called with a piece of the model's thinking (Anthropic extended thinking, or
@@ -441,7 +447,8 @@ models_stream *models_stream_open(models_router *r, const char *request_json, mo
 
 /* Reads the next chunk. Returns MODELS_OK with *chunk_json pointing to one
 ** "chat.completion.chunk" object of *len bytes, NUL-terminated and lent until
-** the next call on this stream (or its close); MODELS_DONE at the end of the
+** the next call on this stream (or its close), whose "model" is
+** models_stream_model() (see models_chunk_fn); MODELS_DONE at the end of the
 ** stream (*chunk_json is NULL); or an error code: MODELS_ERR_PROTOCOL for a
 ** stream that ended before its terminator or sent malformed data,
 ** MODELS_ERR_API for an error event inside the stream, MODELS_ERR_TIMEOUT when
@@ -462,8 +469,9 @@ void models_stream_on_thinking(models_stream *s, models_text_fn fn, void *user);
 ** out-pointer may be NULL. Complete once the stream is done. */
 void models_stream_usage(const models_stream *s, int64_t *input_tokens, int64_t *output_tokens);
 
-/* The full name of the model that answered ("anthropic/claude-sonnet-4-6"),
-** lent until models_stream_close(). NULL for a NULL stream. */
+/* The full name of the model that answered ("anthropic/claude-sonnet-4-6";
+** for a group, the deployment that answered): the "model" of every chunk of
+** the stream. Lent until models_stream_close(). NULL for a NULL stream. */
 const char *models_stream_model(const models_stream *s);
 
 /* Cancels the stream from any thread: a models_stream_next() in progress or
@@ -658,7 +666,8 @@ typedef struct models_provider_callbacks {
     size_t size;
     /* Required. Answers a request: on MODELS_OK, *response_json is a
     ** "chat.completion" object as a NUL-terminated string allocated with
-    ** malloc(); the library frees it with free(). */
+    ** malloc(); the library frees it with free(). Its "model" may be
+    ** anything or absent: the caller gets the full name ("myprov/m1"). */
     int (*chat)(void *user, const char *model_id, const char *request_json,
                 char **response_json, models_error **err);
     /* Optional (NULL if the provider does not stream). Starts a stream and
@@ -668,7 +677,8 @@ typedef struct models_provider_callbacks {
     /* Required with stream_open. Returns MODELS_OK with the next
     ** "chat.completion.chunk" object in *chunk_json (NUL-terminated, *len
     ** bytes, owned by the provider until the next call), MODELS_DONE at the
-    ** end, or an error. A chunk with "usage" reports the token counts. */
+    ** end, or an error. A chunk with "usage" reports the token counts. As
+    ** in answers, "model" may be anything or absent: the library sets it. */
     int (*stream_next)(void *user, void *stream, const char **chunk_json, size_t *len,
                                models_error **err);
     /* Optional. Releases a stream handle; called once per opened stream. */

@@ -12,8 +12,8 @@ import Testing
     private let start = #"{"type":"message_start","message":{"id":"msg_1","type":"message","role":"assistant","model":"claude-sonnet-4-5","content":[],"stop_reason":null,"usage":{"input_tokens":25,"output_tokens":1}}}"#
 
     private func translator() -> AnthropicStreamTranslator {
-        // The id sent; chunks name the one message_start reports ("claude-sonnet-4-5").
-        AnthropicStreamTranslator(model: "claude-sonnet-4", created: 1_700_000_000)
+        // The routed name: chunks carry it, not the id message_start reports ("claude-sonnet-4-5").
+        AnthropicStreamTranslator(model: "anthropic/claude-sonnet-4", created: 1_700_000_000)
     }
 
     /// Feeds `events` (data texts; the type comes from the data) and returns the outputs.
@@ -25,7 +25,7 @@ import Testing
 
     private func chunk(_ delta: String, finish: String? = nil, usage: String? = nil) -> AnthropicStreamTranslator.Output {
         var c = json(#"""
-            {"id":"msg_1","object":"chat.completion.chunk","created":1700000000,"model":"claude-sonnet-4-5",
+            {"id":"msg_1","object":"chat.completion.chunk","created":1700000000,"model":"anthropic/claude-sonnet-4",
              "choices":[{"index":0,"delta":\#(delta),"finish_reason":null}]}
             """#)
         if let finish {

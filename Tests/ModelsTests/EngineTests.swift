@@ -51,7 +51,7 @@ import Testing
         """
 
     static func decode(_ body: String, readSize: Int) throws -> (chunks: [String], events: Int, decoder: OpenAIStreamDecoder) {
-        let decoder = OpenAIStreamDecoder(provider: "p", secrets: [])
+        let decoder = OpenAIStreamDecoder(provider: "p", secrets: [], model: "p/m")
         var chunks: [String] = []
         var events = 0
         let outlet = ChunkOutlet(push: { chunks.append(String(decoding: $0, as: UTF8.self)); return true })

@@ -1,19 +1,27 @@
 /* Streams over SSE through the C API, push and pull: how a stream ends (and
  * how a truncated, malformed or failing one is reported), that chunks reach
- * the caller byte for byte as the server sent them however the bytes are
- * split, that a push callback stops the transfer at once, and the text and
- * thinking helpers. */
+ * the caller byte for byte as the server sent them (their "model" aside)
+ * however the bytes are split, that a push callback stops the transfer at
+ * once, and the text and thinking helpers. */
 #define _GNU_SOURCE
 #include "test_util.h"
 
 /* Chunks as a provider might format them: spacing, key order, escapes and
- * non-ASCII text are the provider's and must reach the caller untouched. */
+ * non-ASCII text are the provider's and must reach the caller untouched, bar
+ * the top-level "model", which becomes the routed name (NAMED_*): replaced in
+ * place, or put first when the chunk has none. */
 static const char *const CHUNK_A =
-    "{\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\"}}]}";
+    "{\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"model\":\"m1\",\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\"}}]}";
 static const char *const CHUNK_B =
-    "{ \"choices\" : [ {\"delta\": {\"content\": \"h\xc3\xa9llo \\u2603 \\\"q\\\"\\n\"}, \"index\": 0} ], \"object\": \"chat.completion.chunk\", \"id\": \"c1\" }";
+    "{ \"choices\" : [ {\"delta\": {\"content\": \"h\xc3\xa9llo \\u2603 \\\"q\\\"\\n\"}, \"index\": 0} ], \"model\" : \"m1\" , \"object\": \"chat.completion.chunk\", \"id\": \"c1\" }";
 static const char *const CHUNK_C =
     "{\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}],\"x_vendor\":[1.50,true]}";
+static const char *const NAMED_A =
+    "{\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"model\":\"local/m1\",\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\"}}]}";
+static const char *const NAMED_B =
+    "{ \"choices\" : [ {\"delta\": {\"content\": \"h\xc3\xa9llo \\u2603 \\\"q\\\"\\n\"}, \"index\": 0} ], \"model\" : \"local/m1\" , \"object\": \"chat.completion.chunk\", \"id\": \"c1\" }";
+static const char *const NAMED_C =
+    "{\"model\":\"local/m1\",\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}],\"x_vendor\":[1.50,true]}";
 
 #define MAX_CHUNKS 16
 struct received {
@@ -93,7 +101,7 @@ static void test_chunks_byte_identical_pull(void) {
     struct received got = {0};
     CHECK(pull_all(s, &got, &err) == MODELS_DONE);
     CHECK(err == NULL);
-    const char *expected[] = {CHUNK_A, CHUNK_B, CHUNK_C};
+    const char *expected[] = {NAMED_A, NAMED_B, NAMED_C};
     check_same_chunks(&got, expected, 3);
     /* The end is sticky. */
     const char *chunk = "x";
@@ -112,7 +120,7 @@ static void test_chunks_byte_identical_push(void) {
     models_error *err = (models_error *)0x1;
     CHECK(models_chat_stream(r, HELLO, on_chunk, NULL, &got, &err) == MODELS_OK);
     CHECK(err == NULL);
-    const char *expected[] = {CHUNK_A, CHUNK_B, CHUNK_C};
+    const char *expected[] = {NAMED_A, NAMED_B, NAMED_C};
     check_same_chunks(&got, expected, 3);
     received_free(&got);
     models_router_free(r);
@@ -128,7 +136,7 @@ static void test_byte_at_a_time(void) {
     CHECK(s != NULL);
     struct received got = {0};
     CHECK(pull_all(s, &got, NULL) == MODELS_DONE);
-    const char *expected[] = {CHUNK_A, CHUNK_B, CHUNK_C};
+    const char *expected[] = {NAMED_A, NAMED_B, NAMED_C};
     check_same_chunks(&got, expected, 3);
     models_stream_close(s);
     received_free(&got);
@@ -162,7 +170,7 @@ static void test_done_ends_stream(void) {
     struct received got = {0};
     models_error *err = NULL;
     CHECK(s && pull_all(s, &got, &err) == MODELS_DONE);
-    const char *expected[] = {CHUNK_A};
+    const char *expected[] = {NAMED_A};
     check_same_chunks(&got, expected, 1);
     models_stream_close(s);
     received_free(&got);
@@ -327,7 +335,7 @@ static void test_line_ends_comments_fields(void) {
     CHECK(rc == MODELS_DONE);
     if (rc != MODELS_DONE) fprintf(stderr, "  %s\n", models_error_message(err));
     models_error_free(err);
-    const char *expected[] = {CHUNK_A, CHUNK_B, CHUNK_C, "{\"object\":\"chat.completion.chunk\",\n\"choices\":[]}"};
+    const char *expected[] = {NAMED_A, NAMED_B, NAMED_C, "{\"model\":\"local/m1\",\"object\":\"chat.completion.chunk\",\n\"choices\":[]}"};
     check_same_chunks(&got, expected, 4);
     models_stream_close(s);
     received_free(&got);

@@ -49,7 +49,7 @@ public final class CallbackProvider: ChatProvider, @unchecked Sendable {
         try call.cancellation?.checkCancelled()
         // Not the caller's fault and not transient: the router moves on to a fallback that streams.
         guard let streamFunction else { throw ModelsError(.noProvider, "provider \(name) does not stream") }
-        return CallbackStream(try streamFunction(call), provider: self, cancellation: call.cancellation)
+        return CallbackStream(try streamFunction(call), provider: self, model: call.model, cancellation: call.cancellation)
     }
 }
 
@@ -62,11 +62,12 @@ private final class CallbackStream: ProviderStream {
     private let cancellation: Cancellation?
     private var closed = false
 
-    init(_ stream: CallbackProvider.Stream, provider: CallbackProvider, cancellation: Cancellation?) {
+    /// `model`: the full routed name every chunk carries, whatever the callback put there.
+    init(_ stream: CallbackProvider.Stream, provider: CallbackProvider, model: String, cancellation: Cancellation?) {
         self.stream = stream
         self.provider = provider
         self.cancellation = cancellation
-        inspector = ChunkInspector(source: "provider \(provider.name)")
+        inspector = ChunkInspector(source: "provider \(provider.name)", model: model)
     }
 
     deinit { close() }

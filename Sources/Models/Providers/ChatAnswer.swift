@@ -10,16 +10,17 @@ public struct ChatAnswer: @unchecked Sendable {
     enum Storage {
         case json(JSON)
         /// Valid JSON text of an object, the range of its `"model"` value if it
-        /// has one, and the model name to put there (JSON text) once set.
-        case bytes([UInt8], model: Range<Int>?, newModel: [UInt8]?)
+        /// has one, and the model name to put there once set.
+        case bytes([UInt8], model: Range<Int>?, newModel: ModelSplice?)
     }
 
     var storage: Storage
 
     public init(json: JSON) { storage = .json(json) }
 
-    /// `bytes` must be one JSON object, checked by `JSONScanner`; `model` is the
-    /// range of its top-level `"model"` value (nil when it has none).
+    /// `bytes` must be one JSON object, checked by `JSONScanner`, whose top-level
+    /// keys have no escapes and do not repeat `"model"`; `model` is the range of
+    /// its top-level `"model"` value (nil when it has none).
     init(checkedBytes bytes: [UInt8], model: Range<Int>?) { storage = .bytes(bytes, model: model, newModel: nil) }
 
     /// Sets the top-level `"model"` member, keeping every other byte.
@@ -29,11 +30,7 @@ public struct ChatAnswer: @unchecked Sendable {
             json.set("model", .string(name))
             storage = .json(json)
         case .bytes(let bytes, let range, _):
-            var value: [UInt8] = []
-            value.reserveCapacity(name.utf8.count + 8)
-            var name = name
-            name.withUTF8 { JSONWriter.writeString(UnsafeRawBufferPointer($0), into: &value) }
-            storage = .bytes(bytes, model: range, newModel: value)
+            storage = .bytes(bytes, model: range, newModel: ModelSplice(name: name))
         }
     }
 
@@ -96,23 +93,8 @@ public struct ChatAnswer: @unchecked Sendable {
     private func forEachPiece(_ body: (UnsafeRawBufferPointer) -> Void) {
         guard case .bytes(let bytes, let range, let newModel) = storage else { return }
         bytes.withUnsafeBytes { all in
-            guard let value = newModel else { return body(all) }
-            value.withUnsafeBytes { value in
-                if let range {
-                    body(UnsafeRawBufferPointer(rebasing: all[..<range.lowerBound]))
-                    body(value)
-                    body(UnsafeRawBufferPointer(rebasing: all[range.upperBound...]))
-                    return
-                }
-                // No "model" member: one goes right after the opening brace.
-                guard let brace = all.firstIndex(of: UInt8(ascii: "{")) else { return body(all) }
-                let isEmpty = all[(brace + 1)...].first(where: { !Self.isSpace($0) }) == UInt8(ascii: "}")
-                body(UnsafeRawBufferPointer(rebasing: all[...brace]))
-                #""model":"#.utf8.withContiguousStorageIfAvailable { body(UnsafeRawBufferPointer($0)) }
-                body(value)
-                if !isEmpty { ",".utf8.withContiguousStorageIfAvailable { body(UnsafeRawBufferPointer($0)) } }
-                body(UnsafeRawBufferPointer(rebasing: all[(brace + 1)...]))
-            }
+            guard let newModel else { return body(all) }
+            newModel.forEachPiece(of: all, model: range, body)
         }
     }
 
@@ -123,6 +105,4 @@ public struct ChatAnswer: @unchecked Sendable {
         case .bytes: return (try? JSON.parse(serializedBytes())) ?? .null
         }
     }
-
-    private static func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 || b == 0x0a || b == 0x0d }
 }

@@ -54,7 +54,7 @@ public final class AnthropicProvider: ChatProvider {
             transfer.close()
             throw notEventStream(body, call: call)
         }
-        return AnthropicStream(transfer: transfer, provider: name, model: call.modelID, secrets: secrets(call),
+        return AnthropicStream(transfer: transfer, provider: name, model: call.model, secrets: secrets(call),
                                jsonAnswer: AnthropicRequest.jsonAnswerName(call.request.json))
     }
 
@@ -158,7 +158,7 @@ extension AnthropicProvider: ExchangeProvider {
             failure: { head, bytes in self.httpError(head, bytes, secrets: secrets) },
             notEventStream: { _, bytes in self.notEventStream(bytes, call: call) },
             retryInstead: { error in self.withoutThinking(body, after: error, call: call).map { self.request($0, stream: true, call: call) } },
-            decoder: { AnthropicStreamDecoder(provider: name, model: call.modelID, secrets: secrets, jsonAnswer: jsonAnswer) })
+            decoder: { AnthropicStreamDecoder(provider: name, model: call.model, secrets: secrets, jsonAnswer: jsonAnswer) })
     }
 }
 
@@ -167,6 +167,7 @@ final class AnthropicStream: ProviderStream {
     private let transfer: HTTPTransfer
     private let decoder: AnthropicStreamDecoder
 
+    /// `model`: the full routed name (`anthropic/claude-sonnet-4-6`) every chunk carries.
     init(transfer: HTTPTransfer, provider: String, model: String, secrets: [String], jsonAnswer: String?) {
         self.transfer = transfer
         decoder = AnthropicStreamDecoder(provider: provider, model: model, secrets: secrets, jsonAnswer: jsonAnswer)

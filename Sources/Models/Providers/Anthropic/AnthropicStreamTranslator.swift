@@ -30,10 +30,10 @@ public struct AnthropicStreamTranslator: Sendable {
 
     private enum Phase: Sendable { case awaitingStart, inMessage, stopped }
 
-    /// The model named in chunks: the id Anthropic reports in `message_start`, as an
-    /// OpenAI-compatible provider's chunks carry its own id (the routed name is
-    /// the stream's `model`); until then, the one given at init.
-    public private(set) var model: String
+    /// The model every chunk names: the full routed name given at init
+    /// (`anthropic/claude-sonnet-4-6`), as every chunk of every provider does;
+    /// not the id Anthropic reports in `message_start`.
+    public let model: String
     public let created: Int64
     /// Input tokens so far (cache reads and writes included), from `message_start`
     /// and, when it carries them, `message_delta`.
@@ -58,7 +58,7 @@ public struct AnthropicStreamTranslator: Sendable {
     private var toolCount = 0
     private var answeredInJSON = false
 
-    /// `model` is the model id sent; `created` is the Unix time of the request;
+    /// `model` is the full routed name; `created` is the Unix time of the request;
     /// `jsonAnswer` the answer tool's name (`AnthropicRequest.jsonAnswerName`).
     public init(model: String, created: Int64, provider: String = "anthropic", jsonAnswer: String? = nil) {
         self.model = model
@@ -111,7 +111,6 @@ public struct AnthropicStreamTranslator: Sendable {
         }
         phase = .inMessage
         id = message["id"]?.string ?? ""
-        if let reported = message["model"]?.string, !reported.isEmpty { model = reported }
         let usage = AnthropicResponse.Usage(message["usage"])
         inputTokens = usage.input
         outputTokens = usage.output

@@ -70,12 +70,13 @@ public final class OpenAICompatibleProvider: ChatProvider {
     /// A 2xx answer's body: passed back as the provider sent it, checked, not parsed.
     private func answer(_ bytes: [UInt8], status: Int, secrets: [String]) throws(ModelsError) -> ChatAnswer {
         let scan = bytes.withUnsafeBytes { Self.answerScanner.scan($0) }
-        if scan.kind == .object, !scan.topLevelKeyHasEscape, scan.depth <= JSON.maxDepth, let choices = scan.range(of: 0),
+        if scan.kind == .object, !scan.topLevelKeyHasEscape, !scan.hasDuplicateKey, scan.depth <= JSON.maxDepth,
+           let choices = scan.range(of: 0),
            bytes[choices.lowerBound] == UInt8(ascii: "[") {
             return ChatAnswer(checkedBytes: bytes, model: scan.range(of: 1))
         }
         // Anything else is an error to describe (nesting too deep included), or a key
-        // spelled with escapes: parse it.
+        // spelled with escapes or repeated (the model splice needs the one "model"): parse it.
         return ChatAnswer(json: try parsedAnswer(bytes, status: status, secrets: secrets))
     }
 
@@ -106,7 +107,7 @@ public final class OpenAICompatibleProvider: ChatProvider {
                 let body = (try? transfer.readBody(limit: ProviderExchange.errorBodyBytes, truncate: true)) ?? []
                 throw notEventStream(head, body, secrets: secrets)
             }
-            return OpenAIStream(transfer: transfer, provider: name, secrets: secrets)
+            return OpenAIStream(transfer: transfer, provider: name, model: call.model, secrets: secrets)
         } catch {
             transfer.close()
             throw error
@@ -152,6 +153,6 @@ extension OpenAICompatibleProvider: ExchangeProvider {
             request: request, secrets: secrets,
             failure: { head, body in ProviderErrors.httpError(provider: name, head: head, body: body, secrets: secrets) },
             notEventStream: { head, body in self.notEventStream(head, body, secrets: secrets) },
-            decoder: { OpenAIStreamDecoder(provider: name, secrets: secrets) })
+            decoder: { OpenAIStreamDecoder(provider: name, secrets: secrets, model: call.model) })
     }
 }

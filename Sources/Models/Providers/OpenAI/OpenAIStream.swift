@@ -1,14 +1,16 @@
 /// An OpenAI-compatible event stream: each `data:` event is one
 /// `chat.completion.chunk`, passed on byte for byte once `ChunkInspector` has
-/// checked it. `data: [DONE]` ends it; a body that ends before is an error, and
-/// so is an `event: error` (some servers name their error events so).
+/// checked it and set its `"model"` to the routed name. `data: [DONE]` ends
+/// it; a body that ends before is an error, and so is an `event: error` (some
+/// servers name their error events so).
 final class OpenAIStream: ProviderStream {
     private let transfer: HTTPTransfer
     private let decoder: OpenAIStreamDecoder
 
-    init(transfer: HTTPTransfer, provider: String, secrets: [String]) {
+    /// `model`: the full routed name (`openai/gpt-4o`) every chunk carries.
+    init(transfer: HTTPTransfer, provider: String, model: String, secrets: [String]) {
         self.transfer = transfer
-        decoder = OpenAIStreamDecoder(provider: provider, secrets: secrets)
+        decoder = OpenAIStreamDecoder(provider: provider, secrets: secrets, model: model)
     }
 
     deinit { transfer.close() }
@@ -41,9 +43,10 @@ final class OpenAIStreamDecoder: StreamDecoder {
     private var inspector: ChunkInspector
     private(set) var finished = false
 
-    init(provider: String, secrets: [String]) {
+    /// `model`: the full routed name every chunk carries.
+    init(provider: String, secrets: [String], model: String) {
         self.provider = provider
-        inspector = ChunkInspector(source: provider, secrets: secrets)
+        inspector = ChunkInspector(source: provider, secrets: secrets, model: model)
     }
 
     var usage: (input: Int64, output: Int64) { inspector.usage }

@@ -136,7 +136,8 @@ class Router:
         ``messages`` are OpenAI Chat Completions messages; ``model`` (optional)
         sends the request to that model (or group of the config's
         "model_groups") alone instead of the primary and its fallbacks. The
-        answer's "model" is the full name of the model that answered.
+        answer's "model" is the full name of the model that answered
+        ("openai/gpt-4o"; for a group, the deployment), as in stream chunks.
 
         Keywords, as with the openai SDK:
 
@@ -323,7 +324,8 @@ class Router:
         ``provider`` has ``chat(model_id: str, request: dict) -> dict`` (a
         "chat.completion") and, to stream, ``stream(model_id, request)``
         returning an iterable of "chat.completion.chunk" dicts; a plain callable
-        serves as ``chat``. To fail, raise a ModelsError subclass (e.g.
+        serves as ``chat``. Their "model" may be anything or absent: callers
+        get the full name ("name/model-id"). To fail, raise a ModelsError subclass (e.g.
         ``APIError("busy", status_code=503)``, which the router retries); any
         other exception fails the request with APIError. The methods are called
         from the threads making requests, possibly several at once.

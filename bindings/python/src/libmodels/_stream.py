@@ -275,7 +275,8 @@ class _StreamState:
 
     @property
     def model(self) -> Optional[str]:
-        """The full name of the model that answered (models_stream_model)."""
+        """The full name of the model that answered (models_stream_model): the
+        "model" of every chunk, and of Router.chat()'s answer for the same model."""
         return self._model
 
     @property
@@ -347,7 +348,8 @@ class _Resources:
 
 
 class Stream(_StreamState, Iterator[ChatCompletionChunk]):
-    """A chat stream: iterate it for "chat.completion.chunk" dicts.
+    """A chat stream: iterate it for "chat.completion.chunk" dicts, each with
+    "model" equal to ``model``.
 
     Made by Router.stream(), which returns once a provider accepted the request
     (retries and fallbacks are over). Also a context manager: leaving the
@@ -515,7 +517,8 @@ class AsyncStream(_StreamState, AsyncIterator[ChatCompletionChunk]):
 
     @property
     def model(self) -> Optional[str]:
-        """The full name of the model that answered (models_stream_model)."""
+        """The full name of the model that answered (models_stream_model): the
+        "model" of every chunk."""
         return self._pump.model
 
     def cancel(self) -> None:

@@ -81,7 +81,9 @@ class _ChatCompletion(TypedDict):
 
 class ChatCompletion(_ChatCompletion, total=False):
     """What Router.chat() and Router.achat() return: an OpenAI "chat.completion"
-    whose "model" is the full name of the model that answered."""
+    whose "model" is the full name of the model that answered ("openai/gpt-4o";
+    for a model group, the deployment that answered), not the provider's own
+    name for it; stream chunks and Stream.model name it the same way."""
 
     usage: CompletionUsage
     system_fingerprint: Optional[str]
@@ -140,8 +142,10 @@ class _ChatCompletionChunk(TypedDict):
 
 class ChatCompletionChunk(_ChatCompletionChunk, total=False):
     """What iterating a Stream or an AsyncStream yields: an OpenAI
-    "chat.completion.chunk". ``usage`` comes in the chunk that reports it
-    (Stream.usage keeps the latest counts)."""
+    "chat.completion.chunk". Every chunk has "model": the full name of the
+    model that answered, as in the answer and Stream.model (the library sets
+    it, and adds it to a chunk the provider sent without one). ``usage``
+    comes in the chunk that reports it (Stream.usage keeps the latest counts)."""
 
     usage: Optional[CompletionUsage]
     system_fingerprint: Optional[str]
