@@ -1,4 +1,5 @@
 // swift-tools-version:6.0
+// SPDX-License-Identifier: Apache-2.0
 // libmodels: an in-process router for LLM chat APIs, shipped as a C-ABI shared library.
 // SwiftPM builds it for development and `swift test`; CMakeLists.txt is the distribution build.
 import PackageDescription

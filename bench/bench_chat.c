@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* bench_chat: how much libmodels costs on top of the network, in one process.
  *
  *   bench_chat CHAT_BASE_URL STREAM_BASE_URL STREAM_FILE [SECONDS]

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The request the C benchmarks send, shared by bench_chat.c and chat_loop.c. */
 #ifndef BENCH_REQUEST_H
 #define BENCH_REQUEST_H

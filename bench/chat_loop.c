@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* chat_loop: N requests in a row, for counting instructions under callgrind.
  *
  *   chat_loop CHAT_BASE_URL N [plain|events]

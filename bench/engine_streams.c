@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* engine_streams.c: N streams at once on one engine, on this thread, against
  * nginx serving a paced 200-chunk stream (bench/run's /paced/v1, limit_rate).
  *

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Writes the canned answers the benchmark's nginx serves.
 
     make_canned.py DIR [CHUNKS]

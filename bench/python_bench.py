@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """The Python side of the libmodels benchmark (bench/run starts it).
 
     python_bench.py --chat URL --stream URL [--seconds N] [--only chat|stream]

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Time per chunk of JSONScanner.scan against json_loadb + json_decref, on the
 // same chat.completion.chunk texts bench_chat streams (make_canned.py's shapes),
 // from memory. A benchmark, not a test. Built and run by hand:

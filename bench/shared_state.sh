@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The shared-state benchmark (bench/shared_state_bench.c): starts nginx through
 # bench/run (BENCH_SERVE_ONLY) and a redis-server on a free port, both on
 # loopback, then measures local against shared state.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* What sharing through Redis ("shared_state") costs per call, and how exact a
  * shared rate limit is. Not a test: it prints numbers (RESULT lines).
  *

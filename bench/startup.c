@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* startup.c: the time to dlopen libmodels and create a router, as a program
  * that loads the library on demand (Python's ctypes, a plugin host) pays it.
  * Each run is a fresh process; run it many times and take the median:

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Writes models.pc for the prefix the library is installed under: run by
 # `cmake --install` (so `--prefix /elsewhere` and CMAKE_INSTALL_PREFIX at
 # configure time give the same, correct file), and at configure time for the

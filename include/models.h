@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
 ** libmodels: an in-process router for large-language-model chat APIs.
 **

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Installs the Debian packages that building and testing libmodels need, when
 # they are missing. As root it runs apt-get; otherwise it prints the command.
 # Usage: scripts/deps.sh  (sourced by scripts/test and scripts/demo as well)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import Glibc
 
 /// Strings handed to C: allocated with malloc so that `models_free` (free) releases them.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import Models
 
 /// The `size` first member of a struct the caller fills in (models.h).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /// A seeded random generator for fuzz tests: SplitMix64 is small, fast and gives
 /// the same sequence on every platform, so a failing case reproduces from its seed.
 struct SplitMix64 {

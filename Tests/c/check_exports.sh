@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # The functions declared in models.h and the symbols libmodels.so exports are
 # the same set, both ways, each under the version node MODELS_1 (cmake/models.map);
 # and the library needs no Swift shared library.

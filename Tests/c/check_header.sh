@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # The public header compiles as C99 and as C++ with every warning an error,
 # its version macros included.
 set -eu

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # `cmake --install` gives a usable library wherever it goes: a program outside the
 # tree builds with pkg-config, and a CMake project with find_package(models), for
 #  1. a staged install (DESTDIR) under the configured prefix, as a distribution does;

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # debian/libmodels1.symbols lists exactly the symbols the library exports: the
 # check the Debian package build makes (dpkg-gensymbols -c4), without building it.
 # Skipped (77) without dpkg-dev.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A throwaway redis-server for the shared-state tests: started on a free
  * loopback port (or a unix socket) in a temporary directory, persistence off,
  * stopped, paused (SIGSTOP) or killed by the test. Needs the Debian package

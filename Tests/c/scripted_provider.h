@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A provider written in C that fails on script, for the router tests that need
  * no network: register it under a name with sp_register(), queue failures per
  * model id with sp_script() (or make one sticky with sp_fail_always()), and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The anthropic provider end to end, through the C API, against the loopback
  * test server in Anthropic mode: the caller sends and receives OpenAI-shaped
  * JSON, the server sees (and records) a Messages API request. Covers chat, a

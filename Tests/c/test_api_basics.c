@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The C API's promises for version, codes, errors, router config validation,
  * model names and logging, including bad input that must never crash. */
 #include <models.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Bad input to the chat and stream functions: NULL handles, NULL or invalid
  * request JSON, requests of the wrong shape and NULL out-parameters give
  * MODELS_ERR_INVALID_ARGUMENT (never a crash, never a request to the

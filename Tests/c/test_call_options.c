@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Per-call options through models_chat_ex(), models_chat_stream_ex() and
  * models_stream_open_ex(): validated like the config (unknown keys suggest
  * the key meant, wrong types and ranges name the key, nothing is sent), and

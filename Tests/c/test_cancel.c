@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Cancellation from another thread through the C API: a pull stream waiting
  * on a stalled server, a blocking chat on a hung server, a stream waiting for
  * its headers, a push stream, and a call sleeping in a retry backoff all

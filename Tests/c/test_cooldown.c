@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The cooldown tracker on its own (models_cooldown_*): escalation, cap,
  * success and reset, expired cooldowns that still escalate, stale ones that
  * start afresh, available_from, gc, defaults and NULL safety. Durations are

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* GitHub Copilot through the C API, against the loopback test server acting as
  * both the token exchange (…/copilot_internal/v2/token) and the Copilot API:
  * the request's path and headers, the API host taken from each token, caching

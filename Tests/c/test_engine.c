@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The engine (models_engine_*, models_chat_async, models_stream_async): the
  * router's scenarios through the asynchronous API, driven from this thread
  * (models_engine_process, or poll() on models_engine_fd) and from the engine's

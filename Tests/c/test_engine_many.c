@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* 2,000 calls at once on one engine, on this thread: chats and streams, each
  * with its own script at the loopback server (an answer, a retry after a 503,
  * a stream that drops before its first word and is retried, a permanent 400,

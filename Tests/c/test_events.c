@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* models_router_set_event_handler against the loopback server: a call with a
  * retry, a cooldown and a fallback reports its events in order with the
  * OpenTelemetry names, the caller's metadata and the cost from the config's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Event handlers under concurrent calls: a slow handler on four threads at
  * once; removing or replacing it while calls run (once
  * models_router_set_event_handler returns, the old handler is neither

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Kinds of error and the fallback policy through the C API: every error
  * names its kind (models_error_kind); fallback_on decides which kinds move on
  * to the next model; context_window_fallbacks and content_policy_fallbacks

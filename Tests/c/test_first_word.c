@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Streams fall back until their first word: a stream that fails after the
  * provider accepted it but before any text, tool call or reasoning reached the
  * caller is retried and falls back like a failed request, and the caller sees

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* models_router_health: one object per model in routing order, with its
  * provider, availability and the reason it is unavailable, computed without
  * calling any API; it follows set_models and the cooldown tracker. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Numbers from outside that once trapped the process (issue 12, crashes 1 and
  * the rule behind it): Retry-After dates and delays far out of range on 429
  * and 503 answers, in chat and in streams, with and without a fallback; token

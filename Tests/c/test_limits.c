@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Bounds on what a server can make the library hold: a stream's memory does
  * not grow with its length, a response body over 10 MiB and an SSE event over
  * 1 MiB are errors (exactly at the limit they are not), and a huge error body

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* models_router_metrics against the loopback server: after a call with a
  * retry, an error, a stream with usage and a call that falls back (cooling
  * its primary down), the Prometheus text counts each of them per model. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A server that misbehaves without breaking the protocol outright: a header
  * line too long for libcurl, an error event in an OpenAI-compatible stream,
  * streams that trickle bytes, comments or pings but never an answer, streams

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Model groups through the C API: one name for several deployments (here two
  * providers on the test server with keys of their own), balanced by weight or
  * by calls in flight, each held to its rpm and tpm, cooled down on its own,

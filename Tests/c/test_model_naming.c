@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The answer, every chunk and the stream handle name the model the same way:
  * the full routed name ("local/gpt-4o", a group's deployment "local/d1"), the
  * model that answered. Whatever the provider put in its chunks ("gpt-4o",

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The OpenAI-compatible provider through the C API: where requests go, how
  * they authenticate, that the request JSON reaches the server as written
  * (only "model" and "stream" change), streaming usage, and how error answers

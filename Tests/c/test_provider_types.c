@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A provider's "type" through the C API, against the loopback test server: two
  * Anthropic providers with keys of their own ("anthropic" and "anthropic-2"),
  * one falling back to the other, each request carrying its provider's key and

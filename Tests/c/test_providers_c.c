@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Providers written in C (models_router_add_provider): the router retries,
  * falls back and reports for them exactly as for built-in providers, using
  * the code, status and Retry-After of the errors they report. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Cooldowns as the router applies them, with providers written in C that fail
  * on script: a model that still fails transiently after its retries is
  * skipped for base x multiplier^(n-1), an expired cooldown escalates, a success

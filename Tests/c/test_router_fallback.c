@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Fallbacks against the loopback server: the primary, then each fallback in
  * order; a hanging primary gives way within stream_connect_timeout_ms (streams)
  * or timeout_ms (chat); a stream is the primary's once it answered 200; a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* models_router_set_models while a request is in flight: the request finishes
  * with the models it started with, and the next request uses the new ones. */
 #define _POSIX_C_SOURCE 200809L

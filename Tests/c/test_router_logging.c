@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* What the router tells the log handler: each failed attempt, each retry and
  * its wait, each cooldown and each fallback, at sensible levels, and never an
  * API key, even when the provider's error message quotes it. */

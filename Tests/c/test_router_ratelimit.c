@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Per-provider token buckets (config rate_limits): requests are paced before
  * each attempt, the wait counts against the model's timeout, a caller's
  * cancel cuts it short, and other providers are not slowed. */

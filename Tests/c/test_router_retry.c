@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Retries on the same model, against the loopback server: attempts counted at
  * the server (3 by default, max_retries honoured), transient statuses and
  * resets retried, 400/401/403/404/422 never, Retry-After honoured but capped

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* One router, 8 threads of requests (chat, push streams, pull streams) while
  * another thread calls models_router_set_models in a loop and reads health:
  * every request succeeds and is answered by a model from one of the lists it

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Keys, tokens and configured header values (issue 12): none can split a
  * request, and none reaches an error message or a log line, whether a config
  * has a syntax error next to it, a server quotes it back, or an error body is

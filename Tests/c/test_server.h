@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Talking to the loopback test server (Tests/server/llm_test_server.py) from a
  * C test: its URL comes from MODELS_TEST_SERVER (set by run_with_server.py),
  * and its control API scripts answers and reports what it received.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Cooldowns, rate limits and deployment load shared through Redis
  * ("shared_state", issue 14), against a real redis-server that this test
  * starts on a free loopback port (or a unix socket), and the loopback test

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The whole library on a 64 KiB thread stack (issue 12, crash 3): chat, push
  * and pull streams, a fallback, Anthropic's translations and a C provider, each
  * run on a thread made with pthread_attr_setstacksize(64 KiB), against the

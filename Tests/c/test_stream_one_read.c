@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A stream whose response headers and whole body arrive in one read.
  *
  * A fast server (nginx serving a file, a proxy, a local model server) often

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Streams over SSE through the C API, push and pull: how a stream ends (and
  * how a truncated, malformed or failing one is reported), that chunks reach
  * the caller byte for byte as the server sent them (their "model" aside)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Timeouts through the C API: the whole request (timeout_ms), the wait for a
  * stream's response headers when fallbacks exist (stream_connect_timeout_ms),
  * and the stream body, which is bounded by silence (stream_idle_timeout_ms,

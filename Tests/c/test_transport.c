@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The transport's promises, through the C API against the loopback test
  * server: kept-alive connections reused across requests and threads, TLS
  * verification always on, redirects not followed, proxies from the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Helpers shared by the C tests that drive the library against the loopback
  * test server: clocks, routers pointed at the server, reading the server's
  * stats and recorded requests (plain substring checks: the server writes

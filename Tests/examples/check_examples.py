@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """check_examples.py NAME BINARY
 
 Runs one C example (bindings/c/examples) against the loopback test server named

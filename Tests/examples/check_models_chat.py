@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """check_models_chat.py CASE BINARY
 
 Checks one group of models-chat behaviours against the loopback test server

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """check_readme.py {c|python} --readme README.md --library libmodels.so --include DIR
 check_readme.py {c|python} --readme README.md --installed [--python PY] [--expect-library-under DIR]
 

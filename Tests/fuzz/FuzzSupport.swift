@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Shared by every fuzz target (compiled into each one by scripts/fuzz).
 import CModelsSupport
 import Glibc

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Loopback LLM test server for libmodels (Python standard library only).
 
 Speaks the OpenAI Chat Completions wire format, the Anthropic Messages API and

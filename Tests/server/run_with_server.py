@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """run_with_server.py [--verbose] [--] CMD ARGS...
 
 Starts the loopback LLM test server on a free port, runs CMD with

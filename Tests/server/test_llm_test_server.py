@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Tests of the loopback LLM test server itself: python3 -m pytest -q Tests/server"""
 
 import http.client

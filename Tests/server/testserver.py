@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Client helper for the libmodels loopback test server (standard library only).
 
     from testserver import TestServer

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The wheel's tag, which pyproject.toml cannot say (all other metadata is there).
 
 Without a bundled library the package is pure Python: py3-none-any, and it

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The router config models-chat builds from the environment: every provider
  * whose API key is set, its default model in a fixed order of preference, the
  * first as the primary and the rest as fallbacks. The config names the

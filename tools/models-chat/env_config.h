@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The router config models-chat builds from the environment when it is given
  * no --config file: one provider per API key that is set. */
 #ifndef MODELS_CHAT_ENV_CONFIG_H

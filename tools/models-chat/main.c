@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* models-chat: ask a chat model from the shell, through libmodels.
  *
  *   models-chat "What is the capital of France?"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* CModelsSupport: the few C shims the Swift core needs.
  *
  * libcurl's curl_easy_setopt/getinfo and curl_multi_setopt are variadic, and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /// The router's configuration, read from the one JSON object of `models_router_new`.
 /// Every key of the schema is known here; anything else is an error naming the key.
 public struct RouterConfig: Sendable, Equatable {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /// What kind of failure an error is: what a caller branches on and what the
 /// fallback policy (`fallback_on`) decides by. The raw values are the names of
 /// the C API (`models_error_kind`) and of the config.

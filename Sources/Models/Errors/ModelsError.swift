@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /// The outcome codes of the C API (`models_code` in models.h), in the core's terms.
 public enum ModelsCode: Int32, Sendable, CaseIterable {
     case ok = 0

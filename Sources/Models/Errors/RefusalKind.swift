@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /// Which client errors are context-window or content-policy refusals: the
 /// providers say so in an error code or, failing that, only in words.
 extension ErrorKind {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import CModelsSupport
 
 /// A JSON value backed by jansson, with value semantics.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /// A single-pass, allocation-free, validating JSON scanner: says whether bytes
 /// are one JSON text and where the values of chosen top-level members are,
 /// without building anything.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /// A complete chat answer (`chat.completion`) on its way to the caller.
 ///
 /// A translated answer (Anthropic, a C provider) is JSON the library built. An

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /// A caller's chat request (the OpenAI shape), checked once as it enters the
 /// library: a JSON object whose `messages` is an array of objects, and whose
 /// `model`, when present, is a string or null.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /// Model names are `provider/model-id`; a name without `/` belongs to GitHub Copilot.
 public enum ModelName {
     public static let copilotProvider = "github-copilot"

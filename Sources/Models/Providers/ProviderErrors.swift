@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /// Turns a provider's error answer into a `ModelsError` a user can act on:
 /// the HTTP status, the Retry-After, and the provider's own message.
 public enum ProviderErrors {

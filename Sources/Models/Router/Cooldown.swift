@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import Glibc
 
 /// Per-model failure cooldowns with exponential backoff (the Go `Cooldown`).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /// One model's health as the router sees it, without calling any API.
 public struct ModelHealth: Sendable, Equatable {
     public var model: String

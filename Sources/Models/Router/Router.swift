@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import Glibc
 
 /// Routes OpenAI-shaped chat requests: the primary model, then each fallback

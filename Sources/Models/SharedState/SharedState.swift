@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import Glibc
 
 /// A Lua script of the shared state: its name (for messages), text and SHA-1 (for EVALSHA).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /// `shared_state`: the Redis server through which routers in many processes
 /// share cooldowns, rate limits and deployment load.
 public struct SharedStateConfig: Sendable, Equatable {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import Glibc
 
 /// hiredis writes with write(2), which raises SIGPIPE when Redis has closed

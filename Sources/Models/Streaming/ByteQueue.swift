@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import Glibc
 
 /// A FIFO of byte strings in one growable malloc'd buffer, each stored with a

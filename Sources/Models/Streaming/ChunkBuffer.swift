@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import Glibc
 
 /// One malloc'd buffer that a stream reuses for the chunks it rewrites (the

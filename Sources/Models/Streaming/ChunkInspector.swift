@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import CModelsSupport
 
 /// Checks one `chat.completion.chunk` an OpenAI-shaped stream produced and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /// Where a stream's chunks go: straight to a push callback, or into a queue
 /// that the pull API drains one chunk per call.
 ///

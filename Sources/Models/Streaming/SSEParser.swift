@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /// An incremental Server-Sent Events parser (WHATWG HTML, "Event stream interpretation").
 ///
 /// Feed it the response body in pieces split anywhere; it calls back once per complete

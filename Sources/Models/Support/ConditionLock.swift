@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import Glibc
 
 /// State guarded by a pthread mutex with a condition variable, for threads that

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import Glibc
 
 /// A value guarded by a pthread mutex, with the `withLock` shape of

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import Synchronization
 
 /// Where the core's log lines go. One process-wide sink, set by the embedding

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import Glibc
 
 /// Milliseconds of a clock that never jumps (CLOCK_MONOTONIC): every deadline,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /// Removes secrets from text that may reach a log line or an error message.
 /// Providers sometimes quote a key back ("Incorrect API key provided: sk-...").
 public enum Redact {

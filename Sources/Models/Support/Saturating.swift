@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /// Arithmetic on numbers that come from outside (a header, a body, a config, a
 /// token, a C caller): it saturates or says "out of range", and never traps.
 /// Every such number goes through these, so the rule reads the same everywhere.

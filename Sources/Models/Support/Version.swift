@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /// The library's version. CMakeLists.txt and bindings/python read it from here.
 public enum LibraryVersion {
     public static let major = 0

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /// The tokens one answer used, in the OpenAI sense: `input` (prompt tokens)
 /// includes `cachedInput`, the part read from the provider's prompt cache.
 /// Counts from outside are clamped to 0...Int64.max, never trusted to add up.

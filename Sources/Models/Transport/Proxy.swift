@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import Glibc
 
 /// The proxy for a URL from the environment, as curl and most tools read it:

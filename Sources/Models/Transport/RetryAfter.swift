@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import Glibc
 
 /// Parses an HTTP `Retry-After` value: delta-seconds ("120") or an HTTP-date

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import CModelsSupport
 
 /// libcurl's result codes in the library's terms: what failed, and whether

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // AnthropicRequest.translate: an OpenAI chat request (the caller's JSON) to
 // Anthropic's Messages request, with the model and thinking settings picked
 // from a hash of the input. Invariants: it throws invalidArgument or returns a

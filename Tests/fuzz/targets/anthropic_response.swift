@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // AnthropicResponse.translate: a Messages response body from the server to an
 // OpenAI chat.completion. Invariants: it throws a protocol error or returns a
 // valid chat.completion whose token counts are not negative and add up

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // AnthropicStreamTranslator fed the way the provider feeds it: an SSE body from
 // the server, each event's data parsed as JSON and translated. Invariants: it
 // throws api or protocol errors only; every chunk is a valid

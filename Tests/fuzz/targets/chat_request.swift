@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ChatRequest(text:): the caller's request as it enters the library, checked by
 // JSONScanner and a byte walk over `messages` without building a tree. It must
 // accept and refuse exactly as the tree path, ChatRequest(json:) after jansson,

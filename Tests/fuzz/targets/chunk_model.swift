@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ChunkInspector naming the model: any bytes as a stream chunk, delivered with
 // and without the routed name, to a plain outlet and to one that wants the
 // thinking (the parsed path). A chunk is refused alike either way; a chunk

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // RouterConfig(text:): the config JSON a user (or a file) gives. Invariants: it
 // throws invalidArgument or returns a config whose numbers are in their
 // documented ranges, whose model names are valid, and whose values that become

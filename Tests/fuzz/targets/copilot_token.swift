@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // CopilotTokenResponse.parse: the token exchange's answer from GitHub, then the
 // token cache deciding whether that token is fresh (what the provider does with
 // it next). Invariants: it throws a protocol error or returns a token fit for an

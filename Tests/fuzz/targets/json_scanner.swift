@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // JSONScanner against jansson: both accept or both reject every input (bar the
 // one documented difference, a NUL byte jansson drops after a number or a
 // literal), agree on the top-level kind, and every member range the scanner

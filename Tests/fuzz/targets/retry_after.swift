@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // RetryAfter: a Retry-After header value (delta-seconds or an HTTP-date in any of
 // its three forms) from a server, with extreme field values. Invariants: the wait
 // is nil or >= 0 at any plausible clock, surrounding spaces change nothing, a

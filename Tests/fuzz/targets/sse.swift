@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // SSEParser: a response body in SSE form. The same bytes fed whole, byte by byte
 // and in small pieces (sizes picked from the input) give the same events, the
 // same error and, without an error, the same end state; every event's data is

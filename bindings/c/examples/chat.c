@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* chat.c: one request, one complete answer.
  *
  * Sends a prompt, prints the answer, the model that gave it and the token

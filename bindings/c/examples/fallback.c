@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* fallback.c: what the router does when the primary model fails.
  *
  * The primary, "flaky/gpt-4o-mini", lives at an address where nothing listens,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* many.c: thousands of streams at once on one thread, with the engine.
  *
  *   MODELS_TEST_SERVER=http://127.0.0.1:PORT ./many [STREAMS]   # the loopback test server

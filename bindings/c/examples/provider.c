@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* provider.c: a provider written in C.
  *
  * "shout" answers with the last user message in capitals: a stand-in for a

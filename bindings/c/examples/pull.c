@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* pull.c: the pull API. We ask for each chunk in a loop (no callbacks), and
  * Ctrl-C cancels the request cleanly, whether it is still connecting,
  * retrying, or streaming.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* stream.c: push streaming. The library calls us back with every chunk as it
  * arrives; we print the answer's text on stdout as it comes and the model's
  * thinking (Anthropic extended thinking) on stderr.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* version.c: the smallest libmodels program. Prints the library's version,
  * then shows what a configuration mistake looks like to a caller. */
 #include <models.h>

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Fixtures for the libmodels Python tests.
 
 The tests run against the shared loopback test server (Tests/server), one per

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Helpers shared by the tests: router configs for the loopback test server."""
 
 from __future__ import annotations

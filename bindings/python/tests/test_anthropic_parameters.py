@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """OpenAI parameters on their way to Anthropic: a JSON answer asked for with
 response_format comes back as message content, and what Anthropic cannot
 honour is refused before anything is sent."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """asyncio: achat and astream never block the loop; cancelling a task cancels the transfer."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The ctypes layer covers the whole C API of include/models.h."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Router.chat and the router's management calls, against the loopback server."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Cooldown on its own, and the library's log lines in Python."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """GitHub Copilot with a token source written in Python (models_router_add_copilot)."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Every exception class, from a fault scripted on the loopback server."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Router events (on_event): a call with a retry, a cooldown and a fallback
 reports its events in order with OpenTelemetry GenAI names, its metadata and
 its cost; a stream reports its first word before its first chunk; an async

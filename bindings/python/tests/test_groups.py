@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Model groups from Python: a group of two deployments (two providers with
 keys of their own) answers chat and stream calls by its name, Router.health()
 lists each deployment with its group, load and limits, and a group whose

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Hostile numbers and nesting from a server or a caller (issue 12): each is an
 ordinary exception Python can catch, never a trap that ends the interpreter."""
 

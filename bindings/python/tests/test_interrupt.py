@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Ctrl-C (SIGINT) interrupts a blocking chat() or stream promptly."""
 
 from __future__ import annotations

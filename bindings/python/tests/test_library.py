@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Finding libmodels.so: LIBMODELS_PATH, and a clear error when it is missing."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """No memory growth over 10,000 chat calls (and 1,000 streams)."""
 
 from __future__ import annotations

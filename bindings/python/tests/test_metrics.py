@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Router.metrics(): the Prometheus text parses with prometheus_client's parser
 (a test-only dependency; the tests skip without it) and its counters match the
 calls made: a retry, a fallback, an error, and a group deployment's tokens."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The answer, every chunk and the stream name the model the same way: the
 full routed name of the model that answered ("local/gpt-4o", a group's
 deployment, the fallback that answered), whatever the provider put in its

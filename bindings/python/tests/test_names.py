@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The names libmodels exports: none shadows a builtin or an asyncio name, and
 the old TimeoutError / CancelledError names still work, with a warning."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Per-call options: the openai SDK's keywords become options, never body
 fields; misspelled keywords are errors."""
 

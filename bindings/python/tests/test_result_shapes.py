@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Results are plain dicts at run time, and have at least the keys their
 TypedDicts (libmodels._types) require, from OpenAI and from Anthropic alike."""
 

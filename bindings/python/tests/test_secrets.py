@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Keys never show in an exception's str or repr: not when an error body is cut
 at its 300-byte limit right through a key, not when a server quotes a
 configured header value, and not when the config has a syntax error by a key."""

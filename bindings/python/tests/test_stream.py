@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Router.stream: chunks, text, usage, model, thinking, cancel, errors."""
 
 from __future__ import annotations

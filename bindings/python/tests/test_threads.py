@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """One Router shared by many threads."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The static types of results: mypy --strict accepts ordinary use of chat(),
 achat() and the streams, and reports a misspelled key of a reply, a message, a
 chunk or a usage. Needs mypy (pip install mypy); skipped without it."""

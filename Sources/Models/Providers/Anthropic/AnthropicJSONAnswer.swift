@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /// `response_format` for Anthropic: the answer is asked for as the input of a
 /// tool that the model must call, whose input schema is the requested JSON
 /// schema (`json_object`: any object). That works with every Claude model and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 extension AnthropicRequest {
     /// The messages of a request in Anthropic's terms: system text pulled out, tool
     /// results batched into user messages.

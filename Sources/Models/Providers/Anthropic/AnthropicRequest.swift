@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /// OpenAI Chat Completions request → Anthropic Messages request: pure functions from
 /// JSON to JSON, no I/O. The HTTP layer sends what `translate` returns to
 /// `POST {base}/messages` and, after a 400 that `isThinkingRejection` recognises,

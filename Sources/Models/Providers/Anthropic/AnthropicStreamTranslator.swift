@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /// Anthropic's server-sent events → `chat.completion.chunk` JSON, one event at a time.
 ///
 /// An explicit state machine: before `message_start` only `ping` (and unknown events)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /// Extended thinking: when it is on for a model, which kind a model takes, and the
 /// one retry without it after Anthropic rejects it.
 extension AnthropicRequest {

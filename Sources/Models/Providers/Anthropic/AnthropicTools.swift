@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /// OpenAI `tools` and `tool_choice` in Anthropic's terms, and the tool-id alphabet.
 extension AnthropicRequest {
     /// OpenAI tools → Anthropic tools; nil when there are none. Tools of a type other

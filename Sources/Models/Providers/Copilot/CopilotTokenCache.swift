@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /// A Copilot API token as the exchange returns it.
 public struct CopilotToken: Sendable, Equatable {
     public var credentials: CopilotCredentials

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import Glibc
 
 /// The built-in token source: exchanges a GitHub token for short-lived Copilot

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /// Reading the answer of GitHub's token exchange
 /// (`GET https://api.github.com/copilot_internal/v2/token`):
 ///

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /// Any provider that speaks OpenAI Chat Completions: `POST {base}/chat/completions`
 /// with a bearer key. GitHub Copilot is one too, with its own credentials and headers.
 public final class OpenAICompatibleProvider: ChatProvider {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import CModelsSupport
 
 /// The request an OpenAI-compatible provider receives: the caller's JSON as

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """libmodels: an in-process router for LLM chat APIs, from Python.
 
     import libmodels

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The C API of libmodels (include/models.h), one to one, through ctypes.
 
 This module only describes the library to ctypes: where to find it, the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Cooldown: a per-model cooldown tracker (models_cooldown)."""
 
 from __future__ import annotations

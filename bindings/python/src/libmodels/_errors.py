@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Exceptions: one class per models_code, all under ModelsError.
 
 A failed C call hands back a models_error; error_from_c() copies its code,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The router's events in Python (models_router_set_event_handler): each event is
 handed to a callable as a dict, on the thread of the call it belongs to; a
 coroutine function is scheduled on the event loop that registered it."""

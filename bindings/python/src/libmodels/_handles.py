@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Ownership of the C handles the Pythonic objects wrap.
 
 A Handle frees its C object once it is closed *and* no call still uses it, so

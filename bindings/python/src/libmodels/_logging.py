@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The library's log lines, in Python (models_set_log_handler).
 
 By default (from the first use of the library) lines at or above the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Per-call options and the request body, split from a call's keyword arguments
 the way the openai SDK splits them: ``timeout``, ``max_retries``,
 ``extra_headers``, ``extra_query``, ``metadata`` and ``x_libmodels`` are options for the router;

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Providers and Copilot token sources written in Python.
 
 The library calls C function pointers with a `void *user`; here `user` is a

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Router: the Pythonic face of models_router."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Ctrl-C during a blocking library call on the main thread.
 
 Python runs signal handlers on the main thread, between bytecodes, so while

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Streams: Stream (an iterator) and AsyncStream (an async iterator).
 
 Stream reads the pull stream on the iterating thread (models_stream_open_ex,

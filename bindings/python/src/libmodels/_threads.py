@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Running blocking library calls without blocking Python.
 
 ctypes releases the GIL during a foreign call, but a thread inside one cannot

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Static types of what chat(), achat() and the streams return.
 
 The results are plain dicts at run time (json.loads of the library's answer):
