@@ -58,27 +58,6 @@ static const char *chat_ok(models_router *r, const char *request) {
     return model;
 }
 
-/* The health object of `model` (the router's health is flat objects in one
- * array), copied to `out`; "" when the model is not listed. */
-static const char *health_of(models_router *r, const char *model, char *out, size_t size) {
-    char *health = models_router_health(r);
-    char needle[128];
-    snprintf(needle, sizeof needle, "\"model\":\"%s\"", model);
-    out[0] = '\0';
-    const char *p = strstr(health, needle);
-    if (p) {
-        while (p > health && *p != '{') p--;
-        const char *end = strchr(p, '}');
-        size_t n = end ? (size_t)(end - p + 1) : strlen(p);
-        if (n >= size) n = size - 1;
-        memcpy(out, p, n);
-        out[n] = '\0';
-    } else {
-        fprintf(stderr, "  %s not in health %s\n", model, health);
-    }
-    models_free(health);
-    return out;
-}
 
 /* Weights 3:1 over 400 calls: each deployment gets its share within four
  * standard deviations, and each request carries its own deployment's key. */

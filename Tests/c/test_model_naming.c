@@ -8,64 +8,34 @@
  * through models_chat, models_chat_stream (push) and models_stream_next (pull). */
 #define _GNU_SOURCE
 #include "test_util.h"
+#include "json_path.h"
 
 #include <ctype.h>
 
 /* ---- The top-level "model" of a JSON object, without a JSON library -------- */
 
-static const char *ws(const char *p) {
-    while (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r') p++;
-    return p;
-}
-
-/* The end of the JSON value at p (NULL when malformed). */
-static const char *skip_value(const char *p) {
-    p = ws(p);
-    if (*p == '"') {
-        for (p++; *p && *p != '"'; p++)
-            if (*p == '\\' && p[1]) p++;
-        return *p ? p + 1 : NULL;
-    }
-    if (*p == '{' || *p == '[') {
-        int depth = 0;
-        for (; *p; p++) {
-            if (*p == '"') {
-                if (!(p = skip_value(p))) return NULL;
-                p--;
-            } else if (*p == '{' || *p == '[') {
-                depth++;
-            } else if ((*p == '}' || *p == ']') && --depth == 0) {
-                return p + 1;
-            }
-        }
-        return NULL;
-    }
-    while (*p && *p != ',' && *p != '}' && *p != ']' && !isspace((unsigned char)*p)) p++;
-    return p;
-}
-
 /* Copies the raw text of the object's top-level "model" value (quotes kept)
  * to out and returns how many top-level "model" members it has (-1: not an object). */
 static int top_model(const char *json, char *out, size_t size) {
     out[0] = '\0';
-    const char *p = ws(json);
+    const char *p = jp_ws(json);
     if (*p != '{') return -1;
     int n = 0;
-    p = ws(p + 1);
+    p = jp_ws(p + 1);
     while (*p == '"') {
-        const char *key_end = skip_value(p);
+        const char *key_end = jp_skip(p);
         if (!key_end) return -1;
         int is_model = key_end - p == 7 && memcmp(p, "\"model\"", 7) == 0;
-        p = ws(key_end);
+        p = jp_ws(key_end);
         if (*p != ':') return -1;
-        const char *value = ws(p + 1), *end = skip_value(value);
+        const char *value = jp_ws(p + 1), *end = jp_skip(value);
         if (!end) return -1;
         if (is_model) {
             n++;
             snprintf(out, size, "%.*s", (int)(end - value), value);
         }
-        p = ws(end);
-        if (*p == ',') p = ws(p + 1);
+        p = jp_ws(end);
+        if (*p == ',') p = jp_ws(p + 1);
     }
     return n;
 }

@@ -64,24 +64,6 @@ static models_code chat_model(models_router *r, const char *request, char *model
     return rc;
 }
 
-/* The health object of `model` copied to `out` ("" when not listed). */
-static const char *health_of(models_router *r, const char *model, char *out, size_t size) {
-    char *health = models_router_health(r);
-    char needle[128];
-    snprintf(needle, sizeof needle, "\"model\":\"%s\"", model);
-    out[0] = '\0';
-    const char *p = strstr(health, needle);
-    if (p) {
-        while (p > health && *p != '{') p--;
-        const char *end = strchr(p, '}');
-        size_t n = end ? (size_t)(end - p + 1) : strlen(p);
-        if (n >= size) n = size - 1;
-        memcpy(out, p, n);
-        out[n] = '\0';
-    }
-    models_free(health);
-    return out;
-}
 
 static int is_cooling(models_router *r, const char *model) {
     char h[1024];
