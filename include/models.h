@@ -322,7 +322,10 @@ typedef void (*models_event_fn)(void *user, const char *event_json, size_t len);
 **
 ** The handler is called on the thread making the call, so several threads
 ** may call it at once, and it delays that call by the time it takes (and
-** nothing else: other calls go on). Keep it short, or queue the event. A
+** nothing else: other calls go on). For asynchronous calls
+** (models_chat_async(), models_stream_async()) that thread is the one running
+** models_engine_process(), so a slow handler delays every call of that
+** engine. Keep it short, or queue the event. A
 ** call reads whether a handler is set when it starts: one started without a
 ** handler reports nothing, and costs nothing extra; with a handler, a chat
 ** answer's usage is read for the events.
