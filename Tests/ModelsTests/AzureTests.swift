@@ -112,6 +112,13 @@ import Testing
         }
     }
 
+    @Test func anApiKeyHeaderReplacesTheKey() throws {
+        let p = try Self.provider(#"{"type":"azure","base_url":"https://r.openai.azure.com/openai/v1","api_key":"k","#
+                                  + #""headers":{"API-Key":"h"}}"#)
+        let keys = try Self.request(p).headers.filter { $0.name.lowercased() == "api-key" }
+        #expect(keys.map(\.value) == ["h"])
+    }
+
     @Test func keyFromTheEnvironment() throws {
         let entry = #"{"type":"azure","base_url":"https://r.openai.azure.com/openai/v1"}"#
         let key = { (p: OpenAICompatibleProvider) throws in try Self.request(p).headers.first { $0.name == "api-key" }?.value }

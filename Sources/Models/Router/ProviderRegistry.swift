@@ -65,7 +65,7 @@ public enum ProviderRegistry {
             guard let url = pc.baseURL else { throw .invalidArgument("config: \"providers.\(name).base_url\" is required for type azure") }
             var key = try apiKey(name: name, config: pc, environment: env)
             if key == nil, pc.apiKeyEnv == nil { key = try credential(env, azureKeyVariable, namedBy: nil) }
-            if key == nil {
+            if key == nil, pc.apiKeyEnv == nil, !pc.headers.contains(where: { $0.name.lowercased() == "api-key" }) {
                 Log.warn("provider \(name) has type azure and no key (api_key, api_key_env, \(KnownProviders.apiKeyVariable(name)) "
                          + "or \(azureKeyVariable)); requests carry no api-key header")
             }

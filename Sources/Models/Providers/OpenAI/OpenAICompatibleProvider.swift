@@ -57,9 +57,11 @@ public final class OpenAICompatibleProvider: ChatProvider {
     }
 
     /// An Azure OpenAI provider: its key goes in the `api-key` header (never
-    /// `Authorization`), the URL comes from `azure` and the model id.
+    /// `Authorization`; an `api-key` among `headers` replaces it), the URL
+    /// comes from `azure` and the model id.
     public init(name: String, azure: AzureEndpoint, apiKey: String?, headers: [(name: String, value: String)] = []) {
-        let auth = apiKey.map { [(name: "api-key", value: $0)] } ?? []
+        let keyInHeaders = headers.contains { $0.name.lowercased() == "api-key" }
+        let auth = keyInHeaders ? [] : apiKey.map { [(name: "api-key", value: $0)] } ?? []
         let endpoint = Endpoint(baseURL: azure.root, bearer: nil, headers: auth + headers,
                                 secrets: (apiKey.map { [$0] } ?? []) + headers.map(\.value))
         self.name = name
