@@ -29,9 +29,9 @@ import Testing
 
     /// Each bad entry and the text its error must contain.
     static let badTypes: [(String, String)] = [
-        (#"{"type":"azure"}"#, #""providers.x.type" "azure" is not supported yet; use one of "openai", "anthropic", "github-copilot""#),
-        (#"{"type":"bedrock"}"#, #""providers.x.type" "bedrock" is not supported yet"#),
-        (#"{"type":"Anthropic"}"#, #""providers.x.type" must be one of "openai", "anthropic", "github-copilot""#),
+        (#"{"type":"Azure"}"#, #""providers.x.type" must be one of "openai", "anthropic", "github-copilot", "azure""#),
+        (#"{"type":"bedrock"}"#, #""providers.x.type" "bedrock" is not supported yet; use one of "openai", "anthropic", "github-copilot", "azure""#),
+        (#"{"type":"Anthropic"}"#, #""providers.x.type" must be one of "openai", "anthropic", "github-copilot", "azure""#),
         (#"{"type":""}"#, #""providers.x.type" must not be empty"#),
         (#"{"type":null}"#, #""providers.x.type" must be a string, not null"#),
         (#"{"typ":"openai"}"#, #"unknown key "providers.x.typ" (did you mean "type"?)"#),

@@ -260,6 +260,8 @@ def check_secrets(server, binary, configs):
                        "headers": {"X-Auth": "hdr-print-secret-4711"}},
             "anthropic": {"api_key_env": "MY_ANTHROPIC_KEY"},
             "github-copilot": {"github_token": "ghp_printsecret4711"},
+            "azure": {"type": "azure", "base_url": server.url, "api_version": "2024-10-21",
+                      "api_key": "azure-print-secret-4711"},
         },
     })
     code, out, err = run(binary, "--config", config, "--print-config")
@@ -267,6 +269,7 @@ def check_secrets(server, binary, configs):
     printed = json.loads(out)["providers"]
     expect(printed["openai"]["api_key"] == "[redacted]" and printed["openai"]["headers"]["X-Auth"] == "[redacted]"
            and printed["github-copilot"]["github_token"] == "[redacted]"
+           and printed["azure"]["api_key"] == "[redacted]" and printed["azure"]["api_version"] == "2024-10-21"
            and printed["anthropic"]["api_key_env"] == "MY_ANTHROPIC_KEY", "secrets show as [redacted], variables by name",
            out, err)
     # ...or from the environment, where it names the variables.

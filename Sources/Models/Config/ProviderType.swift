@@ -2,14 +2,16 @@
 /// The API a provider speaks: the config's `"type"` of a provider entry, or,
 /// without it, what the provider's name implies (`anthropic` → Anthropic's
 /// Messages API, `github-copilot` → GitHub Copilot, any other name →
-/// OpenAI-compatible Chat Completions).
+/// OpenAI-compatible Chat Completions). `azure` is Azure OpenAI: Chat
+/// Completions at a deployment's URL with an `api-key` header; no name implies it.
 public enum ProviderType: String, Sendable, Equatable, CaseIterable {
     case openai
     case anthropic
     case githubCopilot = "github-copilot"
+    case azure
 
     /// Values DESIGN.md reserves for later issues: refused with "not supported yet".
-    static let reserved = ["azure", "bedrock"]
+    static let reserved = ["bedrock"]
 
     /// The type a provider without `"type"` gets from its name.
     public static func implied(byName name: String) -> ProviderType {

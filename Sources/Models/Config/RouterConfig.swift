@@ -70,6 +70,8 @@ public struct ProviderConfig: Sendable, Equatable {
     public var githubToken: String?
     public var githubTokenEnv: String?
     public var tokenURL: String?
+    /// Azure type only: the `api-version` query parameter (`2024-10-21`).
+    public var apiVersion: String?
 
     public struct Header: Sendable, Equatable {
         public var name: String
@@ -110,8 +112,11 @@ extension RouterConfig {
         "stream_timeout_ms", "max_response_bytes", "max_retries",
         "retry_base_ms", "retry_max_ms", "cooldown", "rate_limits", "thinking", "shared_state", "prices", "x_libmodels",
     ]
-    static let providerKeys = ["type", "api_key", "api_key_env", "base_url", "headers", "github_token", "github_token_env", "token_url"]
+    static let providerKeys = [
+        "type", "api_key", "api_key_env", "base_url", "headers", "github_token", "github_token_env", "token_url", "api_version",
+    ]
     static let copilotOnlyKeys = ["github_token", "github_token_env", "token_url"]
+    static let azureOnlyKeys = ["api_version"]
 
     /// The largest config text accepted; a config is a few kilobytes.
     public static let maxTextBytes = 1 << 20
@@ -299,7 +304,36 @@ extension RouterConfig {
             throw .invalidArgument("config: \"providers.\(name).\(key)\" applies to github-copilot providers only "
                                    + "(the provider named github-copilot, or one with \"type\": \"github-copilot\")")
         }
+        if let version = try r.string("api_version") {
+            guard AzureEndpoint.isValidAPIVersion(version) else {
+                throw .invalidArgument("config: \"providers.\(name).api_version\" must be an Azure API version such as "
+                                       + "\"2024-10-21\" or \"2025-01-01-preview\" (or \"preview\" / \"latest\" for /openai/v1)")
+            }
+            p.apiVersion = version
+        }
+        if p.resolvedType(name: name) == .azure {
+            try checkAzure(name, p)
+        } else if let key = azureOnlyKeys.first(where: { r.has($0) }) {
+            throw .invalidArgument("config: \"providers.\(name).\(key)\" applies to providers with \"type\": \"azure\" only")
+        }
         return p
+    }
+
+    /// An Azure provider needs its resource endpoint, without a query (the
+    /// version is `api_version`), and an `api_version` unless it uses `/openai/v1`.
+    private static func checkAzure(_ name: String, _ p: ProviderConfig) throws(ModelsError) {
+        guard let url = p.baseURL else {
+            throw .invalidArgument("config: \"providers.\(name).base_url\" is required for type azure: the resource "
+                                   + "endpoint, such as \"https://NAME.openai.azure.com\"")
+        }
+        guard !url.utf8.contains(where: { $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") }) else {
+            throw .invalidArgument("config: \"providers.\(name).base_url\" of an azure provider must not hold a query or "
+                                   + "fragment; give the version as \"api_version\"")
+        }
+        if AzureEndpoint(baseURL: url, apiVersion: nil).form == .deployment, p.apiVersion == nil {
+            throw .invalidArgument("config: \"providers.\(name).api_version\" is required for type azure (such as "
+                                   + "\"2024-10-21\"), unless \"base_url\" ends with /openai/v1")
+        }
     }
 
     private static func checkModel(_ model: String, key: String) throws(ModelsError) {

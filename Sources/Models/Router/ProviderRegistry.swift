@@ -4,7 +4,8 @@ import Glibc
 /// Builds the providers a config names: the counterpart of the Go package's
 /// `BuildProviders`. A provider of type `anthropic` gets the native Messages
 /// client, `github-copilot` the Copilot client, `openai` an OpenAI-compatible
-/// client; without `"type"`, the name decides (see `ProviderType.implied`).
+/// client, `azure` an OpenAI-compatible client at Azure's URLs with an
+/// `api-key` header; without `"type"`, the name decides (see `ProviderType.implied`).
 public enum ProviderRegistry {
     public typealias Environment = (String) -> String?
 
@@ -59,8 +60,22 @@ public enum ProviderRegistry {
         case .openai:
             let key = try apiKey(name: name, config: pc, environment: env)
             return OpenAICompatibleProvider(name: name, baseURL: openAIBaseURL(name: name, config: pc), apiKey: key, headers: headers)
+        case .azure:
+            // The config checked that an azure entry has a base_url (and api_version where needed).
+            guard let url = pc.baseURL else { throw .invalidArgument("config: \"providers.\(name).base_url\" is required for type azure") }
+            var key = try apiKey(name: name, config: pc, environment: env)
+            if key == nil, pc.apiKeyEnv == nil { key = try credential(env, azureKeyVariable, namedBy: nil) }
+            if key == nil, pc.apiKeyEnv == nil, !pc.headers.contains(where: { $0.name.lowercased() == "api-key" }) {
+                Log.warn("provider \(name) has type azure and no key (api_key, api_key_env, \(KnownProviders.apiKeyVariable(name)) "
+                         + "or \(azureKeyVariable)); requests carry no api-key header")
+            }
+            return OpenAICompatibleProvider(name: name, azure: AzureEndpoint(baseURL: url, apiVersion: pc.apiVersion),
+                                            apiKey: key, headers: headers)
         }
     }
+
+    /// Where an azure provider without `api_key`, `api_key_env` or `<NAME>_API_KEY` finds its key.
+    static let azureKeyVariable = "AZURE_OPENAI_API_KEY"
 
     /// `base_url`, else the known URL for the name, else OpenAI's.
     static func openAIBaseURL(name: String, config pc: ProviderConfig) -> String {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /// Any provider that speaks OpenAI Chat Completions: `POST {base}/chat/completions`
-/// with a bearer key. GitHub Copilot is one too, with its own credentials and headers.
+/// with a bearer key. GitHub Copilot is one too, with its own credentials and
+/// headers, and so is Azure OpenAI, with a URL per deployment and an `api-key` header.
 public final class OpenAICompatibleProvider: ChatProvider {
     /// Where and how to authenticate one request. Copilot's change per request.
     public struct Endpoint: Sendable {
@@ -40,6 +41,9 @@ public final class OpenAICompatibleProvider: ChatProvider {
     /// A fixed endpoint's targets, built once (the same strings every request
     /// also let the transfer see at a glance that its curl handle is set up).
     private let fixed: (chat: Target, stream: Target)?
+    /// Azure: the URL of a request depends on its model id (the deployment),
+    /// and an answer its content filter stopped is a `content_policy` error.
+    private let azure: AzureEndpoint?
 
     /// A provider with a fixed base URL and key. The values of `headers` are
     /// treated as secrets, as the key is.
@@ -49,6 +53,22 @@ public final class OpenAICompatibleProvider: ChatProvider {
         self.http1Only = false
         self.endpoint = { _ throws(ModelsError) in endpoint }
         fixed = (Target(endpoint, stream: false), Target(endpoint, stream: true))
+        azure = nil
+    }
+
+    /// An Azure OpenAI provider: its key goes in the `api-key` header (never
+    /// `Authorization`; an `api-key` among `headers` replaces it), the URL
+    /// comes from `azure` and the model id.
+    public init(name: String, azure: AzureEndpoint, apiKey: String?, headers: [(name: String, value: String)] = []) {
+        let keyInHeaders = headers.contains { $0.name.lowercased() == "api-key" }
+        let auth = keyInHeaders ? [] : apiKey.map { [(name: "api-key", value: $0)] } ?? []
+        let endpoint = Endpoint(baseURL: azure.root, bearer: nil, headers: auth + headers,
+                                secrets: (apiKey.map { [$0] } ?? []) + headers.map(\.value))
+        self.name = name
+        self.http1Only = false
+        self.endpoint = { _ throws(ModelsError) in endpoint }
+        fixed = (Target(endpoint, stream: false), Target(endpoint, stream: true))
+        self.azure = azure
     }
 
     /// A provider whose endpoint is computed for every request (GitHub Copilot).
@@ -58,6 +78,7 @@ public final class OpenAICompatibleProvider: ChatProvider {
         self.http1Only = http1Only
         self.endpoint = endpoint
         fixed = nil
+        azure = nil
     }
 
     public func chat(_ call: ChatCall) throws(ModelsError) -> ChatAnswer {
@@ -74,11 +95,14 @@ public final class OpenAICompatibleProvider: ChatProvider {
         if scan.kind == .object, !scan.topLevelKeyHasEscape, !scan.hasDuplicateKey, scan.depth <= JSON.maxDepth,
            let choices = scan.range(of: 0),
            bytes[choices.lowerBound] == UInt8(ascii: "[") {
+            if azure != nil, let refusal = AzureContentFilter.refusal(inAnswer: bytes, provider: name) { throw refusal }
             return ChatAnswer(checkedBytes: bytes, model: scan.range(of: 1))
         }
         // Anything else is an error to describe (nesting too deep included), or a key
         // spelled with escapes or repeated (the model splice needs the one "model"): parse it.
-        return ChatAnswer(json: try parsedAnswer(bytes, status: status, secrets: secrets))
+        let json = try parsedAnswer(bytes, status: status, secrets: secrets)
+        if azure != nil, let refusal = AzureContentFilter.refusal(inAnswer: bytes, provider: name) { throw refusal }
+        return ChatAnswer(json: json)
     }
 
     /// Looks for `choices` and `model` at the top level of an answer.
@@ -108,7 +132,8 @@ public final class OpenAICompatibleProvider: ChatProvider {
                 let body = (try? transfer.readBody(limit: ProviderExchange.errorBodyBytes, truncate: true)) ?? []
                 throw notEventStream(head, body, secrets: secrets)
             }
-            return OpenAIStream(transfer: transfer, provider: name, model: call.model, secrets: secrets)
+            return OpenAIStream(transfer: transfer, provider: name, model: call.model, secrets: secrets,
+                                contentFilterIsRefusal: azure != nil)
         } catch {
             transfer.close()
             throw error
@@ -130,7 +155,8 @@ public final class OpenAICompatibleProvider: ChatProvider {
         let target: Target
         if let fixed { target = stream ? fixed.stream : fixed.chat } else { target = Target(try endpoint(call.cancellation), stream: stream) }
         let body = OpenAIRequest.body(call.request, modelID: call.modelID, stream: stream)
-        var request = HTTPRequest(method: .post, url: target.url, headers: target.headers, body: body)
+        let url = azure.map { $0.chatURL(modelID: call.modelID) } ?? target.url
+        var request = HTTPRequest(method: .post, url: url, headers: target.headers, body: body)
         request.http1Only = http1Only
         request.add(extraHeaders: call.extraHeaders, extraQuery: call.extraQuery)
         return (request, call.extraHeaders.isEmpty ? target.secrets : target.secrets + call.extraHeaders.map(\.value))
@@ -154,6 +180,8 @@ extension OpenAICompatibleProvider: ExchangeProvider {
             request: request, secrets: secrets,
             failure: { head, body in ProviderErrors.httpError(provider: name, head: head, body: body, secrets: secrets) },
             notEventStream: { head, body in self.notEventStream(head, body, secrets: secrets) },
-            decoder: { OpenAIStreamDecoder(provider: name, secrets: secrets, model: call.model) })
+            decoder: { [azure] in
+                OpenAIStreamDecoder(provider: name, secrets: secrets, model: call.model, contentFilterIsRefusal: azure != nil)
+            })
     }
 }

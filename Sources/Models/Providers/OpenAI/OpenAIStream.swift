@@ -9,9 +9,10 @@ final class OpenAIStream: ProviderStream {
     private let decoder: OpenAIStreamDecoder
 
     /// `model`: the full routed name (`openai/gpt-4o`) every chunk carries.
-    init(transfer: HTTPTransfer, provider: String, model: String, secrets: [String]) {
+    init(transfer: HTTPTransfer, provider: String, model: String, secrets: [String], contentFilterIsRefusal: Bool = false) {
         self.transfer = transfer
-        decoder = OpenAIStreamDecoder(provider: provider, secrets: secrets, model: model)
+        decoder = OpenAIStreamDecoder(provider: provider, secrets: secrets, model: model,
+                                      contentFilterIsRefusal: contentFilterIsRefusal)
     }
 
     deinit { transfer.close() }
@@ -43,10 +44,14 @@ final class OpenAIStreamDecoder: StreamDecoder {
     private var parser = SSEParser()
     private var inspector: ChunkInspector
     private(set) var finished = false
+    /// Azure: a chunk whose choice ends with `finish_reason: "content_filter"`
+    /// ends the stream with a `content_policy` error instead of being passed on.
+    private let contentFilterIsRefusal: Bool
 
     /// `model`: the full routed name every chunk carries.
-    init(provider: String, secrets: [String], model: String) {
+    init(provider: String, secrets: [String], model: String, contentFilterIsRefusal: Bool = false) {
         self.provider = provider
+        self.contentFilterIsRefusal = contentFilterIsRefusal
         inspector = ChunkInspector(source: provider, secrets: secrets, model: model)
     }
 
@@ -62,6 +67,9 @@ final class OpenAIStreamDecoder: StreamDecoder {
             if event.dataEquals("[DONE]") {
                 self.finished = true
                 return
+            }
+            if self.contentFilterIsRefusal, let refusal = AzureContentFilter.refusal(inChunk: event.data, provider: self.provider) {
+                throw refusal
             }
             try self.inspector.deliver(event.data, to: outlet)
         }
