@@ -4,9 +4,10 @@
 # they are missing. As root it runs apt-get; otherwise it prints the command.
 # Usage: scripts/deps.sh  (sourced by scripts/test and scripts/demo as well)
 set -eu
-# The second line: what scripts/deb needs to build and check the Debian packages.
+# The second line: what scripts/deb needs to build and check the Debian packages,
+# and abigail-tools for the ABI check (scripts/abi-check).
 packages="libcurl4-openssl-dev libjansson-dev cmake ninja-build pkg-config python3 python3-venv python3-pytest python3-setuptools python3-wheel nginx-light binutils valgrind libhiredis-dev redis-server
-    debhelper dh-python dpkg-dev help2man lintian python3-all"
+    debhelper dh-python dpkg-dev help2man lintian python3-all abigail-tools"
 missing=""
 for p in $packages; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
