@@ -694,8 +694,9 @@ typedef struct models_provider_callbacks {
 
 /* Registers (or replaces) the provider `name` (no '/'), served by `callbacks`
 ** with `user`. The callbacks table is copied. Returns MODELS_OK, or
-** MODELS_ERR_INVALID_ARGUMENT for a NULL router or table, a size other than
-** sizeof(models_provider_callbacks), a NULL chat callback, stream_open
+** MODELS_ERR_INVALID_ARGUMENT for a NULL router or table, a size the library
+** does not know (see above; with this header, any size but
+** sizeof(models_provider_callbacks)), a NULL chat callback, stream_open
 ** without stream_next, or a bad name. Thread-safe. */
 models_code models_router_add_provider(models_router *r, const char *name,
                                        const models_provider_callbacks *callbacks, void *user,
@@ -760,8 +761,9 @@ typedef struct models_token_source {
 ** token source `source` with `user` (for a router the program configured
 ** itself, or instead of the config's github_token). The table is copied.
 ** Returns MODELS_OK, or MODELS_ERR_INVALID_ARGUMENT for a NULL router or
-** source, a size other than sizeof(models_token_source) or a NULL get_token; on failure the library keeps nothing and never
-** calls destroy. A provider it replaces is released once its requests end.
+** source, a size the library does not know (with this header, any size but
+** sizeof(models_token_source)) or a NULL get_token; on failure the library
+** keeps nothing and never calls destroy. A provider it replaces is released once its requests end.
 ** Thread-safe: requests may be running on the router. */
 models_code models_router_add_copilot(models_router *r, const models_token_source *source, void *user,
                                       models_error **err);
