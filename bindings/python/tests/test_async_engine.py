@@ -249,26 +249,73 @@ def test_closing_the_router_with_calls_in_flight_lets_them_finish(srv):
     assert run(main())["choices"][0]["message"]["content"] == "echo: x"
 
 
-def test_python_providers_still_work_on_worker_threads(srv):
-    def chat(model_id, request):
+class GatedProvider:
+    """A Python provider whose calls for model "held" wait for `gate`; streams
+    send two chunks, then wait for `gate` before each further one."""
+
+    def __init__(self):
+        self.gate = threading.Event()
+        self.threads = set()
+        self.closed = threading.Event()
+
+    def chat(self, model_id, request):
+        self.threads.add(threading.get_ident())
+        if model_id == "held":
+            self.gate.wait(10)
+        if model_id == "busy":
+            raise libmodels.APIError("busy", status_code=503)
+        text = "py " + request["messages"][0]["content"]
         return {"object": "chat.completion", "choices": [{"index": 0, "finish_reason": "stop",
-                "message": {"role": "assistant", "content": "py " + request["messages"][0]["content"]}}]}
+                "message": {"role": "assistant", "content": text}}]}
 
-    class Provider:
-        def chat(self, model_id, request):
-            return chat(model_id, request)
+    def stream(self, model_id, request):
+        self.threads.add(threading.get_ident())
+        try:
+            for i in range(100):
+                if i >= 2:
+                    self.gate.wait(10)
+                yield {"object": "chat.completion.chunk", "choices": [{"index": 0, "delta": {"content": "s%d " % i}}]}
+        finally:
+            self.closed.set()
 
-        def stream(self, model_id, request):
-            yield {"object": "chat.completion.chunk", "choices": [{"index": 0, "delta": {"content": "s"}}]}
+
+def test_python_providers_run_on_the_engine_without_blocking_the_loop(srv):
+    provider = GatedProvider()
 
     async def main():
-        with libmodels.Router({"primary": "py/m"}) as router:
-            router.add_provider("py", Provider())
+        config = openai_config(srv, primary="py/m")
+        with libmodels.Router(config) as router:
+            router.add_provider("py", provider)
             reply = await router.achat(messages=user("hi"))
-            stream = router.astream(messages=user("hi"))
-            chunks = [c async for c in stream]
-            return reply, chunks
+            held = asyncio.ensure_future(router.achat(messages=user("x"), model="py/held"))
+            # The provider holds a worker thread, not the loop nor the engine.
+            other = await router.achat(messages=user("meanwhile"), model="local/m1")
+            assert not held.done()
+            provider.gate.set()
+            late = await held
+            fell_back = await router.achat(messages=user("fb"), model="py/busy", fallbacks=["local/m1"])
+            provider.gate.clear()
+            chunks = []
 
-    reply, chunks = run(main())
+            async def consume():
+                async for chunk in router.astream(messages=user("s")):
+                    chunks.append(chunk)
+
+            task = asyncio.ensure_future(consume())
+            assert await wait_for(lambda: len(chunks) >= 2)
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            provider.gate.set()  # the stream's next chunk finds it cancelled: closed
+            assert await wait_for(provider.closed.is_set)
+            return reply, other, late, fell_back, chunks, threading.get_ident()
+
+    reply, other, late, fell_back, chunks, loop_thread = run(main())
     assert reply["choices"][0]["message"]["content"] == "py hi"
-    assert chunks[0]["choices"][0]["delta"]["content"] == "s"
+    assert reply["model"] == "py/m"
+    assert other["choices"][0]["message"]["content"] == "echo: meanwhile"
+    assert late["choices"][0]["message"]["content"] == "py x"
+    assert fell_back["model"] == "local/m1"
+    assert [c["choices"][0]["delta"]["content"] for c in chunks] == ["s0 ", "s1 "]
+    assert all(c["model"] == "py/m" for c in chunks)
+    assert loop_thread not in provider.threads

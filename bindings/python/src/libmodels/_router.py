@@ -109,10 +109,11 @@ class Router:
         # Every event sink set on this router: kept until it is closed, because a
         # handler replaced from inside an event may still be running its callback.
         self._sinks: List[EventSink] = []
-        # achat/astream run on an engine per event loop, unless a provider written
-        # in Python was added (those cannot run on an engine yet: worker threads).
+        # achat/astream run on an engine per event loop, unless a Copilot token
+        # source written in Python was added: the engine would call it on the
+        # loop's thread, blocking the loop (worker threads instead).
         self._engines = _engine.Engines(self._handle)
-        self._python_providers = False
+        self._python_token_source = False
         self._finalizer = weakref.finalize(self, _close_router, self._handle, self._sinks, self._engines)
         if on_event is not None:
             try:
@@ -186,7 +187,7 @@ class Router:
             lambda: _chat_now(handle, request, options, call), call.cancel))
 
     def _on_engine(self) -> bool:
-        return not self._python_providers and _capi.has("models_chat_async") and not _threads_forced()
+        return not self._python_token_source and _capi.has("models_chat_async") and not _threads_forced()
 
     async def achat(self, messages: Iterable[Message], model: Optional[str] = None,
                     tools: Optional[Sequence[Any]] = None, **params: Any) -> ChatCompletion:
@@ -196,7 +197,7 @@ class Router:
         Cancelling the awaiting task cancels the call in the library
         (models_call_cancel) and its transfer.
 
-        A router with providers written in Python (add_provider, add_copilot)
+        A router with a Copilot token source written in Python (add_copilot)
         runs achat on worker threads instead (models_chat_ex), as does any
         router when the environment has LIBMODELS_ASYNC=threads."""
         request, options = prepare("achat", messages, model, tools, params)
@@ -314,8 +315,7 @@ class Router:
         ``metadata=``). See models.h for every member.
 
         A plain function is called on the thread making the call (for achat()
-        and astream(), the event loop's thread; a worker thread when the router
-        has providers written in Python), possibly on several threads at once,
+        and astream(), the event loop's thread), possibly on several threads at once,
         and delays that call by its own duration; keep it short. An ``async
         def`` function must be registered from inside a running event loop: each
         event is scheduled on that loop (run_coroutine_threadsafe), so the call
@@ -363,12 +363,13 @@ class Router:
         get the full name ("name/model-id"). To fail, raise a ModelsError subclass (e.g.
         ``APIError("busy", status_code=503)``, which the router retries); any
         other exception fails the request with APIError. The methods are called
-        from the threads making requests, possibly several at once.
+        from the threads making requests (for achat() and astream(), the
+        engine's worker threads, at most 32 per event loop), possibly several
+        at once.
         """
         ptr = self._handle.acquire()
         try:
             register_provider(ptr, name, provider)
-            self._python_providers = True
         finally:
             self._handle.release()
 
@@ -384,7 +385,7 @@ class Router:
         ptr = self._handle.acquire()
         try:
             register_copilot(ptr, token_source)
-            self._python_providers = True
+            self._python_token_source = True
         finally:
             self._handle.release()
 
