@@ -46,6 +46,9 @@ Item = Tuple[int, Any]
 _string_at = ctypes.string_at
 _calls: Dict[int, Any] = {}
 _keys = itertools.count(1)
+#: KeyboardInterrupt (or SystemExit) that struck inside a C callback, which
+#: cannot unwind into C: raised when models_engine_process returns.
+_interrupted: List[BaseException] = []
 
 
 class LoopEngine:
@@ -90,6 +93,10 @@ class LoopEngine:
             self.processing = False
         if self.closing and self.pending == 0:
             self.free()
+        if _interrupted:
+            exc = _interrupted.pop()
+            del _interrupted[:]
+            raise exc  # asyncio lets KeyboardInterrupt out of run_until_complete
 
     def on_loop_thread(self) -> bool:
         return threading.get_ident() == self.thread
@@ -170,6 +177,13 @@ class Engines:
 # ---- the C callbacks (on the loop's thread, inside models_engine_process) -------------
 
 
+def _caught(exc: BaseException) -> None:
+    if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+        _interrupted.append(exc)
+    else:
+        logger.error("libmodels: internal error in an engine callback", exc_info=exc)
+
+
 def _done(user: Optional[int], code: int, response: Optional[bytes], err: Optional[int]) -> None:
     try:
         entry = _calls.pop(user or 0, None)
@@ -180,8 +194,8 @@ def _done(user: Optional[int], code: int, response: Optional[bytes], err: Option
         entry.call.free()
         error = error_from_lent(code, err) if code != _capi.MODELS_OK else None
         engine.settle(entry.finish, response, error)
-    except BaseException:  # noqa: BLE001 - nothing may unwind into C
-        logger.exception("libmodels: internal error in an engine callback")
+    except BaseException as exc:  # noqa: BLE001 - nothing may unwind into C
+        _caught(exc)
 
 
 def _chunk(user: Optional[int], data: Optional[int], size: int) -> int:
@@ -196,8 +210,8 @@ def _chunk(user: Optional[int], data: Optional[int], size: int) -> int:
         if feed.waiters:
             feed.wake()
         return 0
-    except BaseException:  # noqa: BLE001
-        logger.exception("libmodels: internal error in an engine callback")
+    except BaseException as exc:  # noqa: BLE001
+        _caught(exc)
         return 1
 
 
@@ -213,8 +227,8 @@ def _thinking(user: Optional[int], data: Optional[int], size: int) -> None:
             feed.items.append((_THINKING, piece))
             if feed.waiters:
                 feed.wake()
-    except BaseException:  # noqa: BLE001
-        logger.exception("libmodels: internal error in an engine callback")
+    except BaseException as exc:  # noqa: BLE001
+        _caught(exc)
 
 
 DONE_FN = _capi.models_done_fn(_done)
