@@ -818,8 +818,12 @@ void models_set_log_handler(models_log_fn fn, void *user, int min_level);
 ** timeouts, a stream's fallback until its first word), with timers instead of
 ** waits. OpenAI-compatible providers, Anthropic and GitHub Copilot run on an
 ** engine (fetching a Copilot token, about every half hour, holds the engine's
-** thread while it lasts); an attempt that reaches a provider added with
-** models_router_add_provider() fails with MODELS_ERR_INVALID_ARGUMENT.
+** thread while it lasts). A provider added with models_router_add_provider()
+** blocks until it answers, so the engine calls its functions on worker
+** threads of its own (made when needed, at most 32 per engine; a call past
+** that waits its turn): they must be thread-safe, as for the blocking calls.
+** A call that times out or is cancelled while its provider function runs ends
+** at once; what the function returns later is dropped.
 **
 ** Two ways to drive it, as with libcurl's multi_socket API:
 **

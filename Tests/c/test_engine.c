@@ -5,6 +5,7 @@
  * own thread; cancellation, freeing with calls in flight, and bad input. */
 #define _GNU_SOURCE
 #include "test_util.h"
+#include "scripted_provider.h"
 
 #include <poll.h>
 #include <pthread.h>
@@ -518,29 +519,68 @@ static void test_cancel_mid_stream(void) {
     models_router_free(r);
 }
 
-static int c_provider_chat(void *user, const char *model_id, const char *request_json, char **response_json,
-                           models_error **err) {
-    (void)user; (void)model_id; (void)request_json; (void)err;
-    *response_json = NULL;
-    return MODELS_ERR_API;
-}
-
-/* A provider added from C cannot run on an engine yet: its attempt fails with
- * a clear error, never a hang. */
-static void test_provider_from_c_is_refused(void) {
-    models_router *r = router_from("\"primary\":\"cp/x\",\"fallbacks\":[\"local/m1\"]");
-    models_provider_callbacks cb;
-    memset(&cb, 0, sizeof cb);
-    cb.size = sizeof cb;
-    cb.chat = c_provider_chat;
-    CHECK(models_router_add_provider(r, "cp", &cb, NULL, NULL) == MODELS_OK);
+/* A provider added from C runs on the engine's worker threads: its answers,
+ * streams, retries and fallbacks route as over HTTP, and one that blocks holds
+ * neither the engine's thread nor a cancelled call. */
+static void test_provider_from_c_runs_on_worker_threads(void) {
+    models_router *r = router_from("\"primary\":\"cp/x\",\"fallbacks\":[\"local/m1\"],\"max_retries\":1,"
+                                   "\"retry_base_ms\":1,\"retry_max_ms\":2");
+    sp_provider p;
+    sp_init(&p);
+    sp_register(r, "cp", &p);
     models_engine *e = engine_for(r);
     ts_reset();
     struct outcome o;
-    chat(e, "{\"model\":\"cp/x\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}", NULL, NULL, &o);
+
+    chat(e, "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}", NULL, NULL, &o);
     run(e, &o);
-    CHECK(o.code == MODELS_ERR_INVALID_ARGUMENT);
-    CHECK_STR_CONTAINS(o.message, "cannot run on an engine yet");
+    CHECK(o.code == MODELS_OK);
+    CHECK_STR_CONTAINS(o.response, "hello from x");
+    CHECK_STR_CONTAINS(o.response, "\"model\":\"cp/x\"");
+
+    stream(e, "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"stream\":true}", NULL, NULL, &o);
+    run(e, &o);
+    CHECK(o.code == MODELS_OK);
+    CHECK(strcmp(o.stream.text, "hello from x") == 0);
+
+    /* A 503 is retried; two fall back to the HTTP provider. */
+    sp_script(&p, "x", sp_fail(MODELS_ERR_API, 503, 0));
+    chat(e, "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}", NULL, NULL, &o);
+    run(e, &o);
+    CHECK(o.code == MODELS_OK);
+    CHECK_STR_CONTAINS(o.response, "hello from x");
+    sp_script(&p, "x", sp_fail(MODELS_ERR_API, 503, 0));
+    sp_script(&p, "x", sp_fail(MODELS_ERR_API, 503, 0));
+    stream(e, "{\"messages\":[{\"role\":\"user\",\"content\":\"ho\"}],\"stream\":true}", NULL, NULL, &o);
+    run(e, &o);
+    CHECK(o.code == MODELS_OK);
+    CHECK(strcmp(o.stream.text, "echo: ho") == 0);
+
+    /* A call held in the provider (gated) holds neither the engine nor its own cancel. */
+    snprintf(p.gate_model, sizeof p.gate_model, "%s", "x");
+    models_call *call = models_call_new();
+    struct outcome held, quick;
+    chat(e, "{\"messages\":[{\"role\":\"user\",\"content\":\"held\"}]}", NULL, call, &held);
+    int64_t until = now_ms() + 20000;
+    while (!sp_counter(&p, &p.gate_reached) && now_ms() < until) models_engine_process(e, 10);
+    CHECK(sp_counter(&p, &p.gate_reached) == 1);
+    chat(e, "{\"model\":\"local/m1\",\"messages\":[{\"role\":\"user\",\"content\":\"meanwhile\"}]}", NULL, NULL, &quick);
+    run(e, &quick);
+    CHECK(quick.code == MODELS_OK);
+    CHECK(held.done == 0);
+    models_call_cancel(call);
+    run(e, &held);
+    CHECK(held.code == MODELS_ERR_CANCELLED);
+    sp_open_gate(&p);
+
+    /* The gated call's late answer is dropped; the next one routes normally. */
+    chat(e, "{\"messages\":[{\"role\":\"user\",\"content\":\"after\"}]}", NULL, NULL, &o);
+    run(e, &o);
+    CHECK(o.code == MODELS_OK);
+    CHECK_STR_CONTAINS(o.response, "hello from x");
+    CHECK(held.done == 1);
+
+    models_call_free(call);
     models_engine_free(e);
     models_router_free(r);
 }
@@ -560,6 +600,6 @@ int main(void) {
     test_anthropic();
     test_rate_limit();
     test_cancel_mid_stream();
-    test_provider_from_c_is_refused();
+    test_provider_from_c_runs_on_worker_threads();
     return check_report("test_engine");
 }

@@ -35,6 +35,8 @@ public final class Engine: @unchecked Sendable { // loop state is confined to th
     private struct Inbox: @unchecked Sendable { // EngineCall objects pass from the submitting thread to the engine's, under the lock
         var calls: [EngineCall] = []
         var cancels: [UInt64] = []
+        /// What attempts on `workers` reported, for the calls they work for.
+        var reports: [(id: UInt64, report: OffThreadReport)] = []
         var nextID: UInt64 = 1
         var closed = false
     }
@@ -45,6 +47,8 @@ public final class Engine: @unchecked Sendable { // loop state is confined to th
     private let threaded = Atomic<Bool>(false)
     /// The engine's own thread, once it runs.
     private let loopThread = Atomic<UInt>(0)
+    /// Threads for the attempts of providers that block (made on first use).
+    private var workersIfAny: EngineWorkers?
 
     public init(router: Router) throws(ModelsError) {
         self.router = router
@@ -75,6 +79,7 @@ public final class Engine: @unchecked Sendable { // loop state is confined to th
 
     deinit {
         close()
+        workersIfAny?.stop()
         curl_multi_cleanup(multi)
         Glibc.close(fd)
         Glibc.close(wakeFd)
@@ -192,15 +197,16 @@ public final class Engine: @unchecked Sendable { // loop state is confined to th
 
     /// Starts calls submitted since the last look and applies cancels.
     private func takeInbox() {
-        let (new, cancels) = inbox.withLock { box -> ([EngineCall], [UInt64]) in
-            defer { box.calls = []; box.cancels = [] }
-            return (box.calls, box.cancels)
+        let (new, cancels, reports) = inbox.withLock { box in
+            defer { box.calls = []; box.cancels = []; box.reports = [] }
+            return (box.calls, box.cancels, box.reports)
         }
         for call in new {
             calls[call.id] = call
             call.decide()
         }
         for id in cancels { calls[id]?.cancel() }
+        for (id, report) in reports { calls[id]?.offThread(report) }
         collectDone()
     }
 
@@ -268,6 +274,20 @@ public final class Engine: @unchecked Sendable { // loop state is confined to th
         if transfers.removeValue(forKey: UInt(bitPattern: transfer.easy)) != nil {
             curl_multi_remove_handle(multi, transfer.easy)
         }
+    }
+
+    /// Runs `job` on a worker thread (made on first use); false when no thread can run it.
+    func runOffThread(_ job: @escaping () -> Void) -> Bool {
+        let workers = workersIfAny ?? EngineWorkers()
+        workersIfAny = workers
+        return workers.run(job)
+    }
+
+    /// From a worker thread: hands `report` to call `id` on the engine's thread.
+    /// The job holds the engine until it returns, so the eventfd is open.
+    func post(_ id: UInt64, _ report: OffThreadReport) {
+        inbox.withLock { $0.reports.append((id, report)) }
+        wake()
     }
 
     /// Puts `call` on the timer heap for its next wake-up, when that is sooner than the one it has.

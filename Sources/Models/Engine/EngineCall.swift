@@ -53,6 +53,11 @@ final class EngineCall {
     private var lastEventMs: Int64 = 0
     /// When the stream's end marker came: the rest of the body gets a moment, no more.
     private var endMarkerMs: Int64?
+    /// The attempt running on a worker thread (a provider that blocks), by its token.
+    private var offThreadToken: Cancellation?
+    /// That attempt's stream sent something (its idle timeout counts from then).
+    private var offThreadOpened = false
+    private var offThreadUsage: (input: Int64, output: Int64)?
 
     // A stream's first word.
     private var committed = false
@@ -127,13 +132,10 @@ final class EngineCall {
         guard let attempt else { return false }
         limiter = nil
         sentAt = MonotonicClock.nowMs()
+        // The machine sends only models whose provider is registered.
+        guard let provider = attempt.model.provider as? any ExchangeProvider else { return sendOffThread(attempt) }
         let request: HTTPRequest
         do throws(ModelsError) {
-            // The machine sends only models whose provider is registered.
-            guard let provider = attempt.model.provider as? any ExchangeProvider else {
-                throw ModelsError(.invalidArgument, "the provider \"\(attempt.model.providerName)\" was added from C or Python "
-                                  + "and cannot run on an engine yet; call it with the blocking functions")
-            }
             let call = plan.call(attempt, cancellation: nil)
             if plan.stream {
                 let exchange = try provider.streamExchange(call)
@@ -153,6 +155,57 @@ final class EngineCall {
         return true
     }
 
+    /// Runs the attempt of a provider that blocks (C and Python providers) on
+    /// one of the engine's worker threads; its reports come back through the
+    /// inbox (`offThread`). False when it failed at once.
+    private func sendOffThread(_ attempt: RouteStateMachine.Attempt) -> Bool {
+        guard let provider = attempt.model.provider else {
+            attemptFailed(ModelsError(.noProvider, "no provider \"\(attempt.model.providerName)\""), decideNext: false)
+            return false
+        }
+        resetAttemptState()
+        let token = Cancellation()
+        let job = OffThreadAttempt.job(provider, plan.call(attempt, cancellation: token), stream: plan.stream,
+                                       thinking: handlers.thinking != nil, token: token, engine: engine, id: id)
+        guard engine.runOffThread(job) else {
+            attemptFailed(ModelsError(.noMemory, "cannot create a thread for the provider \"\(attempt.model.providerName)\""),
+                          decideNext: false)
+            return false
+        }
+        offThreadToken = token
+        offThreadOpened = false
+        phase = .sending
+        engine.schedule(self)
+        return true
+    }
+
+    /// What the attempt on a worker thread reported (the engine's thread).
+    func offThread(_ report: OffThreadReport) {
+        guard let token = offThreadToken, report.attempt === token, !isDone else { return }
+        switch report.kind {
+        case .answer(let answer):
+            offThreadToken = nil
+            answered(answer)
+        case .chunk(let bytes):
+            offThreadOpened = true
+            lastEventMs = MonotonicClock.nowMs()
+            let more = bytes.withUnsafeBytes { all in chunk(UnsafeRawBufferPointer(rebasing: all[..<(all.count - 1)])) }
+            if !more { transferFailed(ModelsError(.cancelled, "stopped by the chunk callback")) }
+        case .thinking(let bytes):
+            offThreadOpened = true
+            lastEventMs = MonotonicClock.nowMs()
+            bytes.withUnsafeBytes { thinking($0) }
+        case .ended(let usage):
+            offThreadToken = nil
+            offThreadUsage = usage
+            if !committed && !commit() { return finish(.failure(ModelsError(.cancelled, "stopped by the chunk callback"))) }
+            finish(.success(nil))
+        case .failed(let error, let usage):
+            offThreadUsage = usage
+            transferFailed(error)
+        }
+    }
+
     private func start(_ request: HTTPRequest) throws(ModelsError) {
         guard let attempt else { return }
         resetAttemptState()
@@ -167,6 +220,7 @@ final class EngineCall {
         body = []
         callbackError = nil
         decoder = nil
+        offThreadUsage = nil
         endMarkerMs = nil
         heldBytes = []
         heldPieces = []
@@ -181,6 +235,11 @@ final class EngineCall {
         case .waiting(let until), .rateWait(let until): return until
         case .sending:
             guard let attempt else { return .max }
+            if transfer == nil, offThreadToken != nil {
+                guard plan.stream && offThreadOpened else { return attempt.deadlineMs }
+                let idle = lastEventMs.saturatingAdd(plan.idleTimeoutMs)
+                return min(idle, plan.streamDeadline?.atMs ?? .max)
+            }
             var at = Int64.max
             if let transfer, !transfer.headParser.isComplete || !plan.stream { at = attempt.deadlineMs }
             if plan.stream, transfer?.headParser.isComplete == true {
@@ -204,6 +263,7 @@ final class EngineCall {
             guard now >= until else { return engine.schedule(self) }
             if !send() { decide() }
         case .sending:
+            if transfer == nil, offThreadToken != nil, let attempt { return offThreadTimerFired(attempt, now: now) }
             guard let attempt, let transfer else { return }
             if endMarkerMs.map({ now >= $0 + 200 }) == true {
                 // The end marker came but not the end of the body: done, the connection is not kept.
@@ -228,6 +288,24 @@ final class EngineCall {
             }
             engine.schedule(self)
         }
+    }
+
+    private func offThreadTimerFired(_ attempt: RouteStateMachine.Attempt, now: Int64) {
+        let name = attempt.model.providerName
+        if plan.stream && offThreadOpened {
+            if let total = plan.streamDeadline, now >= total.atMs {
+                return transferFailed(ModelsError(.timeout, "the stream of provider \(name) did not end within \(total.afterMs) ms",
+                                                  isTransient: true))
+            }
+            if now - lastEventMs >= plan.idleTimeoutMs {
+                return transferFailed(ModelsError(.timeout, "the stream of provider \(name) sent nothing for \(plan.idleTimeoutMs) ms",
+                                                  isTransient: true))
+            }
+        } else if now >= attempt.deadlineMs {
+            return transferFailed(ModelsError(.timeout, "provider \(name) did not answer within \(attempt.deadlineMs - sentAt) ms",
+                                              isTransient: true))
+        }
+        engine.schedule(self)
     }
 
     // MARK: Transfer events (inside libcurl's callbacks)
@@ -365,16 +443,20 @@ final class EngineCall {
             result = .failure(error)
         }
         switch result {
-        case .success(var answer):
-            closeTransfer()
-            let end = ledger.answered(&plan, attempt!, began: began, sentAt: sentAt, now: MonotonicClock.nowMs())
-            let summary = end(usage: answer.usage)
-            answer.setModel(attempt!.model.name)
-            if ledger.wantsSummary, let summary { answer.setMember("x_libmodels", summary.json) }
-            finish(.success(answer))
-        case .failure(let error):
-            transferFailed(error)
+        case .success(let answer): answered(answer)
+        case .failure(let error): transferFailed(error)
         }
+    }
+
+    /// The attempt answered a chat: the call's answer.
+    private func answered(_ answer: ChatAnswer) {
+        var answer = answer
+        closeTransfer()
+        let end = ledger.answered(&plan, attempt!, began: began, sentAt: sentAt, now: MonotonicClock.nowMs())
+        let summary = end(usage: answer.usage)
+        answer.setModel(attempt!.model.name)
+        if ledger.wantsSummary, let summary { answer.setMember("x_libmodels", summary.json) }
+        finish(.success(answer))
     }
 
     /// The attempt in flight failed: a stream past its first word ends with
@@ -394,6 +476,11 @@ final class EngineCall {
     }
 
     private func closeTransfer() {
+        if let token = offThreadToken {
+            // The worker's stream stops at its next chunk; what it reports later is ignored.
+            token.cancel()
+            offThreadToken = nil
+        }
         guard let transfer else { return }
         engine.remove(transfer)
         self.transfer = nil
@@ -423,7 +510,7 @@ final class EngineCall {
         closeTransfer()
         if let end {
             self.end = nil
-            let used: (input: Int64, output: Int64) = decoder?.usage ?? (0, 0)
+            let used: (input: Int64, output: Int64) = decoder?.usage ?? offThreadUsage ?? (0, 0)
             let (input, output) = (max(0, used.input), max(0, used.output))
             var failure: ModelsError?
             if case .failure(let error) = result { failure = error }

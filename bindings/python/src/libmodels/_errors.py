@@ -241,16 +241,25 @@ def error_from_c(code: int, err: Optional[int]) -> ModelsError:
         lib = _capi.load()
         name = lib.models_code_name(code) or b"MODELS_UNKNOWN_CODE"
         return exception_class(code)(name.decode(), code=code)
-    lib = _capi.load()
     try:
-        code = lib.models_error_code(err)
-        message = (lib.models_error_message(err) or b"").decode("utf-8", "replace")
-        status = lib.models_error_status(err)
-        retry_ms = lib.models_error_retry_after_ms(err)
-        transient = bool(lib.models_error_is_transient(err))
-        kind = (lib.models_error_kind(err) or b"").decode() or None
+        return error_from_lent(code, err)
     finally:
-        lib.models_error_free(err)
+        _capi.load().models_error_free(err)
+
+
+def error_from_lent(code: int, err: Optional[int]) -> ModelsError:
+    """The exception for a failed call from a models_error `err` the library
+    lends (an engine's on_done): read, never freed."""
+    lib = _capi.load()
+    if not err:
+        name = lib.models_code_name(code) or b"MODELS_UNKNOWN_CODE"
+        return exception_class(code)(name.decode(), code=code)
+    code = lib.models_error_code(err)
+    message = (lib.models_error_message(err) or b"").decode("utf-8", "replace")
+    status = lib.models_error_status(err)
+    retry_ms = lib.models_error_retry_after_ms(err)
+    transient = bool(lib.models_error_is_transient(err))
+    kind = (lib.models_error_kind(err) or b"").decode() or None
     return exception_class(code, kind)(message, status_code=status or None,
                                        retry_after=retry_ms / 1000.0 if retry_ms > 0 else None,
                                        code=code, is_transient=transient, kind=kind)

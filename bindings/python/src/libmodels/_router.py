@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import ctypes
 import json
+import os
 import weakref
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Union
 
-from . import _capi, _sigint, _threads
+from . import _capi, _engine, _sigint, _threads
 from ._cooldown import Cooldown
 from ._errors import InvalidArgumentError, error_from_c
 from ._events import EventHandler, EventSink
@@ -53,9 +54,10 @@ def _chat_now(router: Handle, request: bytes, options: Optional[bytes], call: Op
         router.release()
 
 
-def _close_router(handle: Handle, sinks: List[EventSink]) -> None:
+def _close_router(handle: Handle, sinks: List[EventSink], engines: _engine.Engines) -> None:
     """Removes the event handler (so no call can reach a Python callback once
-    the sinks go), then frees the router once no call uses it."""
+    the sinks go), then frees the router once no call uses it, and its engines
+    once their calls are over."""
     if sinks:
         try:
             ptr = handle.acquire()
@@ -67,6 +69,12 @@ def _close_router(handle: Handle, sinks: List[EventSink]) -> None:
             finally:
                 handle.release()
     handle.close()
+    engines.close()
+
+
+def _threads_forced() -> bool:
+    """LIBMODELS_ASYNC=threads: achat/astream on worker threads, as before 0.x's engine."""
+    return os.environ.get("LIBMODELS_ASYNC", "") == "threads"
 
 
 class Router:
@@ -101,7 +109,12 @@ class Router:
         # Every event sink set on this router: kept until it is closed, because a
         # handler replaced from inside an event may still be running its callback.
         self._sinks: List[EventSink] = []
-        self._finalizer = weakref.finalize(self, _close_router, self._handle, self._sinks)
+        # achat/astream run on an engine per event loop, unless a Copilot token
+        # source written in Python was added: the engine would call it on the
+        # loop's thread, blocking the loop (worker threads instead).
+        self._engines = _engine.Engines(self._handle)
+        self._python_token_source = False
+        self._finalizer = weakref.finalize(self, _close_router, self._handle, self._sinks, self._engines)
         if on_event is not None:
             try:
                 self.on_event(on_event)
@@ -173,13 +186,23 @@ class Router:
         return json.loads(_threads.call_blocking(  # type: ignore[no-any-return]
             lambda: _chat_now(handle, request, options, call), call.cancel))
 
+    def _on_engine(self) -> bool:
+        return not self._python_token_source and _capi.has("models_chat_async") and not _threads_forced()
+
     async def achat(self, messages: Iterable[Message], model: Optional[str] = None,
                     tools: Optional[Sequence[Any]] = None, **params: Any) -> ChatCompletion:
-        """chat() for asyncio, with the same keywords: runs models_chat_ex on a
-        worker thread, never blocking the event loop; cancelling the awaiting
-        task cancels the call in the library (models_call_cancel) and its
-        transfer."""
+        """chat() for asyncio, with the same keywords. Runs on the router's engine
+        for the running event loop (models_chat_async; its descriptor is watched
+        with loop.add_reader): no thread per call, never blocking the loop.
+        Cancelling the awaiting task cancels the call in the library
+        (models_call_cancel) and its transfer.
+
+        A router with a Copilot token source written in Python (add_copilot)
+        runs achat on worker threads instead (models_chat_ex), as does any
+        router when the environment has LIBMODELS_ASYNC=threads."""
         request, options = prepare("achat", messages, model, tools, params)
+        if self._on_engine():
+            return await _engine.chat(self._engines, request, options)  # type: ignore[no-any-return]
         handle = self._handle
         handle.acquire()
         try:
@@ -208,9 +231,20 @@ class Router:
                 tools: Optional[Sequence[Any]] = None, *,
                 on_thinking: Optional[Callable[[str], Any]] = None, **params: Any) -> AsyncStream:
         """stream() for asyncio: ``async for chunk in router.astream(...)`` or
-        ``async with router.astream(...) as stream``. Nothing blocks the event
-        loop; cancelling the consuming task cancels the transfer."""
+        ``async with router.astream(...) as stream``. Runs on the router's engine
+        for the running event loop (models_stream_async), like achat(): nothing
+        blocks the event loop, no thread per stream; cancelling the consuming
+        task or closing the stream early cancels the transfer. ``on_thinking``
+        may be a plain function or a coroutine function; it runs in the
+        consuming task. ``usage`` comes from the chunks' "usage" (OpenAI
+        providers send it with ``stream_options={"include_usage": True}``;
+        Anthropic's last chunk carries it)."""
         request, options = prepare("astream", messages, model, tools, params)
+        if self._on_engine():
+            self._handle.acquire()  # raises InvalidArgumentError once closed
+            self._handle.release()
+            return AsyncStream(_engine.feed_for(self._engines, request, options, on_thinking is not None),
+                               on_thinking)
         return open_async_stream(self._handle, request, options, on_thinking)
 
     # ---- management ----------------------------------------------------------------
@@ -281,7 +315,7 @@ class Router:
         ``metadata=``). See models.h for every member.
 
         A plain function is called on the thread making the call (for achat()
-        and astream(), a worker thread), possibly on several threads at once,
+        and astream(), the event loop's thread), possibly on several threads at once,
         and delays that call by its own duration; keep it short. An ``async
         def`` function must be registered from inside a running event loop: each
         event is scheduled on that loop (run_coroutine_threadsafe), so the call
@@ -329,7 +363,9 @@ class Router:
         get the full name ("name/model-id"). To fail, raise a ModelsError subclass (e.g.
         ``APIError("busy", status_code=503)``, which the router retries); any
         other exception fails the request with APIError. The methods are called
-        from the threads making requests, possibly several at once.
+        from the threads making requests (for achat() and astream(), the
+        engine's worker threads, at most 32 per event loop), possibly several
+        at once.
         """
         ptr = self._handle.acquire()
         try:
@@ -349,6 +385,7 @@ class Router:
         ptr = self._handle.acquire()
         try:
             register_copilot(ptr, token_source)
+            self._python_token_source = True
         finally:
             self._handle.release()
 

@@ -8,11 +8,14 @@ callback during models_stream_next; it is collected there and handed to
 on_thinking after the call returns, in order with the chunks, on the
 iterating thread.
 
-AsyncStream sits on a _Pump: a worker thread that opens the stream, reads it
-chunk by chunk into a bounded buffer and closes it when it ends or is
-cancelled, waking the event loop as items arrive; the event loop never waits
-inside the library. Cancelling goes through the stream's models_call, which
-aborts the transfer promptly from any thread.
+AsyncStream sits on an _engine.Feed: the stream runs on the router's engine
+for the running loop (models_stream_async), whose callbacks fill the buffer on
+the loop's thread. A router with providers written in Python (which cannot run
+on an engine) uses a _Pump instead: a worker thread that opens the stream,
+reads it chunk by chunk into a bounded buffer and closes it when it ends or is
+cancelled, waking the event loop as items arrive. Either way the event loop
+never waits inside the library; cancelling goes through the stream's
+models_call, which aborts the transfer promptly from any thread.
 """
 
 from __future__ import annotations
@@ -76,13 +79,21 @@ def _usage(prompt_tokens: int, completion_tokens: int) -> Usage:
     return Usage(prompt_tokens, completion_tokens, prompt_tokens + completion_tokens)
 
 
+def _count(value: Any) -> int:
+    """A token count from a chunk's "usage": a non-negative int, else 0."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
+
+
 def _deprecated_usage_name(old: str, new: str) -> None:
     warnings.warn("Usage.%s is deprecated; use Usage.%s (the name reply[\"usage\"] has)"
                   % (old, new), DeprecationWarning, stacklevel=3)
 
 
 class _Pump:
-    """The worker-thread side of an AsyncStream and the buffer it fills."""
+    """The worker-thread side of an AsyncStream and the buffer it fills (when the
+    router cannot use the engine: see _engine.Feed for the usual side)."""
+
+    usage_in_chunks = False
 
     def __init__(self, router: Handle, request: bytes, options: Optional[bytes], thinking: bool) -> None:
         self._router = router  # acquired by the caller; released when the pump ends
@@ -496,23 +507,18 @@ class Stream(_StreamState, Iterator[ChatCompletionChunk]):
 class AsyncStream(_StreamState, AsyncIterator[ChatCompletionChunk]):
     """A chat stream for asyncio: ``async for chunk in router.astream(...)``.
 
-    The stream opens in a worker thread as soon as Router.astream() returns;
-    ``async with`` (or the first ``__anext__``) waits for it without blocking the
-    event loop and raises the error when no provider accepted the request.
+    The stream starts as soon as Router.astream() returns (when called with an
+    event loop running, else on the first ``await``); ``async with`` (or the
+    first ``__anext__``) waits until a provider accepted it, without blocking the
+    event loop, and raises the error when none did.
     Cancelling the task that awaits it cancels the transfer in the library.
     ``on_thinking`` may be a plain function or a coroutine function.
     """
 
-    def __init__(self, router: Handle, request: bytes, options: Optional[bytes],
-                 on_thinking: Optional[Callable[[str], Any]]) -> None:
+    def __init__(self, pump: Any, on_thinking: Optional[Callable[[str], Any]]) -> None:
         super().__init__(on_thinking)
-        router.acquire()
-        try:
-            pump = self._pump = _Pump(router, request, options, on_thinking is not None)
-        except BaseException:
-            router.release()
-            raise
-        pump.start()
+        self._pump = pump  # a _Pump or an _engine.Feed, started
+        self._usage_in_chunks = pump.usage_in_chunks
         # An abandoned stream (never closed) stops its transfer when collected.
         self._finalizer = weakref.finalize(self, pump.cancel)
 
@@ -532,7 +538,12 @@ class AsyncStream(_StreamState, AsyncIterator[ChatCompletionChunk]):
         """The chunk an item carries (or None), after recording what it says."""
         kind, value = item
         if kind == _CHUNK:
-            return self._chunk(value)
+            chunk = self._chunk(value)
+            if self._usage_in_chunks:
+                usage = chunk.get("usage")
+                if isinstance(usage, dict):
+                    self._usage = _usage(_count(usage.get("prompt_tokens")), _count(usage.get("completion_tokens")))
+            return chunk
         if kind == _USAGE:
             self._usage = _usage(*value)
             return None
@@ -595,4 +606,11 @@ def open_stream(router: Handle, request: bytes, options: Optional[bytes],
 def open_async_stream(router: Handle, request: bytes, options: Optional[bytes],
                       on_thinking: Optional[Callable[[str], Any]]) -> AsyncStream:
     """An AsyncStream, opening on a worker thread."""
-    return AsyncStream(router, request, options, on_thinking)
+    router.acquire()
+    try:
+        pump = _Pump(router, request, options, on_thinking is not None)
+    except BaseException:
+        router.release()
+        raise
+    pump.start()
+    return AsyncStream(pump, on_thinking)
