@@ -42,26 +42,6 @@ static models_router *azure_router(const char *primary, const char *form, const 
     return router_or_exit(config);
 }
 
-/* The i-th recorded request (0-based) as its own string (malloc'd); empty when there are fewer. */
-static char *nth_request(int i) {
-    char *all = ts_get("requests");
-    const char *mark = "{\"method\":";
-    const char *p = all;
-    for (int k = 0; p && k <= i; k++) p = strstr(k == 0 ? p : p + 1, mark);
-    char *out;
-    if (!p) {
-        out = calloc(1, 1);
-    } else {
-        const char *end = strstr(p + 1, mark);
-        size_t n = end ? (size_t)(end - p) : strlen(p);
-        out = malloc(n + 1);
-        memcpy(out, p, n);
-        out[n] = '\0';
-    }
-    free(all);
-    return out;
-}
-
 /* The request at `i` went to `path` with the Azure key in api-key and no Authorization. */
 static void check_azure_request(int i, const char *path) {
     char *req = nth_request(i);

@@ -14,6 +14,7 @@
 
 #include "check.h"
 #include "test_server.h"
+#include "test_util.h"
 
 #define KEY_ONE "anthropic-key-one-1111"
 #define KEY_TWO "anthropic-key-two-2222"
@@ -42,34 +43,6 @@ static void capture_log(void *user, int level, const char *message) {
     int before = check_failures;
     check_no_secret(message, "a log line");
     if (check_failures != before) log_leaks++;
-}
-
-/* Occurrences of `needle` in `text`. */
-static int count_of(const char *text, const char *needle) {
-    int n = 0;
-    for (const char *p = text; p && (p = strstr(p, needle)) != NULL; p += strlen(needle)) n++;
-    return n;
-}
-
-/* The i-th recorded request (0-based) as its own string (malloc'd); empty when
- * there are fewer. The server writes compact JSON, each request starting with {"method":. */
-static char *nth_request(int i) {
-    char *all = ts_get("requests");
-    const char *mark = "{\"method\":";
-    const char *p = all;
-    for (int k = 0; p && k <= i; k++) p = strstr(k == 0 ? p : p + 1, mark);
-    char *out;
-    if (!p) {
-        out = calloc(1, 1);
-    } else {
-        const char *end = strstr(p + 1, mark);
-        size_t n = end ? (size_t)(end - p) : strlen(p);
-        out = malloc(n + 1);
-        memcpy(out, p, n);
-        out[n] = '\0';
-    }
-    free(all);
-    return out;
 }
 
 static int request_count(void) {

@@ -222,4 +222,25 @@ static inline const char *health_of(models_router *r, const char *model, char *o
     return out;
 }
 
+/* The i-th recorded request (0-based) as its own string (malloc'd); empty when
+ * there are fewer. The server writes compact JSON, each request starting with {"method":. */
+static inline char *nth_request(int i) {
+    char *all = ts_get("requests");
+    const char *mark = "{\"method\":";
+    const char *p = all;
+    for (int k = 0; p && k <= i; k++) p = strstr(k == 0 ? p : p + 1, mark);
+    char *out;
+    if (!p) {
+        out = calloc(1, 1);
+    } else {
+        const char *end = strstr(p + 1, mark);
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        out = malloc(n + 1);
+        memcpy(out, p, n);
+        out[n] = '\0';
+    }
+    free(all);
+    return out;
+}
+
 #endif
