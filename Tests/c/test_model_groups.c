@@ -30,23 +30,6 @@ static char *group_g(char *buf, size_t size, const char *strategy, const char *a
     return buf;
 }
 
-/* One chat; returns its code and copies the answer's "model" to `model`. */
-static models_code chat_model(models_router *r, const char *request, char *model, size_t size, models_error **err) {
-    char *response = NULL;
-    models_code rc = models_chat(r, request, &response, err);
-    model[0] = '\0';
-    const char *p = response ? strstr(response, "\"model\":\"") : NULL;
-    if (p) {
-        p += strlen("\"model\":\"");
-        size_t n = strcspn(p, "\"");
-        if (n >= size) n = size - 1;
-        memcpy(model, p, n);
-        model[n] = '\0';
-    }
-    models_free(response);
-    return rc;
-}
-
 /* A chat that must answer; returns the model that did ("" on failure). */
 static const char *chat_ok(models_router *r, const char *request) {
     static char model[64];

@@ -44,23 +44,12 @@ static models_router *shared_router(const char *prefix, const char *members) {
     return router_or_exit(shared_config(config, sizeof config, rs_url(&redis, url, sizeof url), prefix, members));
 }
 
-/* One chat; returns its code and copies the answer's "model" to `model`. */
-static models_code chat_model(models_router *r, const char *request, char *model, size_t size) {
-    char *response = NULL;
+/* One chat (chat_model of test_util.h) that prints its error. */
+static models_code chat_logged(models_router *r, const char *request, char *model, size_t size) {
     models_error *err = NULL;
-    models_code rc = models_chat(r, request, &response, &err);
-    model[0] = '\0';
-    const char *p = response ? strstr(response, "\"model\":\"") : NULL;
-    if (p) {
-        p += strlen("\"model\":\"");
-        size_t n = strcspn(p, "\"");
-        if (n >= size) n = size - 1;
-        memcpy(model, p, n);
-        model[n] = '\0';
-    }
+    models_code rc = chat_model(r, request, model, size, &err);
     if (rc != MODELS_OK) fprintf(stderr, "  chat: %s\n", models_error_message(err));
     models_error_free(err);
-    models_free(response);
     return rc;
 }
 
@@ -183,13 +172,13 @@ static void test_cooldown_shared(void) {
     char model[64];
 
     ts_script("m1", M1_FAILS);
-    CHECK(chat_model(a, HELLO, model, sizeof model) == MODELS_OK);
+    CHECK(chat_logged(a, HELLO, model, sizeof model) == MODELS_OK);
     CHECK(strcmp(model, "local/m2") == 0);
     CHECK(requests_for("m1") == 1);
     CHECK(is_cooling(a, "local/m1"));
     /* B never called m1, yet sees it cooling and skips it. */
     CHECK(is_cooling(b, "local/m1"));
-    CHECK(chat_model(b, HELLO, model, sizeof model) == MODELS_OK);
+    CHECK(chat_logged(b, HELLO, model, sizeof model) == MODELS_OK);
     CHECK(strcmp(model, "local/m2") == 0);
     CHECK(requests_for("m1") == 1);
 
@@ -200,16 +189,16 @@ static void test_cooldown_shared(void) {
     /* After the cooldown, a success in A clears the failures for everyone: B's
      * next failure cools m1 for the base 400 ms ("1s"), not 4 s. */
     sleep_ms(450);
-    CHECK(chat_model(a, HELLO, model, sizeof model) == MODELS_OK);
+    CHECK(chat_logged(a, HELLO, model, sizeof model) == MODELS_OK);
     CHECK(strcmp(model, "local/m1") == 0);
     ts_script("m1", M1_FAILS);
-    CHECK(chat_model(b, HELLO, model, sizeof model) == MODELS_OK);
+    CHECK(chat_logged(b, HELLO, model, sizeof model) == MODELS_OK);
     char h[1024];
     CHECK_STR_CONTAINS(health_of(a, "local/m1", h, sizeof h), "cooldown (1s remaining)");
     /* Without the success it escalates: the next failure (from A) is 4 s. */
     sleep_ms(450);
     ts_script("m1", M1_FAILS);
-    CHECK(chat_model(a, HELLO, model, sizeof model) == MODELS_OK);
+    CHECK(chat_logged(a, HELLO, model, sizeof model) == MODELS_OK);
     CHECK_STR_CONTAINS(health_of(b, "local/m1", h, sizeof h), "cooldown (4s remaining)");
     models_router_free(a);
     models_router_free(b);
@@ -263,7 +252,7 @@ static void test_tpm_shared(void) {
     CHECK_STR_CONTAINS(h, "tpm limit");
     for (int i = 0; i < 8; i++) {
         char m[64];
-        CHECK(chat_model(r, HELLO, m, sizeof m) == MODELS_OK);
+        CHECK(chat_logged(r, HELLO, m, sizeof m) == MODELS_OK);
         CHECK(strcmp(m, "local/d2") == 0);
     }
     CHECK(requests_for("d1") == 1);
@@ -285,7 +274,7 @@ static void test_least_busy_shared(void) {
     /* While it is in flight, every call here goes to d2 (alone: half to d1). */
     for (int i = 0; i < 6; i++) {
         char m[64];
-        CHECK(chat_model(r, HELLO, m, sizeof m) == MODELS_OK);
+        CHECK(chat_logged(r, HELLO, m, sizeof m) == MODELS_OK);
         CHECK(strcmp(m, "local/d2") == 0);
     }
     CHECK(wait_child(pid) == 0);
@@ -300,7 +289,7 @@ static void *threaded_calls(void *arg) {
     struct threaded *t = arg;
     for (int i = 0; i < 20; i++) {
         char m[64];
-        if (chat_model(t->r, HELLO, m, sizeof m) != MODELS_OK) t->failures++;
+        if (chat_logged(t->r, HELLO, m, sizeof m) != MODELS_OK) t->failures++;
     }
     return NULL;
 }
@@ -341,7 +330,7 @@ static void calls_succeed(models_router *r, int n, int64_t bound_ms) {
     for (int i = 0; i < n; i++) {
         char m[64];
         int64_t t0 = now_ms();
-        CHECK(chat_model(r, HELLO, m, sizeof m) == MODELS_OK);
+        CHECK(chat_logged(r, HELLO, m, sizeof m) == MODELS_OK);
         int64_t took = now_ms() - t0;
         if (took > bound_ms) fprintf(stderr, "  call %d took %lld ms\n", i, (long long)took);
         CHECK(took <= bound_ms);
@@ -354,7 +343,7 @@ static int sharing_works(models_router *a, models_router *b) {
     for (int i = 0; i < 40; i++) {
         char m[64];
         ts_script("m1", M1_FAILS);
-        CHECK(chat_model(a, HELLO, m, sizeof m) == MODELS_OK);
+        CHECK(chat_logged(a, HELLO, m, sizeof m) == MODELS_OK);
         if (is_cooling(b, "local/m1")) return 1;
         sleep_ms(200);
     }
@@ -432,9 +421,9 @@ static void test_no_sigpipe(void) {
     models_router *r = router_or_exit(shared_config(config, sizeof config, rs_url(&own, url, sizeof url), "pipe:", BUSY_GROUP));
     const char *d1 = "{\"model\":\"local/d1\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
     char m[64];
-    CHECK(chat_model(r, d1, m, sizeof m) == MODELS_OK);
+    CHECK(chat_logged(r, d1, m, sizeof m) == MODELS_OK);
     rs_kill(&own);
-    for (int i = 0; i < 5; i++) CHECK(chat_model(r, d1, m, sizeof m) == MODELS_OK);
+    for (int i = 0; i < 5; i++) CHECK(chat_logged(r, d1, m, sizeof m) == MODELS_OK);
     models_router_free(r);
     rs_cleanup(&own);
 }
@@ -448,11 +437,11 @@ static void test_scripts_flushed(void) {
     models_router *r = shared_router(prefix, BUSY_GROUP);
     const char *d1 = "{\"model\":\"local/d1\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
     char m[64], h[1024];
-    CHECK(chat_model(r, d1, m, sizeof m) == MODELS_OK);
+    CHECK(chat_logged(r, d1, m, sizeof m) == MODELS_OK);
     CHECK_STR_CONTAINS(health_of(r, "local/d1", h, sizeof h), "\"requests_this_minute\":1,");
     snprintf(cmd, sizeof cmd, "redis-cli -p %d SCRIPT FLUSH > /dev/null", redis.port);
     CHECK(system(cmd) == 0);
-    for (int i = 0; i < 3; i++) CHECK(chat_model(r, d1, m, sizeof m) == MODELS_OK);
+    for (int i = 0; i < 3; i++) CHECK(chat_logged(r, d1, m, sizeof m) == MODELS_OK);
     /* Another router reads what Redis holds (this one's own counts are local too). */
     models_router *other = shared_router(prefix, BUSY_GROUP);
     health_of(r, "local/d1", h, sizeof h); /* the first router's next talk runs the lost scripts */
@@ -510,7 +499,7 @@ static void test_unix_socket(void) {
     models_router *b = router_or_exit(shared_config(config, sizeof config, url, "unix:", COOLING));
     char m[64];
     ts_script("m1", M1_FAILS);
-    CHECK(chat_model(a, HELLO, m, sizeof m) == MODELS_OK);
+    CHECK(chat_logged(a, HELLO, m, sizeof m) == MODELS_OK);
     CHECK(is_cooling(b, "local/m1"));
     /* Another prefix is another shared state. */
     models_router *other = router_or_exit(shared_config(config, sizeof config, url, "other:", COOLING));
@@ -582,7 +571,7 @@ static int child(int argc, char **argv) {
     if (strcmp(role, "cooled") == 0) {
         /* m1 was cooled by another process: seen, and skipped without a call. */
         models_router *r = router_or_exit(shared_config(config, sizeof config, url, prefix, COOLING));
-        int ok = is_cooling(r, "local/m1") && chat_model(r, HELLO, m, sizeof m) == MODELS_OK && strcmp(m, "local/m2") == 0;
+        int ok = is_cooling(r, "local/m1") && chat_logged(r, HELLO, m, sizeof m) == MODELS_OK && strcmp(m, "local/m2") == 0;
         models_router_free(r);
         return ok ? 0 : 1;
     }
@@ -590,7 +579,7 @@ static int child(int argc, char **argv) {
         /* One call to deployment d1 named directly. */
         const char *members = strcmp(argv[4], "tpm") == 0 ? TPM_GROUP : BUSY_GROUP;
         models_router *r = router_or_exit(shared_config(config, sizeof config, url, prefix, members));
-        int ok = chat_model(r, "{\"model\":\"local/d1\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}", m, sizeof m) == MODELS_OK;
+        int ok = chat_logged(r, "{\"model\":\"local/d1\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}", m, sizeof m) == MODELS_OK;
         models_router_free(r);
         return ok ? 0 : 1;
     }
@@ -603,7 +592,7 @@ static int child(int argc, char **argv) {
         while (wall_s() < start) sleep_ms(2);
         int failures = 0;
         while (wall_s() < end) {
-            if (chat_model(r, HELLO, m, sizeof m) != MODELS_OK) failures++;
+            if (chat_logged(r, HELLO, m, sizeof m) != MODELS_OK) failures++;
         }
         models_router_free(r);
         return failures == 0 ? 0 : 1;
