@@ -391,3 +391,22 @@ struct RouteStateMachine {
         outcomes.map { "\($0.model): \($0.reason)" }.joined(separator: "; ")
     }
 }
+
+// MARK: Hedging (issue 18, see HedgeRace)
+
+extension RouteStateMachine {
+    /// The hedge of the attempt in flight: the attempt `next` would send had
+    /// this one failed and been given up (another deployment of its group, else
+    /// the next entry that can take the call now), and the machine as it would
+    /// then be, with the hedge as its attempt in progress. This machine is not
+    /// changed. nil: nothing else can take the call now (a hedge never waits).
+    func hedge(now: Int64, view: some View) -> (attempt: Attempt, machine: RouteStateMachine)? {
+        guard finalError == nil, let c = current, c.retryAtMs == nil, index < entries.count else { return nil }
+        var probe = self
+        probe.current = nil
+        if case .model = probe.entries[probe.index] { probe.advance() }
+        guard case .send(let attempt) = probe.next(now: now, view: view), attempt.model.name != c.model.name else { return nil }
+        _ = probe.takeNotes()
+        return (attempt, probe)
+    }
+}
