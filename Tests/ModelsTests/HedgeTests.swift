@@ -161,6 +161,25 @@ private let busy = ModelsError.api(status: 503, message: "busy")
         #expect(waiting.hedge(now: 20, view: View()) == nil)
     }
 
+    @Test func aModelWhoseHedgeFailedIsNotTriedAgain() {
+        var m = machine([model("a/1"), model("b/2"), model("c/3")])
+        #expect(sent(m.next(now: 0, view: View())) == "a/1")
+        #expect(m.hedge(now: 300, view: View())?.attempt.model.name == "b/2")
+        m.hedgeFailed(model: "b/2", error: busy)
+        _ = m.failed(busy, now: 400, view: View())
+        #expect(sent(m.next(now: 400, view: View())) == "c/3")
+        _ = m.failed(ModelsError.api(status: 500, message: "down"), now: 500, view: View())
+        guard case .fail(let error) = m.next(now: 500, view: View()) else { Issue.record("no failure"); return }
+        #expect(error.code == .allFailed)
+        #expect(error.message.contains("b/2: busy") && error.message.contains("c/3: down"))
+        // In a group, the other deployment is skipped the same way.
+        var g = machine([group("g", ["a/x", "b/x"]), model("c/3")])
+        guard let first = sent(g.next(now: 0, view: View())) else { Issue.record("no send"); return }
+        g.hedgeFailed(model: first == "a/x" ? "b/x" : "a/x", error: busy)
+        _ = g.failed(busy, now: 400, view: View())
+        #expect(sent(g.next(now: 400, view: View())) == "c/3")
+    }
+
     @Test func aHedgeSkipsACoolingFallbackForTheNextOne() {
         var m = machine([model("a/1"), model("b/2"), model("c/3")])
         _ = m.next(now: 0, view: View())

@@ -229,6 +229,78 @@ static void test_cancel_during_hedge_cancels_both(void) {
     models_router_free(r);
 }
 
+/* The first model answers after the hedge started: it wins, the hedge is
+ * cancelled (its connection closed). */
+static void test_first_wins_after_the_hedge_started(void) {
+    models_router *r = hedged_router("\"hedge_after_ms\":150");
+    ts_reset();
+    ts_script("m1", "[{\"delay_ms\":500}]");
+    ts_script("m2", SLOW);
+    int64_t t0 = now_ms();
+    struct stream_text s;
+    memset(&s, 0, sizeof s);
+    CHECK(models_chat_stream(r, HELLO_STREAM, stream_text_on_chunk, NULL, &s, NULL) == MODELS_OK);
+    CHECK(now_ms() - t0 < 1500);
+    CHECK(strcmp(s.text, "echo: hi") == 0);
+    CHECK(requests_for("m2") == 1);
+    CHECK(closed_by_client("m2"));
+    models_router_free(r);
+}
+
+/* One attempt failing lets the other go on alone; the failed one is not retried meanwhile. */
+static void test_one_failing_lets_the_other_answer(void) {
+    models_router *r = router_from("\"primary\":\"local/m1\",\"fallbacks\":[\"local/m2\"],\"max_retries\":1,"
+                                   "\"retry_base_ms\":1,\"retry_max_ms\":5,\"hedge_after_ms\":150");
+    /* The first fails while the hedge runs: the hedge answers. */
+    ts_reset();
+    ts_script("m1", "[{\"delay_ms\":300,\"status\":503}]");
+    ts_script("m2", "[{\"delay_ms\":700}]");
+    char *response = NULL;
+    CHECK(models_chat(r, HELLO, &response, NULL) == MODELS_OK);
+    CHECK(response && strstr(response, "\"model\":\"local/m2\""));
+    free(response);
+    CHECK(requests_for("m1") == 1 && requests_for("m2") == 1);
+    /* The hedge fails while the first runs: the first answers. */
+    ts_reset();
+    ts_script("m1", "[{\"delay_ms\":500}]");
+    ts_script("m2", "[{\"status\":503}]");
+    response = NULL;
+    CHECK(models_chat(r, HELLO, &response, NULL) == MODELS_OK);
+    CHECK(response && strstr(response, "\"model\":\"local/m1\""));
+    free(response);
+    CHECK(requests_for("m1") == 1 && requests_for("m2") == 1);
+    models_router_free(r);
+}
+
+/* Both fail: the call goes on through its fallbacks, not trying the hedge's model again. */
+static void test_both_failing_moves_on(void) {
+    models_router *r = router_from("\"primary\":\"local/m1\",\"fallbacks\":[\"local/m2\",\"local/m3\"],\"max_retries\":0,"
+                                   "\"hedge_after_ms\":150");
+    ts_reset();
+    ts_script("m1", "[{\"delay_ms\":300,\"status\":503}]");
+    ts_script("m2", "[{\"delay_ms\":400,\"status\":500}]");
+    models_error *err = NULL;
+    struct stream_text s;
+    memset(&s, 0, sizeof s);
+    CHECK(models_chat_stream(r, HELLO_STREAM, stream_text_on_chunk, NULL, &s, &err) == MODELS_OK);
+    CHECK(strcmp(s.text, "echo: hi") == 0);
+    CHECK(requests_for("m1") == 1 && requests_for("m2") == 1 && requests_for("m3") == 1);
+    models_error_free(err);
+    /* And when nothing is left, the error names both failures. */
+    ts_reset();
+    ts_script("m1", "[{\"delay_ms\":300,\"status\":503}]");
+    ts_script("m2", "[{\"delay_ms\":400,\"status\":500}]");
+    ts_script("m3", "[{\"status\":502}]");
+    char *response = NULL;
+    err = NULL;
+    models_code rc = models_chat(r, HELLO, &response, &err);
+    CHECK_FAILS_WITH(rc, err, MODELS_ERR_ALL_FAILED);
+    CHECK(err && strstr(models_error_message(err), "local/m1") && strstr(models_error_message(err), "local/m2"));
+    CHECK(requests_for("m2") == 1);
+    models_error_free(err);
+    models_router_free(r);
+}
+
 struct events {
     pthread_mutex_t lock;
     char text[16384];
@@ -265,7 +337,13 @@ static void test_events_say_who_won(void) {
     models_router_free(r);
 }
 
+static void log_line(void *user, int level, const char *message) {
+    (void)user;
+    if (getenv("HEDGE_LOG")) fprintf(stderr, "[%d] %s\n", level, message);
+}
+
 int main(void) {
+    models_set_log_handler(log_line, NULL, MODELS_LOG_INFO);
     test_slow_first_chat_is_hedged();
     test_fast_first_is_never_hedged();
     test_push_stream_hedged_by_option();
@@ -274,6 +352,9 @@ int main(void) {
     test_engine_stream_is_hedged();
     test_group_deployment_is_hedged();
     test_cancel_during_hedge_cancels_both();
+    test_first_wins_after_the_hedge_started();
+    test_one_failing_lets_the_other_answer();
+    test_both_failing_moves_on();
     test_events_say_who_won();
     return check_report("test_hedge");
 }

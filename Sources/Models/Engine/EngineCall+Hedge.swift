@@ -104,11 +104,12 @@ extension EngineCall {
     func raceAttemptFailed(_ error: ModelsError) -> Bool {
         if let call = hedgeOf {
             let lost = lostRace || call.race.winner == .first
+            let model = attempt?.model.name
             endLane(lost ? ModelsError(.cancelled, "lost the hedge race") : error, report: call, winner: lost ? "first" : "none",
                     winnerModel: lost ? call.attempt?.model.name : nil)
             endHedge()
             if call.hedgeCall === self { call.hedgeCall = nil }
-            if !lost { call.hedgeFailed(error) }
+            if !lost, let model { call.hedgeFailed(model: model, error) }
             return true
         }
         if lostRace || race.winner == .hedge {
@@ -125,8 +126,10 @@ extension EngineCall {
     }
 
     /// The hedge failed before its first word (the engine's thread, outside libcurl's callbacks).
-    private func hedgeFailed(_ error: ModelsError) {
-        guard !isDone, race.failed(.hedge) == .decide else { return }
+    private func hedgeFailed(model: String, _ error: ModelsError) {
+        guard !isDone else { return }
+        plan.machine.hedgeFailed(model: model, error: error)
+        guard race.failed(.hedge) == .decide else { return }
         // The call's own attempt had failed already: the machine goes on.
         phase = .deciding
         decide()
