@@ -301,6 +301,44 @@ static void test_both_failing_moves_on(void) {
     models_router_free(r);
 }
 
+static int stop_at_once(void *user, const char *chunk, size_t len) {
+    (void)chunk;
+    (void)len;
+    ++*(int *)user;
+    return 1;
+}
+
+/* A hedged stream stopped by its chunk callback, or closed after one chunk, ends cleanly. */
+static void test_hedged_stream_stopped_early(void) {
+    models_router *r = hedged_router("\"hedge_after_ms\":200");
+    ts_reset();
+    ts_script("m1", SLOW);
+    int seen = 0;
+    models_error *err = NULL;
+    models_code rc = models_chat_stream(r, HELLO_STREAM, stop_at_once, NULL, &seen, &err);
+    CHECK_FAILS_WITH(rc, err, MODELS_ERR_CANCELLED);
+    CHECK(seen == 1);
+    models_error_free(err);
+
+    ts_reset();
+    ts_script("m1", SLOW);
+    ts_script("m2", "[{\"chunks\":50,\"event_delay_ms\":20}]");
+    err = NULL;
+    models_stream *st = models_stream_open(r, HELLO_STREAM, &err);
+    CHECK(st != NULL);
+    if (st) {
+        const char *chunk;
+        CHECK(models_stream_next(st, &chunk, NULL, &err) == MODELS_OK);
+        int64_t t0 = now_ms();
+        models_stream_close(st);
+        CHECK(now_ms() - t0 < 1000);
+    }
+    CHECK(closed_by_client("m1"));
+    CHECK(closed_by_client("m2"));
+    models_error_free(err);
+    models_router_free(r);
+}
+
 struct events {
     pthread_mutex_t lock;
     char text[16384];
@@ -355,6 +393,7 @@ int main(void) {
     test_first_wins_after_the_hedge_started();
     test_one_failing_lets_the_other_answer();
     test_both_failing_moves_on();
+    test_hedged_stream_stopped_early();
     test_events_say_who_won();
     return check_report("test_hedge");
 }
