@@ -9,6 +9,7 @@
 #define _GNU_SOURCE
 #include <pthread.h>
 
+#include "scripted_provider.h"
 #include "test_util.h"
 
 static const char *const SLOW = "[{\"delay_ms\":2000}]";
@@ -339,6 +340,27 @@ static void test_hedged_stream_stopped_early(void) {
     models_router_free(r);
 }
 
+/* A provider written in C (run on a worker thread) is hedged like any other:
+ * the gated provider holds neither the call nor, later, the router. */
+static void test_a_blocking_c_provider_is_hedged(void) {
+    models_router *r = router_from("\"primary\":\"cp/a\",\"fallbacks\":[\"local/m2\"],\"max_retries\":0,\"hedge_after_ms\":200");
+    static sp_provider p;
+    sp_init(&p);
+    snprintf(p.gate_model, sizeof p.gate_model, "a");
+    sp_register(r, "cp", &p);
+    ts_reset();
+    int64_t t0 = now_ms();
+    char *response = NULL;
+    models_error *err = NULL;
+    CHECK(models_chat(r, HELLO, &response, &err) == MODELS_OK);
+    CHECK(now_ms() - t0 < 1500);
+    CHECK(response && strstr(response, "\"model\":\"local/m2\""));
+    free(response);
+    models_error_free(err);
+    sp_open_gate(&p);
+    models_router_free(r);
+}
+
 struct events {
     pthread_mutex_t lock;
     char text[16384];
@@ -394,6 +416,7 @@ int main(void) {
     test_one_failing_lets_the_other_answer();
     test_both_failing_moves_on();
     test_hedged_stream_stopped_early();
+    test_a_blocking_c_provider_is_hedged();
     test_events_say_who_won();
     return check_report("test_hedge");
 }
