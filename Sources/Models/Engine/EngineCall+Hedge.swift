@@ -162,10 +162,17 @@ extension EngineCall {
 
     /// `cancel` in a race: true when handled here (a lost attempt dropped, a hedge cancelled with its call).
     func cancelInRace() -> Bool {
-        if hedgeOf != nil {
+        if let call = hedgeOf {
             // The winner is cancelled as the call would be (its end goes to the call).
             if committed { return false }
-            _ = raceAttemptFailed(ModelsError(.cancelled, lostRace ? "lost the hedge race" : "cancelled by the caller"))
+            if lostRace {
+                _ = raceAttemptFailed(ModelsError(.cancelled, "lost the hedge race"))
+            } else {
+                // Cancelled with its call, which ends too: nothing to decide.
+                endLane(ModelsError(.cancelled, "cancelled by the caller"), report: call, winner: "none", winnerModel: nil)
+                endHedge()
+                if call.hedgeCall === self { call.hedgeCall = nil }
+            }
             return true
         }
         if lostRace, cancellation?.isCancelled != true {
