@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import Glibc
+import ModelsCore
 
 /// Strings handed to C: allocated with malloc so that `models_free` (free) releases them.
 enum CStrings {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import Glibc
 import Models
+import ModelsCore
 
 /// The C layout of `models_token_source` in models.h (`size`, then three function pointers).
 public struct TokenSourceCallbacks {

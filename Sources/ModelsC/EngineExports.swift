@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import Glibc
 import Models
+import ModelsCore
 
 /// The object behind `models_engine *`.
 final class EngineObject: OpaqueHandle {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import Glibc
 import Models
+import ModelsCore
 
 nonisolated(unsafe) private let versionString = CStrings.immortal(LibraryVersion.string)
 

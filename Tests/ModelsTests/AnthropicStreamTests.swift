@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import Testing
 @testable import Models
+@testable import ModelsCore
 
 @Suite struct AnthropicStreamTests {
     private func json(_ text: String, sourceLocation: SourceLocation = #_sourceLocation) -> JSON {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import Testing
 @testable import Models
+@testable import ModelsCore
 
 /// A call's options: read like the config, and applied to the HTTP request.
 @Suite struct CallOptionsTests {

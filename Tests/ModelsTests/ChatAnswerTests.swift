@@ -2,6 +2,7 @@
 import Glibc
 import Testing
 @testable import Models
+@testable import ModelsCore
 
 @Suite struct ChatAnswerTests {
     private func answer(_ text: String) -> ChatAnswer {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import Testing
 @testable import Models
+@testable import ModelsCore
 
 /// The caller's request: checked from its text without a tree, and forwarded
 /// to OpenAI-compatible providers by splicing. Every case is held against the

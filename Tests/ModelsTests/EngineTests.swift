@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import Testing
 @testable import Models
+@testable import ModelsCore
 
 /// The engine's timer heap: entries come out earliest first, and only once due.
 @Suite struct TimerHeapTests {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import Testing
 @testable import Models
+@testable import ModelsCore
 
 @Suite struct ErrorKindTests {
     @Test func kindFollowsCodeAndStatus() {

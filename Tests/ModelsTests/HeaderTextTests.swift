@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import Testing
 @testable import Models
+@testable import ModelsCore
 
 /// A header that would split the request never reaches libcurl: the transfer
 /// refuses it before any connection, naming the header and never its value.

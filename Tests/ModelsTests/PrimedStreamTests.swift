@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import Testing
 @testable import Models
+@testable import ModelsCore
 
 /// A provider stream that delivers scripted steps: chunks (and thinking) per
 /// pump, then the end or an error.

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import Testing
 @testable import Models
+@testable import ModelsCore
 
 /// Secrets never reach an error message or a log line: known keys are
 /// replaced wherever they appear, and words shaped like keys are cut short.

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import Testing
 @testable import Models
+@testable import ModelsCore
 
 /// A provider the machine can name; it is never called (the tests play the driver).
 private final class NamedProvider: ChatProvider, @unchecked Sendable {

@@ -2,6 +2,7 @@
 import Glibc
 import Testing
 @testable import Models
+@testable import ModelsCore
 
 @Suite struct CostTests {
     let gpt4o = Price(inputPerMillion: 2.5, outputPerMillion: 10, cachedInputPerMillion: 1.25)

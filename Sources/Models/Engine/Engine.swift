@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import CModelsSupport
 import Glibc
+import ModelsCore
 import Synchronization
 
 /// Many chat and stream calls driven from one thread: one libcurl multi

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import CModelsSupport
 import Glibc
+import ModelsCore
 
 /// One chat or stream call on an `Engine`: drives its `RouteStateMachine` from
 /// the engine's timers and transfer events instead of sleeps and blocking

@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
+import ModelsCore
+
 /// A provider whose work is done by functions the embedding program supplies
 /// (the C API's providers): the router routes, retries, falls back and cools
 /// down for it exactly as for a built-in provider. The functions speak the

@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
+import ModelsCore
+
 /// A complete chat answer (`chat.completion`) on its way to the caller.
 ///
 /// A translated answer (Anthropic, a C provider) is JSON the library built. An

@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
+import ModelsCore
+
 /// One attempt at one model, as the router hands it to a provider.
 public struct ChatCall: @unchecked Sendable {
     /// The caller's request in the OpenAI shape, untouched.

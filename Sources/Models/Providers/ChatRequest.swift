@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
+import ModelsCore
+
 /// A caller's chat request (the OpenAI shape), checked once as it enters the
 /// library: a JSON object whose `messages` is an array of objects, and whose
 /// `model`, when present, is a string or null.

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import Glibc
+import ModelsCore
 
 /// Builds the providers a config names: the counterpart of the Go package's
 /// `BuildProviders`. A provider of type `anthropic` gets the native Messages

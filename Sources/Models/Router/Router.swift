@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import Glibc
+import ModelsCore
 
 /// Routes OpenAI-shaped chat requests: the primary model, then each fallback
 /// in order, retrying transient failures on the same model with backoff,

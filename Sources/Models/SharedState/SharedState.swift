@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import Glibc
+import ModelsCore
 
 /// A Lua script of the shared state: its name (for messages), text and SHA-1 (for EVALSHA).
 struct SharedScript: Sendable {

@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
+import ModelsCore
+
 /// An open chat stream as the caller sees it: chunks pulled one at a time
 /// (`next`) or pushed to a callback (`pumpAll`), the usage, and the model that
 /// answered. Used from one thread at a time; `cancellation` may be triggered

@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
+import ModelsCore
+
 /// A provider stream read up to its first word: the chunks before the first
 /// one that carries part of the answer (a role-only chunk, empty deltas) and
 /// any thinking are held back, so that a stream failing before then is a

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import Glibc
+import ModelsCore
 
 /// One event as compact JSON text, written member by member: `{"event":
 /// "attempt.end","libmodels.call_id":7,...}`. Names follow the OpenTelemetry

@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
+import ModelsCore
+
 /// The tokens one answer used, in the OpenAI sense: `input` (prompt tokens)
 /// includes `cachedInput`, the part read from the provider's prompt cache.
 /// Counts from outside are clamped to 0...Int64.max, never trusted to add up.

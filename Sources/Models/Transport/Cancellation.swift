@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import Glibc
+import ModelsCore
 import Synchronization
 
 /// A cancellation flag that one thread sets and the thread doing the work

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import CModelsSupport
 import Glibc
+import ModelsCore
 
 /// Process-wide libcurl state: the one-time global init, the share handle that
 /// lets every transfer on every thread reuse kept-alive connections, DNS and

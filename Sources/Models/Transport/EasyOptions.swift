@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import CModelsSupport
 import Glibc
+import ModelsCore
 
 /// The options every easy handle gets, whoever drives it (the blocking
 /// `HTTPTransfer` or the `Engine`): URL, protocols, TLS, the share handle,

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import CModelsSupport
 import Glibc
+import ModelsCore
 
 /// One HTTP exchange over libcurl, driven by the calling thread.
 ///

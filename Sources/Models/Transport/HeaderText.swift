@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
+import ModelsCore
+
 /// What may go into an HTTP header line. A CR or LF in a name or value would end
 /// the line (or the whole header block) early and let the rest reach the server
 /// as headers or as a second request; other control characters are refused too.

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import CModelsSupport
 import Glibc
+import ModelsCore
 
 /// Kept-alive HTTP/1.1 connections, watched so that one holding bytes that
 /// answer no request is never reused: those bytes (a server's answer to the

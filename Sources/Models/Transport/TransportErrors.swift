@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import CModelsSupport
+import ModelsCore
 
 /// libcurl's result codes in the library's terms: what failed, and whether
 /// trying again may help.

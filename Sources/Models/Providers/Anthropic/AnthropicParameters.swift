@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
+import ModelsCore
+
 /// What becomes of each top-level field of an OpenAI chat request on its way to
 /// Anthropic: translated, dropped (fields that only tune quality or concern
 /// OpenAI's own storage; logged at DEBUG), or refused with `invalidArgument`

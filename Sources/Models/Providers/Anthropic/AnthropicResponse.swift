@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
+import ModelsCore
+
 /// Anthropic Messages response → OpenAI `chat.completion`: pure functions, no I/O.
 public enum AnthropicResponse {
     /// Anthropic Messages response JSON → OpenAI chat.completion JSON. `model` is the

@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
+import ModelsCore
+
 /// Anthropic's server-sent events → `chat.completion.chunk` JSON, one event at a time.
 ///
 /// An explicit state machine: before `message_start` only `ping` (and unknown events)

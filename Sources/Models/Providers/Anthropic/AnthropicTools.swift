@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
+import ModelsCore
+
 /// OpenAI `tools` and `tool_choice` in Anthropic's terms, and the tool-id alphabet.
 extension AnthropicRequest {
     /// OpenAI tools → Anthropic tools; nil when there are none. Tools of a type other

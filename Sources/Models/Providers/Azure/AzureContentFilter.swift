@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
+import ModelsCore
+
 /// Azure OpenAI's content filter stopping an answer: a 200 whose choices end
 /// with `"finish_reason": "content_filter"`. (A prompt the filter refuses is an
 /// HTTP 400 with the code `content_filter`, which `ErrorKind.refusal` reads.)

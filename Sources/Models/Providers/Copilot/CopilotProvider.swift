@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
+import ModelsCore
+
 /// The GitHub Copilot provider: OpenAI Chat Completions at `{api}/chat/completions`
 /// (no `/v1`), where every request asks its token source for a token and the
 /// API URL that goes with it, carries VS Code's editor headers, and uses

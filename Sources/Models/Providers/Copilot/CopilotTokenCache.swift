@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
+import ModelsCore
+
 /// A Copilot API token as the exchange returns it.
 public struct CopilotToken: Sendable, Equatable {
     public var credentials: CopilotCredentials

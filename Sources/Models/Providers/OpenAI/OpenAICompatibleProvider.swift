@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
+import ModelsCore
+
 /// Any provider that speaks OpenAI Chat Completions: `POST {base}/chat/completions`
 /// with a bearer key. GitHub Copilot is one too, with its own credentials and
 /// headers, and so is Azure OpenAI, with a URL per deployment and an `api-key` header.

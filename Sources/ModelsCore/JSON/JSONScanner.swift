@@ -47,7 +47,7 @@
 /// behave exactly like jansson, the result says whether any top-level key
 /// contained a backslash (`topLevelKeyHasEscape`); the caller then falls back
 /// to a full parse.
-struct JSONScanner: @unchecked Sendable { // its pointers are to static strings
+package struct JSONScanner: @unchecked Sendable { // its pointers are to static strings
     /// jansson's `JSON_PARSER_MAX_DEPTH`.
     static let maxDepth = 2048
     /// How many keys one scanner can look for (the result holds that many ranges).
@@ -59,7 +59,7 @@ struct JSONScanner: @unchecked Sendable { // its pointers are to static strings
 
     /// Looks for the top-level members `keys` (at most `maxKeys`; static strings,
     /// so their bytes outlive the scanner and no copy is needed).
-    init(keys: StaticString...) {
+    package init(keys: StaticString...) {
         precondition(keys.count <= Self.maxKeys, "JSONScanner looks for at most \(Self.maxKeys) keys")
         for (index, key) in keys.enumerated() {
             let entry: Key = (UnsafeRawPointer(key.utf8Start), key.utf8CodeUnitCount)
@@ -74,24 +74,24 @@ struct JSONScanner: @unchecked Sendable { // its pointers are to static strings
     }
 
     /// The kind of the top-level value.
-    enum Kind: UInt8 { case object, array, string, number, boolean, null }
+    package enum Kind: UInt8 { case object, array, string, number, boolean, null }
 
     /// What a scan found. Ranges are byte offsets into the scanned buffer.
-    struct Result {
+    package struct Result {
         /// nil when the bytes are not one valid JSON text.
-        var kind: Kind?
+        package var kind: Kind?
         /// Where the scan stopped: the end of the text when valid, else the
         /// offset of the byte (or the start of the token) that made it invalid.
         var offset = 0
         /// Whether a top-level key contained an escape, so `range(of:)` may have
         /// missed a member spelled with escapes.
-        var topLevelKeyHasEscape = false
+        package var topLevelKeyHasEscape = false
         /// Whether a requested key occurs more than once at the top level
         /// (the ranges are then those of its last occurrence).
-        var hasDuplicateKey = false
+        package var hasDuplicateKey = false
         /// The deepest nesting of containers seen (1 for `{}` or `[1]`), so a
         /// caller can refuse text nested deeper than `JSON.maxDepth`.
-        var depth = 0
+        package var depth = 0
         fileprivate var ranges: (Int, Int, Int, Int, Int, Int, Int, Int) = (-1, -1, -1, -1, -1, -1, -1, -1)
         fileprivate var keyStarts: (Int, Int, Int, Int) = (-1, -1, -1, -1)
 
@@ -99,7 +99,7 @@ struct JSONScanner: @unchecked Sendable { // its pointers are to static strings
 
         /// The bytes of the value of the `index`th key given to the scanner, when
         /// the top level is an object with that member (its last occurrence).
-        func range(of index: Int) -> Range<Int>? {
+        package func range(of index: Int) -> Range<Int>? {
             let (lower, upper): (Int, Int)
             switch index {
             case 0: (lower, upper) = (ranges.0, ranges.1)
@@ -113,7 +113,7 @@ struct JSONScanner: @unchecked Sendable { // its pointers are to static strings
 
         /// The whole member of the `index`th key, `"key": value`: from the key's
         /// opening quote to the end of the value (its last occurrence).
-        func memberRange(of index: Int) -> Range<Int>? {
+        package func memberRange(of index: Int) -> Range<Int>? {
             guard let value = range(of: index) else { return nil }
             let start: Int
             switch index {
@@ -136,7 +136,7 @@ struct JSONScanner: @unchecked Sendable { // its pointers are to static strings
         }
     }
 
-    func scan(_ bytes: UnsafeRawBufferPointer) -> Result {
+    package func scan(_ bytes: UnsafeRawBufferPointer) -> Result {
         guard let base = bytes.baseAddress, bytes.count > 0 else { return Result() }
         // One bit per open container (1 = object): 2048 bits on the stack.
         return withUnsafeTemporaryAllocation(of: UInt64.self, capacity: Self.maxDepth / 64) { stack in

@@ -10,12 +10,12 @@ import Glibc
 /// program on Swift 6.3). pthread mutexes are intercepted by TSAN, so the
 /// core's locking is checked for real (scripts/tsan). Uncontended, both cost
 /// one atomic operation.
-final class Locked<State>: @unchecked Sendable {
+package final class Locked<State>: @unchecked Sendable {
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     /// Touched only with `mutex` held.
     private var state: State
 
-    init(_ state: State) {
+    package init(_ state: State) {
         self.state = state
         pthread_mutex_init(mutex, nil)
     }
@@ -26,7 +26,7 @@ final class Locked<State>: @unchecked Sendable {
     }
 
     /// Runs `body` on the state with the lock held. `body` must not take this lock again.
-    func withLock<R, E: Error>(_ body: (inout State) throws(E) -> R) throws(E) -> R {
+    package func withLock<R, E: Error>(_ body: (inout State) throws(E) -> R) throws(E) -> R {
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
         return try body(&state)

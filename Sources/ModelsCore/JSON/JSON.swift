@@ -18,12 +18,12 @@ public struct JSON: @unchecked Sendable {
     var box: Box
 
     /// Takes over a new reference (from a jansson constructor or loader).
-    init(owning raw: UnsafeMutablePointer<json_t>) { box = Box(owning: raw) }
+    package init(owning raw: UnsafeMutablePointer<json_t>) { box = Box(owning: raw) }
 
     /// Adds a reference to a borrowed value (from a getter).
-    init(borrowing raw: UnsafeMutablePointer<json_t>) { box = Box(owning: cms_json_incref(raw)!) }
+    package init(borrowing raw: UnsafeMutablePointer<json_t>) { box = Box(owning: cms_json_incref(raw)!) }
 
-    var raw: UnsafeMutablePointer<json_t> { box.raw }
+    package var raw: UnsafeMutablePointer<json_t> { box.raw }
 
     public enum Kind: Sendable, Equatable {
         case object, array, string, integer, real, bool, null

@@ -9,7 +9,7 @@ import CModelsSupport
 /// that reads back as the same double (Swift's `description`: `0.2`, `1e-05`),
 /// and everything else as jansson does: members in order, UTF-8 left as is,
 /// only `"`, `\` and control characters escaped.
-enum JSONWriter {
+package enum JSONWriter {
     /// An open container: where the walk is inside it.
     private enum Frame {
         case object(UnsafeMutablePointer<json_t>, iterator: UnsafeMutableRawPointer?)
@@ -18,7 +18,7 @@ enum JSONWriter {
 
     /// Iterative, with its own stack of open containers on the heap: a tree of any
     /// depth is written without recursion (the thread's stack may be 64 KiB).
-    static func write(_ root: UnsafeMutablePointer<json_t>, into out: inout [UInt8]) {
+    package static func write(_ root: UnsafeMutablePointer<json_t>, into out: inout [UInt8]) {
         var stack: [Frame] = []
         var pending: UnsafeMutablePointer<json_t>? = root
         while true {
@@ -78,7 +78,7 @@ enum JSONWriter {
 
     private static let hex: [UInt8] = Array("0123456789abcdef".utf8)
 
-    static func writeString(_ bytes: UnsafeRawBufferPointer, into out: inout [UInt8]) {
+    package static func writeString(_ bytes: UnsafeRawBufferPointer, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
         var runStart = 0
         for (i, b) in bytes.enumerated() where b < 0x20 || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") {

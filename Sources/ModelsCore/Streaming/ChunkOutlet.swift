@@ -28,7 +28,7 @@ public final class ChunkOutlet {
     public var wantsThinking: Bool { onThinking != nil }
 
     /// Delivers a chunk. `bytes` must be followed by a NUL byte in memory.
-    func chunk(_ bytes: UnsafeRawBufferPointer) throws(ModelsError) {
+    package func chunk(_ bytes: UnsafeRawBufferPointer) throws(ModelsError) {
         if let push {
             guard push(bytes) else { throw ModelsError(.cancelled, "stopped by the chunk callback") }
         } else {
@@ -37,7 +37,7 @@ public final class ChunkOutlet {
     }
 
     /// Delivers a chunk built as JSON (by a translating provider).
-    func chunk(json: JSON) throws(ModelsError) {
+    package func chunk(json: JSON) throws(ModelsError) {
         // Serialised straight to bytes with the NUL the C side expects: no String in between.
         var bytes = json.serializedBytes()
         let count = bytes.count
@@ -47,11 +47,11 @@ public final class ChunkOutlet {
         }.get()
     }
 
-    func thinking(_ text: UnsafeRawBufferPointer) {
+    package func thinking(_ text: UnsafeRawBufferPointer) {
         onThinking?(text)
     }
 
-    func thinking(_ text: String) {
+    package func thinking(_ text: String) {
         guard let onThinking else { return }
         var text = text
         text.withUTF8 { onThinking(UnsafeRawBufferPointer($0)) }
@@ -61,7 +61,7 @@ public final class ChunkOutlet {
 
     /// The next queued chunk (NUL-terminated), valid until the next call that can
     /// deliver chunks; nil when the queue is empty (and then the queue's memory is reused).
-    func popQueued() -> UnsafeRawBufferPointer? {
+    package func popQueued() -> UnsafeRawBufferPointer? {
         if let chunk = queue.pop() { return chunk }
         queue.clear()
         return nil
