@@ -23,10 +23,12 @@ let package = Package(
         // (what crosses a target is `package`, not `public`):
         // 1. ModelsCore: support (locks, log, clock, redaction), JSON, errors, SSE parsing, model names.
         .target(name: "ModelsCore", dependencies: ["CModelsSupport"]),
+        // 2. ModelsTransport: libcurl (easy and multi handles, transfers, kept connections), HTTP heads, cancellation.
+        .target(name: "ModelsTransport", dependencies: ["ModelsCore", "CModelsSupport"]),
         // 4. Models: router, engine, config, telemetry, metrics, shared state. Knows nothing of the C ABI.
-        .target(name: "Models", dependencies: ["ModelsCore", "CModelsSupport", "CHiredis"]),
+        .target(name: "Models", dependencies: ["ModelsCore", "ModelsTransport", "CModelsSupport", "CHiredis"]),
         // The @_cdecl exports: handles, errors, string ownership. Holds no logic.
-        .target(name: "ModelsC", dependencies: ["Models", "ModelsCore"]),
-        .testTarget(name: "ModelsTests", dependencies: ["ModelsCore", "Models", "ModelsC"]),
+        .target(name: "ModelsC", dependencies: ["Models", "ModelsCore", "ModelsTransport"]),
+        .testTarget(name: "ModelsTests", dependencies: ["ModelsCore", "ModelsTransport", "Models", "ModelsC"]),
     ]
 )

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import ModelsCore
+import ModelsTransport
 
 /// A Swift object lent to C as an opaque pointer (`models_router *`,
 /// `models_stream *`, ...). `handle` hands C one retained reference, `from`

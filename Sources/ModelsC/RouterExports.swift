@@ -2,6 +2,7 @@
 import Glibc
 import Models
 import ModelsCore
+import ModelsTransport
 
 /// The object behind `models_router *`.
 final class RouterObject: OpaqueHandle {

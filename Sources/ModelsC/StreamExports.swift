@@ -2,6 +2,7 @@
 import Glibc
 import Models
 import ModelsCore
+import ModelsTransport
 
 /// The object behind `models_stream *`: the core stream, its cancellation
 /// token (the only part another thread touches) and the strings it lends.

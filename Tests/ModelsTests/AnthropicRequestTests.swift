@@ -2,6 +2,7 @@
 import Testing
 @testable import Models
 @testable import ModelsCore
+@testable import ModelsTransport
 
 @Suite struct AnthropicRequestTests {
     private func json(_ text: String, sourceLocation: SourceLocation = #_sourceLocation) -> JSON {

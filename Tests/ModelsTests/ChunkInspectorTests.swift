@@ -2,6 +2,7 @@
 import Testing
 @testable import Models
 @testable import ModelsCore
+@testable import ModelsTransport
 
 /// `ChunkInspector` checks chunks with `JSONScanner` and calls jansson only for
 /// the rare members it must read: its answers must be those of a full parse.

@@ -2,6 +2,7 @@
 import Testing
 @testable import Models
 @testable import ModelsCore
+@testable import ModelsTransport
 
 /// A provider stream that delivers scripted steps: chunks (and thinking) per
 /// pump, then the end or an error.

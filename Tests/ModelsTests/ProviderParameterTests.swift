@@ -2,6 +2,7 @@
 import Testing
 @testable import Models
 @testable import ModelsCore
+@testable import ModelsTransport
 
 /// Every OpenAI chat parameter × every provider: it reaches the provider
 /// (as is, or translated), is dropped only when it merely tunes quality, or is

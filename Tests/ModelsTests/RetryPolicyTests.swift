@@ -2,6 +2,7 @@
 import Testing
 @testable import Models
 @testable import ModelsCore
+@testable import ModelsTransport
 
 @Suite struct RetryPolicyTests {
     static let retryable: [(String, ModelsError)] = [

@@ -2,6 +2,7 @@
 import Testing
 @testable import Models
 @testable import ModelsCore
+@testable import ModelsTransport
 
 @Suite struct RouterConfigTests {
     static func parse(_ text: String) throws(ModelsError) -> RouterConfig {

@@ -3,6 +3,7 @@ import Glibc
 import Testing
 @testable import Models
 @testable import ModelsCore
+@testable import ModelsTransport
 
 @Suite struct CostTests {
     let gpt4o = Price(inputPerMillion: 2.5, outputPerMillion: 10, cachedInputPerMillion: 1.25)

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import ModelsCore
+import ModelsTransport
 
 /// The router's configuration, read from the one JSON object of `models_router_new`.
 /// Every key of the schema is known here; anything else is an error naming the key.

@@ -2,6 +2,7 @@
 import CModelsSupport
 import Glibc
 import ModelsCore
+import ModelsTransport
 import Synchronization
 
 /// Many chat and stream calls driven from one thread: one libcurl multi

@@ -2,6 +2,7 @@
 import CModelsSupport
 import Glibc
 import ModelsCore
+import ModelsTransport
 
 /// One chat or stream call on an `Engine`: drives its `RouteStateMachine` from
 /// the engine's timers and transfer events instead of sleeps and blocking

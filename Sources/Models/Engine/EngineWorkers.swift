@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import Glibc
 import ModelsCore
+import ModelsTransport
 
 /// A few threads that run what cannot run on the engine's thread: the
 /// attempts of providers that are functions of the embedding program

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import ModelsCore
+import ModelsTransport
 
 /// What an attempt running on one of the engine's worker threads reports to
 /// its call, which reads it on the engine's thread.

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import ModelsCore
+import ModelsTransport
 
 /// A provider whose work is done by functions the embedding program supplies
 /// (the C API's providers): the router routes, retries, falls back and cools

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import ModelsCore
+import ModelsTransport
 
 /// One attempt at one model, as the router hands it to a provider.
 public struct ChatCall: @unchecked Sendable {

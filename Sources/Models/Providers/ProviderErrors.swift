@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import ModelsCore
+import ModelsTransport
 
 /// Turns a provider's error answer into a `ModelsError` a user can act on:
 /// the HTTP status, the Retry-After, and the provider's own message.

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import ModelsCore
+import ModelsTransport
 
 /// One attempt at a provider as data, for a driver that does the I/O itself
 /// (the `Engine`): the request to send and how to read what comes back. A

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import Glibc
 import ModelsCore
+import ModelsTransport
 
 /// Builds the providers a config names: the counterpart of the Go package's
 /// `BuildProviders`. A provider of type `anthropic` gets the native Messages

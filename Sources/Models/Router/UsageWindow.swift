@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import ModelsCore
+import ModelsTransport
 
 /// Requests and tokens over the last minute, in one-second buckets: what a
 /// deployment's `rpm` and `tpm` limits are held against. A plain value.

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import Glibc
 import ModelsCore
+import ModelsTransport
 import Synchronization
 
 /// Where a router's events go: one handler, called on the thread of the call

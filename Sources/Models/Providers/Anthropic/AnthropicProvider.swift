@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import Glibc
 import ModelsCore
+import ModelsTransport
 
 /// Anthropic's native Messages API behind the OpenAI-shaped interface: the
 /// request and the answer are translated by the pure functions of

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import Glibc
 import ModelsCore
+import ModelsTransport
 
 /// The built-in token source: exchanges a GitHub token for short-lived Copilot
 /// API tokens (`GET token_url` with `Authorization: Bearer <github token>`),

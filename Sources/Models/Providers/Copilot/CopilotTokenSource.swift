@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import ModelsCore
+import ModelsTransport
 
 /// What one GitHub Copilot request needs: a Copilot API token and the API base
 /// URL that goes with it (no `/v1`; the provider appends `/chat/completions`).

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import ModelsCore
+import ModelsTransport
 
 /// Any provider that speaks OpenAI Chat Completions: `POST {base}/chat/completions`
 /// with a bearer key. GitHub Copilot is one too, with its own credentials and

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import ModelsCore
+import ModelsTransport
 
 /// An OpenAI-compatible event stream: each `data:` event is one
 /// `chat.completion.chunk`, passed on byte for byte once `ChunkInspector` has

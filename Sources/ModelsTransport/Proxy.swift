@@ -7,13 +7,13 @@ import ModelsCore
 /// URLs, and `no_proxy`/`NO_PROXY` for exceptions. Loopback hosts never go
 /// through a proxy (a local model server or test server must stay local).
 /// The environment is read for every request, so a change applies at once.
-enum Proxy {
-    struct Setting: Equatable {
+package enum Proxy {
+    package struct Setting: Equatable {
         var url: String
         var noProxy: String?
     }
 
-    static func forURL(_ url: String) -> Setting? {
+    package static func forURL(_ url: String) -> Setting? {
         var url = url
         let (https, loopback) = url.withUTF8 { (hasPrefixIgnoringCase($0, "https://"), isLoopback($0)) }
         if loopback { return nil }

@@ -7,13 +7,13 @@ import ModelsCore
 /// `HTTPTransfer` or the `Engine`): URL, protocols, TLS, the share handle,
 /// headers (checked for control characters), method, proxy, and the
 /// callbacks with their user data.
-enum EasyOptions {
-    typealias DataFunction = @convention(c) (UnsafeMutablePointer<CChar>?, Int, Int, UnsafeMutableRawPointer?) -> Int
-    typealias SockoptFunction = @convention(c) (UnsafeMutableRawPointer?, curl_socket_t, curlsocktype) -> Int32
-    typealias PrereqFunction = @convention(c) (UnsafeMutableRawPointer?, UnsafeMutablePointer<CChar>?,
+package enum EasyOptions {
+    package typealias DataFunction = @convention(c) (UnsafeMutablePointer<CChar>?, Int, Int, UnsafeMutableRawPointer?) -> Int
+    package typealias SockoptFunction = @convention(c) (UnsafeMutableRawPointer?, curl_socket_t, curlsocktype) -> Int32
+    package typealias PrereqFunction = @convention(c) (UnsafeMutableRawPointer?, UnsafeMutablePointer<CChar>?,
                                                UnsafeMutablePointer<CChar>?, Int32, Int32) -> Int32
 
-    struct Callbacks {
+    package struct Callbacks {
         var write: DataFunction
         var header: DataFunction
         /// Kept-alive connections with stray bytes are not reused (see `KeptConnections`).
@@ -21,12 +21,16 @@ enum EasyOptions {
         /// Each socket a new connection opens: passed to `KeptConnections.opened`
         /// and kept by the transfer, for its prereq callback.
         var sockopt: SockoptFunction
+
+        package init(write: DataFunction, header: DataFunction, prereq: PrereqFunction, sockopt: SockoptFunction) {
+            (self.write, self.header, self.prereq, self.sockopt) = (write, header, prereq, sockopt)
+        }
     }
 
     /// Sets the options that stay for the next request with the same `setup`;
     /// `headerList` receives the header list the handle points to (the caller frees it).
     @inline(never) // rarely runs: kept out of the per-request path
-    static func configure(_ easy: UnsafeMutableRawPointer, _ request: HTTPRequest, setup: TransferSetup,
+    package static func configure(_ easy: UnsafeMutableRawPointer, _ request: HTTPRequest, setup: TransferSetup,
                           errorBuffer: UnsafeMutablePointer<CChar>, headerList: inout UnsafeMutablePointer<curl_slist>?,
                           user: UnsafeMutableRawPointer, callbacks: Callbacks, host: @autoclosure () -> String) throws(ModelsError) {
         var rc = CURLE_OK

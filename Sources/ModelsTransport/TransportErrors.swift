@@ -4,8 +4,8 @@ import ModelsCore
 
 /// libcurl's result codes in the library's terms: what failed, and whether
 /// trying again may help.
-enum TransportErrors {
-    static func error(for code: CURLcode, detail: String, host: String) -> ModelsError {
+package enum TransportErrors {
+    package static func error(for code: CURLcode, detail: String, host: String) -> ModelsError {
         let reason = detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
         switch code {
         case CURLE_OPERATION_TIMEDOUT:

@@ -42,7 +42,7 @@ public final class Cancellation: Sendable {
 
     /// Calls `tell` on the cancelling thread when the token is cancelled, until
     /// `removeListener(key)` with the key returned.
-    func addListener(_ tell: @escaping @Sendable () -> Void) -> Int {
+    package func addListener(_ tell: @escaping @Sendable () -> Void) -> Int {
         listeners.withLock {
             $0.next += 1
             $0.all.append(($0.next, tell))
@@ -50,7 +50,7 @@ public final class Cancellation: Sendable {
         }
     }
 
-    func removeListener(_ key: Int) {
+    package func removeListener(_ key: Int) {
         listeners.withLock { $0.all.removeAll { $0.key == key } }
     }
 

@@ -60,7 +60,7 @@ public enum RetryAfter {
 }
 
 extension String {
-    var trimmingSpaces: String {
+    package var trimmingSpaces: String {
         var s = Substring(self)
         // "\r\n" is one Character in Swift, equal to neither "\r" nor "\n": header lines end with it.
         while let f = s.first, f == " " || f == "\t" || f == "\r" || f == "\n" || f == "\r\n" { s = s.dropFirst() }

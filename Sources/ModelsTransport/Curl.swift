@@ -6,11 +6,11 @@ import ModelsCore
 /// Process-wide libcurl state: the one-time global init, the share handle that
 /// lets every transfer on every thread reuse kept-alive connections, DNS and
 /// TLS sessions, and a pool of idle handles.
-enum Curl {
+package enum Curl {
     /// `curl_global_init` and the share handle, created once (Swift globals
     /// are initialised exactly once, thread-safely).
     /// The CURLSH handle of the share; it lives as long as the process.
-    nonisolated(unsafe) static let share: UnsafeMutableRawPointer? = {
+    package nonisolated(unsafe) static let share: UnsafeMutableRawPointer? = {
         curl_global_init(Int(CURL_GLOBAL_ALL))
         return cms_share_handle(cms_share_new())
     }()
@@ -136,7 +136,7 @@ enum Curl {
 
 /// What an easy handle is set up with that stays the same from one request to
 /// the next to the same endpoint: URL, method, headers, HTTP version, proxy.
-struct TransferSetup: Equatable {
+package struct TransferSetup: Equatable {
     var url: String
     var method: HTTPRequest.Method
     var headers: [(name: String, value: String)]
@@ -144,7 +144,12 @@ struct TransferSetup: Equatable {
     /// The proxy read from the environment (nil: none).
     var proxy: Proxy.Setting?
 
-    static func == (a: TransferSetup, b: TransferSetup) -> Bool {
+    package init(url: String, method: HTTPRequest.Method, headers: [(name: String, value: String)], http1Only: Bool,
+                 proxy: Proxy.Setting?) {
+        (self.url, self.method, self.headers, self.http1Only, self.proxy) = (url, method, headers, http1Only, proxy)
+    }
+
+    package static func == (a: TransferSetup, b: TransferSetup) -> Bool {
         a.url == b.url && a.method == b.method && a.http1Only == b.http1Only && a.proxy == b.proxy
             && a.headers.count == b.headers.count
             && zip(a.headers, b.headers).allSatisfy { $0.name == $1.name && $0.value == $1.value }

@@ -22,7 +22,7 @@ import ModelsCore
 /// forgets them under the same lock, so a socket number is never taken for
 /// another file. Only connections whose last answer came over HTTP/1.x are
 /// polled: an HTTP/2 server may send frames at any time.
-enum KeptConnections {
+package enum KeptConnections {
     private struct Key: Hashable {
         var localPort: Int
         var peerPort: Int
@@ -45,7 +45,7 @@ enum KeptConnections {
     private static let state = Locked(State())
 
     /// CURLOPT_SOCKOPTFUNCTION: libcurl made a socket for a connection.
-    static func opened(_ socket: Int32) {
+    package static func opened(_ socket: Int32) {
         state.withLock { _ = $0.unidentified.insert(socket) }
     }
 
@@ -65,7 +65,7 @@ enum KeptConnections {
     /// connection): a new connection is identified by it, without scanning
     /// the sockets not identified yet, which costs a system call each and made
     /// thousands of new connections at once quadratic.
-    static func hasStrayInput(socket: Int32, localPort: Int, peerPort: Int) -> Bool {
+    package static func hasStrayInput(socket: Int32, localPort: Int, peerPort: Int) -> Bool {
         let key = Key(localPort: localPort, peerPort: peerPort)
         let kept: Int32? = state.withLock { s in
             if let entry = s.entries[key] { return entry.http1 ? entry.socket : nil }
@@ -84,7 +84,7 @@ enum KeptConnections {
     }
 
     /// A transfer on the connection with these ports ended cleanly over `http1`.
-    static func finished(localPort: Int, peerPort: Int, http1: Bool) {
+    package static func finished(localPort: Int, peerPort: Int, http1: Bool) {
         state.withLock { s in
             let key = Key(localPort: localPort, peerPort: peerPort)
             if s.entries[key]?.http1 != http1 { s.entries[key]?.http1 = http1 }

@@ -7,18 +7,20 @@ import ModelsCore
 /// `HTTPResponseHead`: the status, Content-Type and Retry-After; every other
 /// line is passed over at its first byte. Bounded by `maxHeaderBytes`. Shared
 /// by the blocking transfer and the engine.
-struct ResponseHeadParser {
-    enum Outcome { case more, complete, tooLarge }
+package struct ResponseHeadParser {
+    package enum Outcome { case more, complete, tooLarge }
 
-    static let maxHeaderBytes = 256 << 10
+    package static let maxHeaderBytes = 256 << 10
 
-    private(set) var head = HTTPResponseHead()
-    private(set) var isComplete = false
+    package private(set) var head = HTTPResponseHead()
+    package private(set) var isComplete = false
     private var headerBytes = 0
+
+    package init() {}
 
     /// One header line (with its CR LF); `easy` gives the status of a status line.
     @inline(__always)
-    mutating func take(_ line: UnsafeRawBufferPointer, easy: UnsafeMutableRawPointer) -> Outcome {
+    package mutating func take(_ line: UnsafeRawBufferPointer, easy: UnsafeMutableRawPointer) -> Outcome {
         headerBytes += line.count
         guard headerBytes <= Self.maxHeaderBytes else { return .tooLarge }
         // Bytes, not String: this runs for every header line of every response,

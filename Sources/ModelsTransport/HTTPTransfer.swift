@@ -423,7 +423,7 @@ public final class HTTPTransfer {
     }
 
     /// `scheme://host:port` of a URL, without credentials, path or query.
-    static func hostForMessages(_ url: String) -> String {
+    package static func hostForMessages(_ url: String) -> String {
         // On the UTF-8 view: every delimiter is ASCII, and Character-wise
         // indexing cost more than the rest of setting up a transfer.
         var rest = Substring(url).utf8
@@ -443,7 +443,7 @@ private struct SendableHandle: @unchecked Sendable { let multi: UnsafeMutableRaw
 extension Optional where Wrapped == Cancellation {
     /// Installs the waker when there is a cancellation token; runs `body` as is
     /// otherwise (the waker is made only then: a closure allocation saved per wait).
-    func whileWaitingOrDirect<T>(wake: () -> @Sendable () -> Void, _ body: () throws(ModelsError) -> T) throws(ModelsError) -> T {
+    package func whileWaitingOrDirect<T>(wake: () -> @Sendable () -> Void, _ body: () throws(ModelsError) -> T) throws(ModelsError) -> T {
         guard let token = self else { return try body() }
         return try token.whileWaiting(wake: wake(), body)
     }
