@@ -25,10 +25,13 @@ let package = Package(
         .target(name: "ModelsCore", dependencies: ["CModelsSupport"]),
         // 2. ModelsTransport: libcurl (easy and multi handles, transfers, kept connections), HTTP heads, cancellation.
         .target(name: "ModelsTransport", dependencies: ["ModelsCore", "CModelsSupport"]),
+        // 3. ModelsProviders: the chat request and answer, the provider protocol and its
+        //    implementations (OpenAI-compatible, Azure, Anthropic, Copilot, callbacks), the registry.
+        .target(name: "ModelsProviders", dependencies: ["ModelsCore", "ModelsTransport"]),
         // 4. Models: router, engine, config, telemetry, metrics, shared state. Knows nothing of the C ABI.
-        .target(name: "Models", dependencies: ["ModelsCore", "ModelsTransport", "CModelsSupport", "CHiredis"]),
+        .target(name: "Models", dependencies: ["ModelsCore", "ModelsTransport", "ModelsProviders", "CModelsSupport", "CHiredis"]),
         // The @_cdecl exports: handles, errors, string ownership. Holds no logic.
-        .target(name: "ModelsC", dependencies: ["Models", "ModelsCore", "ModelsTransport"]),
-        .testTarget(name: "ModelsTests", dependencies: ["ModelsCore", "ModelsTransport", "Models", "ModelsC"]),
+        .target(name: "ModelsC", dependencies: ["Models", "ModelsCore", "ModelsTransport", "ModelsProviders"]),
+        .testTarget(name: "ModelsTests", dependencies: ["ModelsCore", "ModelsTransport", "ModelsProviders", "Models", "ModelsC"]),
     ]
 )

@@ -2,6 +2,7 @@
 import Glibc
 import Models
 import ModelsCore
+import ModelsProviders
 import ModelsTransport
 
 /// The largest request text accepted (images as data: URLs make requests large).

@@ -2,6 +2,7 @@
 import Glibc
 import Models
 import ModelsCore
+import ModelsProviders
 import ModelsTransport
 
 /// The C layout of `models_token_source` in models.h (`size`, then three function pointers).

@@ -2,6 +2,7 @@
 import Glibc
 import Models
 import ModelsCore
+import ModelsProviders
 import ModelsTransport
 
 nonisolated(unsafe) private let versionString = CStrings.immortal(LibraryVersion.string)

@@ -2,6 +2,7 @@
 import Glibc
 import Models
 import ModelsCore
+import ModelsProviders
 import ModelsTransport
 
 /// The object behind `models_router *`.

@@ -2,6 +2,7 @@
 import Testing
 @testable import Models
 @testable import ModelsCore
+@testable import ModelsProviders
 @testable import ModelsTransport
 
 /// Azure OpenAI (`"type": "azure"`): the URL of each request from the

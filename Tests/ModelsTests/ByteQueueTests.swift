@@ -2,6 +2,7 @@
 import Testing
 @testable import Models
 @testable import ModelsCore
+@testable import ModelsProviders
 @testable import ModelsTransport
 
 /// The queue behind the pull API: chunks in arrival order, each followed by a

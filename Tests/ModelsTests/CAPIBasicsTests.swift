@@ -2,6 +2,7 @@
 import Glibc
 import Models
 import ModelsCore
+import ModelsProviders
 import ModelsTransport
 import Testing
 @testable import ModelsC

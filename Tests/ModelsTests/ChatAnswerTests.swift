@@ -3,6 +3,7 @@ import Glibc
 import Testing
 @testable import Models
 @testable import ModelsCore
+@testable import ModelsProviders
 @testable import ModelsTransport
 
 @Suite struct ChatAnswerTests {

@@ -2,6 +2,7 @@
 import Testing
 @testable import Models
 @testable import ModelsCore
+@testable import ModelsProviders
 @testable import ModelsTransport
 
 /// `ChunkInspector` checks chunks with `JSONScanner` and calls jansson only for

@@ -4,6 +4,7 @@ import Synchronization
 import Testing
 @testable import Models
 @testable import ModelsCore
+@testable import ModelsProviders
 @testable import ModelsTransport
 
 /// The Copilot token cache (expiry margin, single flight, failures shared with

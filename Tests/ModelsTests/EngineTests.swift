@@ -2,6 +2,7 @@
 import Testing
 @testable import Models
 @testable import ModelsCore
+@testable import ModelsProviders
 @testable import ModelsTransport
 
 /// The engine's timer heap: entries come out earliest first, and only once due.

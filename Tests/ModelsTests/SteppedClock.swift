@@ -2,6 +2,7 @@
 import Synchronization
 @testable import Models
 @testable import ModelsCore
+@testable import ModelsProviders
 @testable import ModelsTransport
 
 /// A clock that moves only when a test moves it, so time-based tests never sleep.

@@ -2,6 +2,7 @@
 import CModelsSupport
 import Glibc
 import ModelsCore
+import ModelsProviders
 import ModelsTransport
 import Synchronization
 

@@ -2,6 +2,7 @@
 import CModelsSupport
 import Glibc
 import ModelsCore
+import ModelsProviders
 import ModelsTransport
 
 /// One chat or stream call on an `Engine`: drives its `RouteStateMachine` from

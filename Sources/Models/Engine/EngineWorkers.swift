@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import Glibc
 import ModelsCore
+import ModelsProviders
 import ModelsTransport
 
 /// A few threads that run what cannot run on the engine's thread: the

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import ModelsCore
+import ModelsProviders
 import ModelsTransport
 
 /// What an attempt running on one of the engine's worker threads reports to

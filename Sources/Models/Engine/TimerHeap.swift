@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import ModelsCore
+import ModelsProviders
 import ModelsTransport
 
 /// A min-heap of (time, id): the engine's timers. A call keeps one entry for

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import Glibc
 import ModelsCore
+import ModelsProviders
 import ModelsTransport
 
 /// Per-model failure cooldowns with exponential backoff (the Go `Cooldown`).

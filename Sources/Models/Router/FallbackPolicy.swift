@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import ModelsCore
+import ModelsProviders
 import ModelsTransport
 
 /// What the router does once a model's last attempt has failed: move on to the

@@ -3,6 +3,7 @@
 import CHiredis
 import Glibc
 import ModelsCore
+import ModelsProviders
 import ModelsTransport
 
 /// A blocking Redis client over hiredis for the shared state: a pool of

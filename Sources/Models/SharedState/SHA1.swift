@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import ModelsCore
+import ModelsProviders
 import ModelsTransport
 
 /// SHA-1 of a text, in lower-case hex: the name Redis gives a script

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import ModelsCore
+import ModelsProviders
 import ModelsTransport
 
 /// The Lua scripts that read and change the shared state, each atomic on the

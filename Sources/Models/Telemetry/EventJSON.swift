@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import Glibc
 import ModelsCore
+import ModelsProviders
 import ModelsTransport
 
 /// One event as compact JSON text, written member by member: `{"event":

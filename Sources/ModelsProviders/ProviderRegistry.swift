@@ -17,26 +17,34 @@ public enum ProviderRegistry {
         return s.isEmpty ? nil : s
     }
 
-    /// Builds one provider per config entry, then adds providers that the
-    /// environment provides for the models in use (`OPENAI_API_KEY` for an
-    /// `openai/...` model) and `anthropic` when `ANTHROPIC_API_KEY` is set.
-    public static func build(_ config: RouterConfig, environment env: Environment = processEnvironment)
-        throws(ModelsError) -> [String: any ChatProvider]
+    /// What every provider of one config shares: Anthropic's thinking, and the
+    /// longest a Copilot token exchange may take (ms).
+    package struct Shared {
+        var thinking: ThinkingConfig
+        var exchangeTimeoutMs: Int64
+
+        package init(thinking: ThinkingConfig, exchangeTimeoutMs: Int64) {
+            (self.thinking, self.exchangeTimeoutMs) = (thinking, exchangeTimeoutMs)
+        }
+    }
+
+    /// Builds one provider per config entry (`configured`), then adds providers
+    /// that the environment provides for the models in use (`models`, full names:
+    /// `OPENAI_API_KEY` for an `openai/...` model) and `anthropic` when
+    /// `ANTHROPIC_API_KEY` is set. `RouterConfig` calls it with its entries and models.
+    package static func build(_ configured: [(name: String, config: ProviderConfig)], models: [String], shared: Shared,
+                              environment env: Environment) throws(ModelsError) -> [String: any ChatProvider]
     {
         var providers: [String: any ChatProvider] = [:]
-        for (name, pc) in config.providers {
-            providers[name] = try make(name: name, config: pc, config: config, environment: env)
+        for (name, pc) in configured {
+            providers[name] = try make(name: name, config: pc, shared: shared, environment: env)
         }
-        let groups = Set(config.modelGroups.map(\.name))
-        let named = [config.primary] + config.fallbacks + config.fallbackPolicy.contextWindowFallbacks
-            + config.fallbackPolicy.contentPolicyFallbacks
-        var wanted = Set(named.filter { !groups.contains($0) }.map(ModelName.provider(of:)))
-        for group in config.modelGroups { wanted.formUnion(group.deployments.map { ModelName.provider(of: $0.model) }) }
+        var wanted = Set(models.map(ModelName.provider(of:)))
         wanted.insert("anthropic")
         for name in wanted.sorted() where providers[name] == nil {
             guard KnownProviders.defaultBaseURL(name) != nil, name != ModelName.copilotProvider,
                   try credential(env, KnownProviders.apiKeyVariable(name), namedBy: nil) != nil else { continue }
-            providers[name] = try make(name: name, config: ProviderConfig(), config: config, environment: env)
+            providers[name] = try make(name: name, config: ProviderConfig(), shared: shared, environment: env)
             Log.debug("registered provider \(name) from \(KnownProviders.apiKeyVariable(name))")
         }
         return providers
@@ -47,18 +55,18 @@ public enum ProviderRegistry {
     /// to the known URL of its name when there is one (groq, mistral, ...), else to
     /// OpenAI's (with a warning only when the type came from an unknown name, since
     /// `"type": "openai"` asks for OpenAI's API); Copilot to the URL its token names.
-    static func make(name: String, config pc: ProviderConfig, config: RouterConfig, environment env: Environment)
+    static func make(name: String, config pc: ProviderConfig, shared: Shared, environment env: Environment)
         throws(ModelsError) -> any ChatProvider
     {
         let headers = pc.headers.map { (name: $0.name, value: $0.value) }
         switch pc.resolvedType(name: name) {
         case .githubCopilot:
             // Copilot reads its own credentials (a GitHub token or a Copilot token).
-            return try CopilotProvider.fromConfig(pc, name: name, exchangeTimeoutMs: min(config.timeoutMs, 30_000), environment: env)
+            return try CopilotProvider.fromConfig(pc, name: name, exchangeTimeoutMs: shared.exchangeTimeoutMs, environment: env)
         case .anthropic:
             let key = try apiKey(name: name, config: pc, environment: env)
             return AnthropicProvider(name: name, baseURL: pc.baseURL ?? KnownProviders.anthropicBaseURL, apiKey: key,
-                                     headers: headers, thinking: config.thinking)
+                                     headers: headers, thinking: shared.thinking)
         case .openai:
             let key = try apiKey(name: name, config: pc, environment: env)
             return OpenAICompatibleProvider(name: name, baseURL: openAIBaseURL(name: name, config: pc), apiKey: key, headers: headers)

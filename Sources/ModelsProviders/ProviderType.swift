@@ -27,7 +27,7 @@ public enum ProviderType: String, Sendable, Equatable, CaseIterable {
 
     /// The configured `"type"` value parsed; the error names the key (by full
     /// path) and the valid values, never quoting an unknown value.
-    static func parse(_ value: String, key: String) throws(ModelsError) -> ProviderType {
+    package static func parse(_ value: String, key: String) throws(ModelsError) -> ProviderType {
         if let type = ProviderType(rawValue: value) { return type }
         let valid = allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", ")
         if reserved.contains(value) {
