@@ -1,8 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
 import Glibc
-import ModelsCore
-import ModelsProviders
-import ModelsTransport
 
 /// Strings handed to C: allocated with malloc so that `models_free` (free) releases them.
 enum CStrings {

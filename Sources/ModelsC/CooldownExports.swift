@@ -2,8 +2,6 @@
 import Glibc
 import Models
 import ModelsCore
-import ModelsProviders
-import ModelsTransport
 
 /// The object behind `models_cooldown *`. Routers that share the tracker hold
 /// the core `Cooldown` itself, so freeing the handle while they use it is safe.

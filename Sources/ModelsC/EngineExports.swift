@@ -3,7 +3,6 @@ import Glibc
 import Models
 import ModelsCore
 import ModelsProviders
-import ModelsTransport
 
 /// The object behind `models_engine *`.
 final class EngineObject: OpaqueHandle {

@@ -2,8 +2,6 @@
 import Glibc
 import Models
 import ModelsCore
-import ModelsProviders
-import ModelsTransport
 
 /// The object behind `models_error *`: a core error plus its message as a C string
 /// that lives as long as the object.

@@ -3,7 +3,6 @@ import Glibc
 import Models
 import ModelsCore
 import ModelsProviders
-import ModelsTransport
 
 nonisolated(unsafe) private let versionString = CStrings.immortal(LibraryVersion.string)
 

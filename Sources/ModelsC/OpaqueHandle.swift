@@ -1,7 +1,4 @@
 // SPDX-License-Identifier: Apache-2.0
-import ModelsCore
-import ModelsProviders
-import ModelsTransport
 
 /// A Swift object lent to C as an opaque pointer (`models_router *`,
 /// `models_stream *`, ...). `handle` hands C one retained reference, `from`

@@ -3,7 +3,6 @@ import Glibc
 import Models
 import ModelsCore
 import ModelsProviders
-import ModelsTransport
 
 /// The C layout of `models_provider_callbacks` in models.h (`size`, then five function pointers).
 public struct ProviderCallbacks {

@@ -2,8 +2,6 @@
 import Glibc
 import Models
 import ModelsCore
-import ModelsProviders
-import ModelsTransport
 
 /// The object behind `models_router *`.
 final class RouterObject: OpaqueHandle {

@@ -2,7 +2,6 @@
 import Glibc
 import Models
 import ModelsCore
-import ModelsProviders
 import ModelsTransport
 
 /// The object behind `models_stream *`: the core stream, its cancellation

@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
 import ModelsCore
-import ModelsTransport
 
 /// A complete chat answer (`chat.completion`) on its way to the caller.
 ///

@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
 import ModelsCore
-import ModelsTransport
 
 /// A caller's chat request (the OpenAI shape), checked once as it enters the
 /// library: a JSON object whose `messages` is an array of objects, and whose

@@ -1,6 +1,4 @@
 // SPDX-License-Identifier: Apache-2.0
-import ModelsCore
-import ModelsTransport
 
 /// The base URLs of the providers the library knows by name.
 public enum KnownProviders {

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import Glibc
 import ModelsCore
-import ModelsTransport
 
 /// Names a model in the text of a JSON object without parsing it: the value
 /// of the object's top-level `"model"` member is replaced by the name (a JSON

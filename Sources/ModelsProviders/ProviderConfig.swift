@@ -1,5 +1,4 @@
 // SPDX-License-Identifier: Apache-2.0
-import ModelsCore
 
 /// One entry of the config's `providers`: the API it speaks, its credentials, URL and headers.
 public struct ProviderConfig: Sendable, Equatable {

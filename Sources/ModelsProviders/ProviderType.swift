@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
 import ModelsCore
-import ModelsTransport
 
 /// The API a provider speaks: the config's `"type"` of a provider entry, or,
 /// without it, what the provider's name implies (`anthropic` → Anthropic's

@@ -1,5 +1,4 @@
 // SPDX-License-Identifier: Apache-2.0
-import ModelsCore
 
 /// The HTTP-date of RFC 9110 §5.6.7, read strictly: the preferred IMF-fixdate
 /// `Sun, 06 Nov 1994 08:49:37 GMT` and the obsolete RFC 850

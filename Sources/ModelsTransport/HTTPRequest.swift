@@ -1,5 +1,4 @@
 // SPDX-License-Identifier: Apache-2.0
-import ModelsCore
 
 /// One HTTP request as a provider builds it.
 public struct HTTPRequest: Sendable {

@@ -1,5 +1,4 @@
 // SPDX-License-Identifier: Apache-2.0
-import ModelsCore
 
 /// What may go into an HTTP header line. A CR or LF in a name or value would end
 /// the line (or the whole header block) early and let the rest reach the server

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import CModelsSupport
 import Glibc
-import ModelsCore
 
 /// Reads the header lines libcurl hands over, one at a time, into an
 /// `HTTPResponseHead`: the status, Content-Type and Retry-After; every other

@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
 import Glibc
-import ModelsCore
 
 /// Parses an HTTP `Retry-After` value: delta-seconds ("120") or an HTTP-date
 /// ("Wed, 21 Oct 2015 07:28:00 GMT", also the obsolete RFC 850 and asctime forms,

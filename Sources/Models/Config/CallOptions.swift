@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
 import ModelsCore
-import ModelsProviders
 import ModelsTransport
 
 /// What one call may change of the router's behaviour, apart from the request

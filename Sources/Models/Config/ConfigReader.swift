@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
 import ModelsCore
-import ModelsProviders
 import ModelsTransport
 
 /// Reads one JSON object of the config (or of a call's options), key by key,

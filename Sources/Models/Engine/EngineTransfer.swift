@@ -2,7 +2,6 @@
 import CModelsSupport
 import Glibc
 import ModelsCore
-import ModelsProviders
 import ModelsTransport
 
 /// One HTTP exchange on the engine's multi handle: an easy handle set up with

@@ -1,7 +1,4 @@
 // SPDX-License-Identifier: Apache-2.0
-import ModelsCore
-import ModelsProviders
-import ModelsTransport
 
 /// A min-heap of (time, id): the engine's timers. A call keeps one entry for
 /// its next wake-up; entries it no longer wants are left in place and skipped

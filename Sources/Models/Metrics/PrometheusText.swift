@@ -1,7 +1,4 @@
 // SPDX-License-Identifier: Apache-2.0
-import ModelsCore
-import ModelsProviders
-import ModelsTransport
 
 /// The Prometheus text exposition format (version 0.0.4), as a pure function
 /// of metric families: `# HELP`, `# TYPE`, then the samples in the order given.

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import ModelsCore
 import ModelsProviders
-import ModelsTransport
 
 /// A router's counters and latency histograms per model (and the group a
 /// model is a deployment of), for `PrometheusText`. Thread-safe; each update

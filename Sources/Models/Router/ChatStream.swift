@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import ModelsCore
 import ModelsProviders
-import ModelsTransport
 
 /// An open chat stream as the caller sees it: chunks pulled one at a time
 /// (`next`) or pushed to a callback (`pumpAll`), the usage, and the model that

@@ -1,7 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
 import ModelsCore
-import ModelsProviders
-import ModelsTransport
 
 /// Whether a `chat.completion.chunk` carries part of the answer: text, a tool
 /// call, reasoning, a refusal, or the end of a choice. Role-only chunks, empty

@@ -1,7 +1,4 @@
 // SPDX-License-Identifier: Apache-2.0
-import ModelsCore
-import ModelsProviders
-import ModelsTransport
 
 /// The cooldown of one model: how many transient failures in a row, and until when
 /// it is skipped. A plain value; `Cooldown` keeps one per model behind a lock.

@@ -1,7 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
 import ModelsCore
-import ModelsProviders
-import ModelsTransport
 
 /// What the router knows of each deployment's load: calls in flight, a moving
 /// average of the time to the first byte of its answers, and the last minute's

@@ -1,7 +1,4 @@
 // SPDX-License-Identifier: Apache-2.0
-import ModelsCore
-import ModelsProviders
-import ModelsTransport
 
 /// Which deployment of a group takes the next attempt: a pure function of the
 /// candidates' weights and load, and one random number.

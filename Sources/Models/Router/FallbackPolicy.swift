@@ -1,7 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
 import ModelsCore
-import ModelsProviders
-import ModelsTransport
 
 /// What the router does once a model's last attempt has failed: move on to the
 /// next model, move on to the fallbacks kept for that kind of error, or end

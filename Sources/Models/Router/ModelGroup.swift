@@ -1,7 +1,4 @@
 // SPDX-License-Identifier: Apache-2.0
-import ModelsCore
-import ModelsProviders
-import ModelsTransport
 
 /// A name that stands for several deployments of one model (two API keys, two
 /// regions, Azure beside OpenAI), balanced by a strategy. Deployments are

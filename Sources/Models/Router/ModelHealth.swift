@@ -1,7 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
 import ModelsCore
-import ModelsProviders
-import ModelsTransport
 
 /// One model's health as the router sees it, without calling any API.
 public struct ModelHealth: Sendable, Equatable {

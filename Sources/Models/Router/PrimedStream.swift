@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import ModelsCore
 import ModelsProviders
-import ModelsTransport
 
 /// A provider stream read up to its first word: the chunks before the first
 /// one that carries part of the answer (a role-only chunk, empty deltas) and

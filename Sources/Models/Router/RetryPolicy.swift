@@ -1,7 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
 import ModelsCore
-import ModelsProviders
-import ModelsTransport
 
 /// When to try the same model again, and how long to wait first.
 ///

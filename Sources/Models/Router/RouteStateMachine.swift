@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import ModelsCore
 import ModelsProviders
-import ModelsTransport
 
 /// The routing decisions of one call, as a pure state machine: which model or
 /// deployment to try next, whether to try it again, wait, move on or give up.

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import ModelsCore
 import ModelsProviders
-import ModelsTransport
 
 /// A model name with its provider's name, the provider (nil when none is
 /// registered under that name) and the id the provider receives: looked up

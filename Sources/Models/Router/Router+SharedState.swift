@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
 import ModelsCore
-import ModelsProviders
 import ModelsTransport
 
 /// The router's side of the shared state (`shared_state`): what a call reads

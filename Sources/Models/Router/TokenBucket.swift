@@ -1,7 +1,4 @@
 // SPDX-License-Identifier: Apache-2.0
-import ModelsCore
-import ModelsProviders
-import ModelsTransport
 
 /// A token bucket for one provider's rate limit, as a pure state machine: the caller
 /// passes the time, the bucket answers how long to wait.

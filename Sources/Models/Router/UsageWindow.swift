@@ -1,7 +1,4 @@
 // SPDX-License-Identifier: Apache-2.0
-import ModelsCore
-import ModelsProviders
-import ModelsTransport
 
 /// Requests and tokens over the last minute, in one-second buckets: what a
 /// deployment's `rpm` and `tpm` limits are held against. A plain value.

@@ -3,8 +3,6 @@
 import CHiredis
 import Glibc
 import ModelsCore
-import ModelsProviders
-import ModelsTransport
 
 /// A blocking Redis client over hiredis for the shared state: a pool of
 /// connections (one per thread talking to Redis at the same moment, reused

@@ -1,7 +1,4 @@
 // SPDX-License-Identifier: Apache-2.0
-import ModelsCore
-import ModelsProviders
-import ModelsTransport
 
 /// One Redis reply as a plain value, copied out of hiredis's reply tree, so
 /// that decoding a script's answer is a pure function that tests can feed.

@@ -1,7 +1,4 @@
 // SPDX-License-Identifier: Apache-2.0
-import ModelsCore
-import ModelsProviders
-import ModelsTransport
 
 /// Where the shared state lives: `redis://[[user]:password@]host[:port][/db]`
 /// or `unix://[[user]:password@]/path/to/redis.sock[?db=N]`. A plain value;

@@ -1,7 +1,4 @@
 // SPDX-License-Identifier: Apache-2.0
-import ModelsCore
-import ModelsProviders
-import ModelsTransport
 
 /// SHA-1 of a text, in lower-case hex: the name Redis gives a script
 /// (EVALSHA), computed here so that no SCRIPT LOAD is needed. Not for security.

@@ -1,7 +1,4 @@
 // SPDX-License-Identifier: Apache-2.0
-import ModelsCore
-import ModelsProviders
-import ModelsTransport
 
 /// The Lua scripts that read and change the shared state, each atomic on the
 /// Redis server and run with EVALSHA (EVAL when the server does not have it).

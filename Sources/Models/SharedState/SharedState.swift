@@ -2,7 +2,6 @@
 import Glibc
 import ModelsCore
 import ModelsProviders
-import ModelsTransport
 
 /// A Lua script of the shared state: its name (for messages), text and SHA-1 (for EVALSHA).
 struct SharedScript: Sendable {

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import ModelsCore
 import ModelsProviders
-import ModelsTransport
 
 /// `shared_state`: the Redis server through which routers in many processes
 /// share cooldowns, rate limits and deployment load.

@@ -1,8 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
 import Glibc
-import ModelsCore
-import ModelsProviders
-import ModelsTransport
 
 /// hiredis writes with write(2), which raises SIGPIPE when Redis has closed
 /// the connection, and SIGPIPE's default action ends the process: a library

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import ModelsCore
 import ModelsProviders
-import ModelsTransport
 
 /// What one call reports as it goes, fanned out to the router's metrics and,
 /// when a handler was set as the call began, to its events. `Router.route`

@@ -2,7 +2,6 @@
 import Glibc
 import ModelsCore
 import ModelsProviders
-import ModelsTransport
 
 /// One event as compact JSON text, written member by member: `{"event":
 /// "attempt.end","libmodels.call_id":7,...}`. Names follow the OpenTelemetry

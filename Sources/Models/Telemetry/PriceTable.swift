@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import ModelsCore
 import ModelsProviders
-import ModelsTransport
 
 /// What a model's tokens cost, in US dollars per million tokens (the config's
 /// `prices`). There is no built-in list: prices change, and a stale one would

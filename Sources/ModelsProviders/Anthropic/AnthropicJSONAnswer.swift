@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
 import ModelsCore
-import ModelsTransport
 
 /// `response_format` for Anthropic: the answer is asked for as the input of a
 /// tool that the model must call, whose input schema is the requested JSON

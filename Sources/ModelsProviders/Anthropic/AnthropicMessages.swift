@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
 import ModelsCore
-import ModelsTransport
 
 extension AnthropicRequest {
     /// The messages of a request in Anthropic's terms: system text pulled out, tool

@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
 import ModelsCore
-import ModelsTransport
 
 /// What becomes of each top-level field of an OpenAI chat request on its way to
 /// Anthropic: translated, dropped (fields that only tune quality or concern

@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
 import ModelsCore
-import ModelsTransport
 
 /// OpenAI Chat Completions request → Anthropic Messages request: pure functions from
 /// JSON to JSON, no I/O. The HTTP layer sends what `translate` returns to

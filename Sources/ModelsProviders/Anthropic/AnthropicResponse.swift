@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
 import ModelsCore
-import ModelsTransport
 
 /// Anthropic Messages response → OpenAI `chat.completion`: pure functions, no I/O.
 public enum AnthropicResponse {

@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
 import ModelsCore
-import ModelsTransport
 
 /// Anthropic's server-sent events → `chat.completion.chunk` JSON, one event at a time.
 ///

@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
 import ModelsCore
-import ModelsTransport
 
 /// Extended thinking: when it is on for a model, which kind a model takes, and the
 /// one retry without it after Anthropic rejects it.

@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
 import ModelsCore
-import ModelsTransport
 
 /// OpenAI `tools` and `tool_choice` in Anthropic's terms, and the tool-id alphabet.
 extension AnthropicRequest {

@@ -1,5 +1,4 @@
 // SPDX-License-Identifier: Apache-2.0
-import ModelsCore
 
 /// The config's `thinking`: extended thinking for Anthropic models.
 public struct ThinkingConfig: Sendable, Equatable {

@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
 import ModelsCore
-import ModelsTransport
 
 /// Azure OpenAI's content filter stopping an answer: a 200 whose choices end
 /// with `"finish_reason": "content_filter"`. (A prompt the filter refuses is an

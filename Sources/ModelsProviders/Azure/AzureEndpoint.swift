@@ -1,6 +1,4 @@
 // SPDX-License-Identifier: Apache-2.0
-import ModelsCore
-import ModelsTransport
 
 /// Where an Azure OpenAI provider sends a chat request, from its `base_url`,
 /// its `api_version` and the model id (the deployment name). Pure.

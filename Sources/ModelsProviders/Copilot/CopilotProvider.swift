@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
 import ModelsCore
-import ModelsTransport
 
 /// The GitHub Copilot provider: OpenAI Chat Completions at `{api}/chat/completions`
 /// (no `/v1`), where every request asks its token source for a token and the

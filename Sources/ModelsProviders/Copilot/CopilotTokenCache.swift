@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
 import ModelsCore
-import ModelsTransport
 
 /// A Copilot API token as the exchange returns it.
 public struct CopilotToken: Sendable, Equatable {

@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
 import ModelsCore
-import ModelsTransport
 
 /// Reading the answer of GitHub's token exchange
 /// (`GET https://api.github.com/copilot_internal/v2/token`):

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import CModelsSupport
 import ModelsCore
-import ModelsTransport
 
 /// The request an OpenAI-compatible provider receives: the caller's JSON as
 /// written, with only `model` and `stream` set (and, for streams, a request

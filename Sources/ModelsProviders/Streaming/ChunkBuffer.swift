@@ -1,7 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
 import Glibc
-import ModelsCore
-import ModelsTransport
 
 /// One malloc'd buffer that a stream reuses for the chunks it rewrites (the
 /// model splice), so that renaming a chunk allocates nothing once warmed up.

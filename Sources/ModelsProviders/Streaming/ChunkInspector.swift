@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import CModelsSupport
 import ModelsCore
-import ModelsTransport
 
 /// Checks one `chat.completion.chunk` an OpenAI-shaped stream produced and
 /// reads what the library needs from it (an error object, the usage, reasoning
