@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
 import ModelsCore
-import ModelsProviders
 
 /// The tokens one answer used, in the OpenAI sense: `input` (prompt tokens)
 /// includes `cachedInput`, the part read from the provider's prompt cache.

@@ -4,13 +4,13 @@ import Glibc
 /// State guarded by a pthread mutex with a condition variable, for threads that
 /// must wait for another thread's result (Synchronization's `Mutex` has no
 /// condition, and the core uses neither Foundation nor Dispatch).
-package final class ConditionLock<State>: @unchecked Sendable {
-    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
-    private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+public final class ConditionLock<State>: @unchecked Sendable {
+    @usableFromInline let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    @usableFromInline let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
     /// Touched only with `mutex` held.
-    private var state: State
+    @usableFromInline var state: State
 
-    package init(_ state: State) {
+    public init(_ state: State) {
         self.state = state
         pthread_mutex_init(mutex, nil)
         pthread_cond_init(condition, nil)
@@ -24,7 +24,7 @@ package final class ConditionLock<State>: @unchecked Sendable {
     }
 
     /// Runs `body` on the state under the lock.
-    package func withLock<R, E: Error>(_ body: (inout State) throws(E) -> R) throws(E) -> R {
+    @inlinable public func withLock<R, E: Error>(_ body: (inout State) throws(E) -> R) throws(E) -> R {
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
         return try body(&state)
@@ -32,7 +32,7 @@ package final class ConditionLock<State>: @unchecked Sendable {
 
     /// Runs `body` on the state under the lock, then wakes every waiting thread
     /// so each can look at what changed.
-    package func update<R>(_ body: (inout State) -> R) -> R {
+    @inlinable public func update<R>(_ body: (inout State) -> R) -> R {
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
         let result = body(&state)
@@ -43,7 +43,7 @@ package final class ConditionLock<State>: @unchecked Sendable {
     /// Calls `decide` under the lock until it returns a value, sleeping on the
     /// condition in between (the lock is released while asleep). `decide` may
     /// throw to stop waiting.
-    package func wait<R, E: Error>(until decide: (inout State) throws(E) -> R?) throws(E) -> R {
+    @inlinable public func wait<R, E: Error>(until decide: (inout State) throws(E) -> R?) throws(E) -> R {
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
         while true {
@@ -54,7 +54,7 @@ package final class ConditionLock<State>: @unchecked Sendable {
 
     /// Wakes every waiting thread without changing the state (a cancellation
     /// wants its thread to look again).
-    package func wakeAll() {
+    public func wakeAll() {
         pthread_mutex_lock(mutex)
         pthread_cond_broadcast(condition)
         pthread_mutex_unlock(mutex)
