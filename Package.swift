@@ -27,7 +27,7 @@ let package = Package(
         .target(name: "ModelsTransport", dependencies: ["ModelsCore", "CModelsSupport"]),
         // 3. ModelsProviders: the chat request and answer, the provider protocol and its
         //    implementations (OpenAI-compatible, Azure, Anthropic, Copilot, callbacks), the registry.
-        .target(name: "ModelsProviders", dependencies: ["ModelsCore", "ModelsTransport"]),
+        .target(name: "ModelsProviders", dependencies: ["ModelsCore", "ModelsTransport", "CModelsSupport"]),
         // 4. Models: router, engine, config, telemetry, metrics, shared state. Knows nothing of the C ABI.
         .target(name: "Models", dependencies: ["ModelsCore", "ModelsTransport", "ModelsProviders", "CModelsSupport", "CHiredis"]),
         // The @_cdecl exports: handles, errors, string ownership. Holds no logic.
