@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 import Testing
 @testable import Models
+@testable import ModelsCore
+@testable import ModelsProviders
 
 /// Hedging's pure decisions (issue 18): `HedgeRace` (when, who wins, what a
 /// failure means) and `RouteStateMachine.hedge` (which model the hedge goes to).

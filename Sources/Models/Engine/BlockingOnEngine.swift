@@ -1,4 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
+import ModelsCore
+import ModelsProviders
+import ModelsTransport
+
 /// The blocking calls (`Router.chat`, `Router.openStream`) of a call that is
 /// hedged (`hedge_after_ms`): two transfers raced inside one call need the
 /// engine, so the call runs on a private `Engine` that the caller's own thread

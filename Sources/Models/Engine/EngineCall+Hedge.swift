@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 import CModelsSupport
+import ModelsCore
+import ModelsProviders
+import ModelsTransport
 
 /// Hedging on the engine (`hedge_after_ms`, issue 18): when the call's attempt
 /// has sent no first word (a stream: its first content, tool call or thinking;

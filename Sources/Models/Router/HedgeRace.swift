@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
+import ModelsCore
+
 /// Hedging's decisions for one call (`hedge_after_ms`, issue 18), pure like
 /// `RouteStateMachine`: when the hedge is due, which of the two attempts wins,
 /// and what the failure of one of them means. The driver (`EngineCall`) keeps

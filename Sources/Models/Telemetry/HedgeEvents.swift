@@ -1,4 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
+import ModelsCore
+import ModelsProviders
+
 /// The events and log lines of a hedged call (`hedge_after_ms`): `hedge.start`
 /// when the second attempt goes out, `hedge.end` once the race is over, with
 /// the winner and what the other attempt cost.
