@@ -280,16 +280,20 @@ static void test_bad_requests(void) {
     ts_reset();
     char *response = (char *)1;
     models_error *err = NULL;
-    CHECK_FAILS_WITH(models_embed(NULL, ONE, &response, &err), err, MODELS_ERR_INVALID_ARGUMENT);
+    models_code rc;
+    rc = models_embed(NULL, ONE, &response, &err);
+    CHECK_FAILS_WITH(rc, err, MODELS_ERR_INVALID_ARGUMENT);
     CHECK(response == NULL);
     CHECK_STR_CONTAINS(models_error_message(err), "router is NULL");
     models_error_free(err);
     err = NULL;
-    CHECK_FAILS_WITH(models_embed(r, NULL, &response, &err), err, MODELS_ERR_INVALID_ARGUMENT);
+    rc = models_embed(r, NULL, &response, &err);
+    CHECK_FAILS_WITH(rc, err, MODELS_ERR_INVALID_ARGUMENT);
     CHECK_STR_CONTAINS(models_error_message(err), "request_json is NULL");
     models_error_free(err);
     err = NULL;
-    CHECK_FAILS_WITH(models_embed(r, ONE, NULL, &err), err, MODELS_ERR_INVALID_ARGUMENT);
+    rc = models_embed(r, ONE, NULL, &err);
+    CHECK_FAILS_WITH(rc, err, MODELS_ERR_INVALID_ARGUMENT);
     CHECK_STR_CONTAINS(models_error_message(err), "response_json is NULL");
     models_error_free(err);
     CHECK(models_embed(r, ONE, NULL, NULL) == MODELS_ERR_INVALID_ARGUMENT); /* err may be NULL */
@@ -419,6 +423,7 @@ static void test_engine(void) {
              ts_url(), ts_url());
     models_router *r = router_or_exit(config);
     models_error *err = NULL;
+    models_code rc;
     models_engine *e = models_engine_new(r, &err);
     CHECK(e != NULL);
     ts_reset();
@@ -465,14 +470,17 @@ static void test_engine(void) {
 
     /* A bad request fails at once; on_done is never called. */
     memset(&o, 0, sizeof o);
-    CHECK_FAILS_WITH(models_embed_async(e, "{\"input\":[]}", NULL, NULL, on_done, &o, &err), err, MODELS_ERR_INVALID_ARGUMENT);
+    rc = models_embed_async(e, "{\"input\":[]}", NULL, NULL, on_done, &o, &err);
+    CHECK_FAILS_WITH(rc, err, MODELS_ERR_INVALID_ARGUMENT);
     CHECK_STR_CONTAINS(models_error_message(err), "must not be an empty array");
     models_error_free(err);
     err = NULL;
-    CHECK_FAILS_WITH(models_embed_async(NULL, ONE, NULL, NULL, on_done, &o, &err), err, MODELS_ERR_INVALID_ARGUMENT);
+    rc = models_embed_async(NULL, ONE, NULL, NULL, on_done, &o, &err);
+    CHECK_FAILS_WITH(rc, err, MODELS_ERR_INVALID_ARGUMENT);
     models_error_free(err);
     err = NULL;
-    CHECK_FAILS_WITH(models_embed_async(e, ONE, NULL, NULL, NULL, &o, &err), err, MODELS_ERR_INVALID_ARGUMENT);
+    rc = models_embed_async(e, ONE, NULL, NULL, NULL, &o, &err);
+    CHECK_FAILS_WITH(rc, err, MODELS_ERR_INVALID_ARGUMENT);
     models_error_free(err);
     err = NULL;
     CHECK(o.done == 0);

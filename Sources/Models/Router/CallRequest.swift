@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 /// What a call routes: a chat (or stream) request, or an embeddings request.
-enum CallRequest {
+/// Indirect: both cases are one reference, so no payload leaves bytes of the
+/// enum unwritten (valgrind reports copies of a multi-payload enum whose
+/// smaller payload does as reads of uninitialised memory).
+indirect enum CallRequest {
     case chat(ChatRequest)
     case embeddings(EmbeddingsRequest)
 
