@@ -146,3 +146,13 @@ def test_embed_timeout_option(router, srv):
     srv.script("emb", {"hang": True})
     with pytest.raises(libmodels.ModelsTimeoutError):
         router.embed(input="a", model="local/emb", timeout=0.2)
+
+
+def test_python_provider_has_no_embeddings(router, srv):
+    calls = []
+    router.add_provider("py", lambda model_id, request: calls.append(model_id) or {"choices": []})
+    with pytest.raises(libmodels.InvalidArgumentError, match="provider \"py\" has no embeddings API"):
+        router.embed(input="a", model="py/m")
+    with pytest.raises(libmodels.InvalidArgumentError, match="provider \"py\" has no embeddings API"):
+        run(router.aembed(input="a", model="py/m"))
+    assert calls == []
