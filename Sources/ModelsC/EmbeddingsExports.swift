@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 import Glibc
 import Models
+import ModelsCore
+import ModelsProviders
+import ModelsTransport
 
 /// Checks a caller's embeddings request text.
 func parseEmbeddingsRequest(_ text: UnsafePointer<CChar>?, function: String) throws(ModelsError) -> EmbeddingsRequest {

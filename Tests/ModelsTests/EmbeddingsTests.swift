@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 import Testing
 @testable import Models
+@testable import ModelsCore
+@testable import ModelsProviders
+@testable import ModelsTransport
 
 /// Embeddings in the core: the request's checks, the body a provider gets,
 /// reading an answer, Azure's URLs, and the router's refusal for a provider

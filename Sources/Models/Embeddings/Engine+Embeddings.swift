@@ -1,4 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
+import ModelsCore
+import ModelsProviders
+import ModelsTransport
 extension Engine {
     /// Starts an embeddings call; `done` gets the answer or the error, on the
     /// engine's thread, once. Throws (and `done` is never called) for a request

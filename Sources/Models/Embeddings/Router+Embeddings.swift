@@ -1,4 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
+import ModelsCore
+import ModelsProviders
+import ModelsTransport
 extension Router {
     /// An embeddings answer (`{"object": "list", "data": [...]}`), routed as a
     /// chat is: the primary and the fallbacks (or the model or group the

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+import ModelsProviders
 /// What a call routes: a chat (or stream) request, or an embeddings request.
 /// Indirect: both cases are one reference, so no payload leaves bytes of the
 /// enum unwritten (valgrind reports copies of a multi-payload enum whose

@@ -6,6 +6,8 @@
 // refused with protocol or api, or accepted as an object whose "data" is an
 // array and whose text, with its model set, parses to the same members.
 @testable import Models
+@testable import ModelsCore
+@testable import ModelsProviders
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzEmbeddings(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
