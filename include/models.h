@@ -264,7 +264,8 @@ typedef void (*models_event_fn)(void *user, const char *event_json, size_t len);
 **
 ** Every event has "event" (its kind), "libmodels.call_id" (a number shared by
 ** the events of one call, unique within the router), "libmodels.time_unix_nano"
-** (the wall clock), "gen_ai.operation.name" ("chat"), "libmodels.stream"
+** (the wall clock), "gen_ai.operation.name" ("chat"; "embeddings" for
+** models_embed()), "libmodels.stream"
 ** (true for streams) and, when the call's options have one,
 ** "libmodels.metadata" (the caller's object, as given). Names follow the
 ** OpenTelemetry GenAI conventions where one exists, so the events of a call
@@ -946,6 +947,59 @@ models_code models_chat_async(models_engine *e, const char *request_json, const 
 models_code models_stream_async(models_engine *e, const char *request_json, const char *options_json,
                                 models_call *call, models_chunk_fn on_chunk, models_text_fn on_thinking,
                                 models_done_fn on_done, void *user, models_error **err);
+
+/* ---------------------------------------------------------------------------
+** Embeddings
+**
+** A request is an OpenAI embeddings request object:
+**
+**   {"model": "openai/text-embedding-3-small", "input": ["first", "second"]}
+**
+** "input" is a string, an array of strings, an array of tokens (integers) or
+** an array of arrays of tokens; strings and token arrays must not be empty.
+** "encoding_format" ("float" or "base64"), "dimensions" (a positive integer),
+** "user" and any other field reach the provider unchanged; the answer, a
+** base64 one included, comes back as the provider sent it. "model" is routed
+** as for chat: absent, the primary and its fallbacks; a model name or a group
+** of "model_groups", that one alone (give it fallbacks with the options'
+** "fallbacks"). Retries, cooldowns, rate limits (a deployment's "tpm" counts
+** the answer's prompt tokens), metrics, events ("gen_ai.operation.name":
+** "embeddings") and "prices" (input price) apply as for chat.
+**
+** OpenAI-compatible providers answer at POST {base_url}/embeddings, Azure at
+** its deployment's /embeddings (or /openai/v1/embeddings). A provider without
+** an embeddings API (Anthropic, a provider added with
+** models_router_add_provider()) ends the call with
+** MODELS_ERR_INVALID_ARGUMENT ("provider ... has no embeddings API"), without
+** trying the fallbacks.
+**
+** A request that is not valid JSON, not an object, has no "input", or whose
+** members have the wrong type, is MODELS_ERR_INVALID_ARGUMENT with a message
+** naming the member ("input[2]"), before anything is sent; so is one over
+** 32 MiB. Other failures are reported as models_chat() reports them. Large
+** batches of vectors can pass max_response_bytes (MODELS_ERR_PROTOCOL):
+** raise it in the config.
+*/
+
+/* Sends an embeddings request and waits for the answer. On MODELS_OK,
+** *response_json is a new string (free it with models_free()) holding the
+** provider's {"object": "list", "data": [{"embedding": ..., "index": 0}, ...],
+** "usage": {...}} with "model" set to the full name of the model that
+** answered. On failure *response_json is NULL and the code (and *err) say
+** why. Blocks the calling thread. Thread-safe. */
+models_code models_embed(models_router *r, const char *request_json,
+                         char **response_json, models_error **err);
+
+/* models_embed() with per-call options and a cancellation token, as
+** models_chat_ex(). */
+models_code models_embed_ex(models_router *r, const char *request_json, const char *options_json,
+                            models_call *call, char **response_json, models_error **err);
+
+/* Starts an embeddings call on an engine, as models_chat_async(): `on_done`
+** receives the answer (as models_embed() returns it, lent) or the error,
+** exactly once, on the engine's thread. */
+models_code models_embed_async(models_engine *e, const char *request_json, const char *options_json,
+                               models_call *call, models_done_fn on_done, void *user, models_error **err);
 
 #ifdef __cplusplus
 }

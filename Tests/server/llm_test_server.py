@@ -29,12 +29,15 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Dict, Iterable, Iterator, List, Optional
 from urllib.parse import urlsplit
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import llm_embeddings  # noqa: E402  (the embeddings wire format)
+
 MAX_REQUEST_BODY = 64 * 1024 * 1024  # larger request bodies get a 413
 HANG_CAP_S = 120.0                   # "hang" never lasts longer than this
 POLL_S = 0.05                        # how often a waiting handler checks its client
 CONTROL_PREFIX = "/_control/"
 
-OPENAI, ANTHROPIC, TOKEN = "openai", "anthropic", "token"
+OPENAI, ANTHROPIC, TOKEN, EMBEDDINGS = "openai", "anthropic", "token", "embeddings"
 
 
 # --------------------------------------------------------------------------
@@ -549,6 +552,8 @@ def route(method: str, path: str) -> Optional[str]:
         return OPENAI
     if method == "POST" and path.endswith("/messages"):
         return ANTHROPIC
+    if method == "POST" and path.endswith("/embeddings"):
+        return EMBEDDINGS
     if method == "GET" and path.endswith("/copilot_internal/v2/token"):
         return TOKEN
     return None
@@ -852,7 +857,7 @@ class Handler(BaseHTTPRequestHandler):
             self.send_stream(step.status, step, mode, raw_sse(step.sse))
         elif not 200 <= step.status < 300:
             self.send_json(step.status, error_body(mode, step.status), step)
-        elif mode != TOKEN and request.get("stream") is True:
+        elif mode not in (TOKEN, EMBEDDINGS) and request.get("stream") is True:
             answer = Answer(request, step)
             if mode == ANTHROPIC:
                 events = anthropic_stream(answer, state.next_id())
@@ -880,6 +885,8 @@ class Handler(BaseHTTPRequestHandler):
             return {"token": "cop-tok-%d" % state.next_token(),
                     "expires_at": int(time.time()) + 1800,
                     "endpoints": {"api": self.server.base_url}}
+        if mode == EMBEDDINGS:
+            return llm_embeddings.response(request, step.usage)
         answer = Answer(request, step)
         if mode == ANTHROPIC:
             return anthropic_response(answer, state.next_id())

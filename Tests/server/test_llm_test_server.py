@@ -252,9 +252,9 @@ def test_any_path_prefix(srv, prefix):
 
 
 def test_unknown_path_is_404_and_recorded(srv):
-    status, _, body = call_json(srv, "/v1/embeddings", {"model": "m1"})
+    status, _, body = call_json(srv, "/v1/completions", {"model": "m1"})
     assert status == 404 and "error" in body
-    assert srv.requests()[0]["path"] == "/v1/embeddings"
+    assert srv.requests()[0]["path"] == "/v1/completions"
 
 
 def test_copilot_token_default_and_scripted(srv):

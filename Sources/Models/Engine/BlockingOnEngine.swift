@@ -34,7 +34,7 @@ extension Router {
                                            done: { [unowned feed] result in feed.ended(result) })
         handlers.opened = { [unowned feed] model in feed.model = model }
         handlers.usage = { [unowned feed] used in feed.usage = used }
-        try feed.engine.submit(request, options: options, stream: true, cancellation: feed.token, handlers: handlers)
+        try feed.engine.submit(.chat(request), options: options, stream: true, cancellation: feed.token, handlers: handlers)
         let model = try feed.waitForOpen()
         return ChatStream(stream: feed, model: model, maxCollectBytes: config.maxResponseBytes)
     }

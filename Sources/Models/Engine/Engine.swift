@@ -99,7 +99,7 @@ public final class Engine: @unchecked Sendable { // loop state is confined to th
     /// router refuses before sending anything.
     public func chat(_ request: ChatRequest, options: CallOptions = CallOptions(), cancellation: Cancellation? = nil,
                      done: @escaping (Result<ChatAnswer, ModelsError>) -> Void) throws(ModelsError) {
-        try submit(request, options: options, stream: false, cancellation: cancellation, handlers: EngineCall.Handlers(
+        try submit(.chat(request), options: options, stream: false, cancellation: cancellation, handlers: EngineCall.Handlers(
             done: { result in done(result.map { $0! }) }))
     }
 
@@ -108,13 +108,13 @@ public final class Engine: @unchecked Sendable { // loop state is confined to th
     public func stream(_ request: ChatRequest, options: CallOptions = CallOptions(), cancellation: Cancellation? = nil,
                        chunk: @escaping ChunkOutlet.PushChunk, thinking: ChunkOutlet.Thinking? = nil,
                        done: @escaping (ModelsError?) -> Void) throws(ModelsError) {
-        try submit(request, options: options, stream: true, cancellation: cancellation, handlers: EngineCall.Handlers(
+        try submit(.chat(request), options: options, stream: true, cancellation: cancellation, handlers: EngineCall.Handlers(
             chunk: chunk, thinking: thinking, done: { result in
                 if case .failure(let error) = result { done(error) } else { done(nil) }
             }))
     }
 
-    func submit(_ request: ChatRequest, options: CallOptions, stream: Bool, cancellation: Cancellation?,
+    func submit(_ request: CallRequest, options: CallOptions, stream: Bool, cancellation: Cancellation?,
                         handlers: EngineCall.Handlers) throws(ModelsError) {
         let plan = try router.plan(request, options: options, stream: stream)
         let closed = inbox.withLock { box -> Bool in

@@ -153,13 +153,18 @@ final class EngineCall {
         guard let provider = attempt.model.provider as? any ExchangeProvider else { return sendOffThread(attempt) }
         let request: HTTPRequest
         do throws(ModelsError) {
-            let call = plan.call(attempt, cancellation: nil)
-            if plan.stream {
-                let exchange = try provider.streamExchange(call)
+            if plan.request.isEmbeddings {
+                guard let exchange = try provider.embeddingsExchange(plan.embeddingsCall(attempt, cancellation: nil)) else {
+                    return sendOffThread(attempt)
+                }
+                request = exchange.request
+                chatExchange = exchange
+            } else if plan.stream {
+                let exchange = try provider.streamExchange(plan.call(attempt, cancellation: nil))
                 request = exchange.request
                 streamExchange = exchange
             } else {
-                let exchange = try provider.chatExchange(call)
+                let exchange = try provider.chatExchange(plan.call(attempt, cancellation: nil))
                 request = exchange.request
                 chatExchange = exchange
             }
@@ -182,8 +187,10 @@ final class EngineCall {
         }
         resetAttemptState()
         let token = Cancellation()
-        let job = OffThreadAttempt.job(provider, plan.call(attempt, cancellation: token), stream: plan.stream,
-                                       thinking: handlers.thinking != nil, token: token, engine: engine, id: id)
+        let job = plan.request.isEmbeddings
+            ? OffThreadAttempt.job(provider, plan.embeddingsCall(attempt, cancellation: token), token: token, engine: engine, id: id)
+            : OffThreadAttempt.job(provider, plan.call(attempt, cancellation: token), stream: plan.stream,
+                                   thinking: handlers.thinking != nil, token: token, engine: engine, id: id)
         guard engine.runOffThread(job) else {
             attemptFailed(ModelsError(.noMemory, "cannot create a thread for the provider \"\(attempt.model.providerName)\""),
                           decideNext: false)

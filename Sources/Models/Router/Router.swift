@@ -176,9 +176,9 @@ public final class Router: Sendable {
         // model changes it in place instead of copying it first.
         if hedges(options) { return try chatOnEngine(request, options: options, cancellation: cancellation) }
         let summary = options.xLibmodels ?? config.xLibmodels
-        var (answer, model, end) = try route(request, options: options, cancellation: cancellation, stream: false) {
-            provider, call throws(ModelsError) in
-            try provider.chat(call)
+        var (answer, model, end) = try route(.chat(request), options: options, cancellation: cancellation, stream: false) {
+            provider, plan, attempt throws(ModelsError) in
+            try provider.chat(plan.call(attempt, cancellation: cancellation))
         }
         let ended = end(usage: answer.usage)
         answer.setModel(model)
@@ -193,9 +193,9 @@ public final class Router: Sendable {
         throws(ModelsError) -> ChatStream
     {
         if hedges(options) { return try openStreamOnEngine(request, options: options, cancellation: cancellation) }
-        let (stream, model, end) = try route(request, options: options, cancellation: cancellation, stream: true) {
-            provider, call throws(ModelsError) in
-            try PrimedStream(priming: provider.openStream(call))
+        let (stream, model, end) = try route(.chat(request), options: options, cancellation: cancellation, stream: true) {
+            provider, plan, attempt throws(ModelsError) in
+            try PrimedStream(priming: provider.openStream(plan.call(attempt, cancellation: cancellation)))
         }
         return ChatStream(stream: stream, model: model, maxCollectBytes: config.maxResponseBytes, onEnd: end)
     }
@@ -204,6 +204,10 @@ public final class Router: Sendable {
     /// one model alone, the options may replace the fallbacks), the settings
     /// from the config and the options, and what each attempt gets.
     func plan(_ request: ChatRequest, options: CallOptions, stream: Bool) throws(ModelsError) -> CallPlan {
+        try plan(.chat(request), options: options, stream: stream)
+    }
+
+    func plan(_ request: CallRequest, options: CallOptions, stream: Bool) throws(ModelsError) -> CallPlan {
         let snapshot = state.withLock { $0 }
         let startMs = MonotonicClock.nowMs()
         var entries = snapshot.chain
@@ -247,7 +251,8 @@ public final class Router: Sendable {
     /// (Redis), whose calls block: the engine, which must not block, does not share yet.
     func ledger(_ plan: CallPlan, sharing: Bool = true) -> CallLedger {
         let observer = CallObserver(metrics: metrics, events: events, prices: config.prices, first: plan.first,
-                                    metadata: plan.options.metadata, stream: plan.stream, startMs: plan.startMs)
+                                    metadata: plan.options.metadata, stream: plan.stream, startMs: plan.startMs,
+                                    operation: plan.request.operation)
         return CallLedger(observer: observer, load: load, deployments: deployments, shared: sharing ? shared : nil,
                           wantsSummary: !plan.stream && (plan.options.xLibmodels ?? config.xLibmodels))
     }
@@ -259,8 +264,8 @@ public final class Router: Sendable {
     /// with the clock, sleeps and the providers. Returns the answer, the model
     /// that gave it, and what to call when the call is over (a stream's ends
     /// later), with the tokens it used.
-    private func route<T>(_ request: ChatRequest, options: CallOptions, cancellation: Cancellation?, stream: Bool,
-                          _ send: (any ChatProvider, ChatCall) throws(ModelsError) -> T)
+    func route<T>(_ request: CallRequest, options: CallOptions, cancellation: Cancellation?, stream: Bool,
+                  _ send: (any ChatProvider, CallPlan, RouteStateMachine.Attempt) throws(ModelsError) -> T)
         throws(ModelsError) -> (value: T, model: String, end: CallEnd)
     {
         var plan = try plan(request, options: options, stream: stream)
@@ -289,7 +294,7 @@ public final class Router: Sendable {
                     member = try startAttempt(attempt.model, attempt, token: cancellation, observer: ledger.observer)
                     sentAt = MonotonicClock.nowMs()
                     // The machine sends only models whose provider is registered.
-                    let value = try send(attempt.model.provider!, plan.call(attempt, cancellation: cancellation))
+                    let value = try send(attempt.model.provider!, plan, attempt)
                     var end = ledger.answered(&plan, attempt, began: began, sentAt: sentAt, now: MonotonicClock.nowMs())
                     end.shared = shared.map { .init(state: $0, member: member, clearsCooldown: view.sharedFailures(attempt.model.name) > 0) }
                     return (value, attempt.model.name, end)

@@ -206,6 +206,10 @@ OPTIONAL_FUNCTIONS: Sequence[Tuple[str, Any, List[Any]]] = (
     ("models_chat_async", c_int, [c_void_p, c_char_p, c_char_p, c_void_p, models_done_fn, c_void_p, _err]),
     ("models_stream_async", c_int,
      [c_void_p, c_char_p, c_char_p, c_void_p, models_chunk_fn, models_text_fn, models_done_fn, c_void_p, _err]),
+    # Embeddings (issue 17).
+    ("models_embed", c_int, [c_void_p, c_char_p, _out_str, _err]),
+    ("models_embed_ex", c_int, [c_void_p, c_char_p, c_char_p, c_void_p, _out_str, _err]),
+    ("models_embed_async", c_int, [c_void_p, c_char_p, c_char_p, c_void_p, models_done_fn, c_void_p, _err]),
 )
 
 
