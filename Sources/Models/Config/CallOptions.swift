@@ -23,12 +23,15 @@ public struct CallOptions: Sendable {
     public var metadata: String?
     /// Adds (true) or leaves out (false) the answer's `x_libmodels` member; nil: the config decides.
     public var xLibmodels: Bool?
+    /// What a stream does when it breaks after its first word; nil: the config's `stream_recovery`.
+    public var streamRecovery: StreamRecovery?
 
     public init() {}
 
     static let keys = [
         "timeout_ms", "max_retries", "fallbacks", "stream_idle_timeout_ms", "stream_timeout_ms",
         "extra_headers", "extra_query", "metadata", "x_libmodels",
+        "stream_recovery",
     ]
 
     /// Headers the transfer itself owns: replacing them would break the request.
@@ -91,6 +94,7 @@ public struct CallOptions: Sendable {
             metadata = m.serialized()
         }
         xLibmodels = try r.bool("x_libmodels")
+        streamRecovery = try RouterConfig.readStreamRecovery(r, document: "options")
     }
 
     /// The values of the extra headers: kept out of log lines and error messages.

@@ -36,6 +36,8 @@ public struct RouterConfig: Sendable, Equatable {
     public var prices = PriceTable()
     /// Adds an `x_libmodels` member to every chat answer (`x_libmodels`); a call's options may too.
     public var xLibmodels = false
+    /// What a stream does when it breaks after its first word (`stream_recovery`); a call's options may say otherwise.
+    public var streamRecovery = StreamRecovery.off
 
     public init(primary: String) { self.primary = primary }
 
@@ -52,7 +54,7 @@ public struct RouterConfig: Sendable, Equatable {
             && a.maxResponseBytes == b.maxResponseBytes
             && a.maxRetries == b.maxRetries && a.retryBaseMs == b.retryBaseMs && a.retryMaxMs == b.retryMaxMs
             && a.cooldown == b.cooldown && a.thinking == b.thinking && a.sharedState == b.sharedState
-            && a.prices == b.prices && a.xLibmodels == b.xLibmodels
+            && a.prices == b.prices && a.xLibmodels == b.xLibmodels && a.streamRecovery == b.streamRecovery
             && a.rateLimits.elementsEqual(b.rateLimits, by: { $0.provider == $1.provider && $0.limit == $1.limit })
     }
 }
@@ -72,6 +74,31 @@ public struct ProviderConfig: Sendable, Equatable {
     public var tokenURL: String?
     /// Azure type only: the `api-version` query parameter (`2024-10-21`).
     public var apiVersion: String?
+    /// Which of the provider's models continue an assistant message marked
+    /// `"prefix": true` (`assistant_prefix`: true, false or a list of model ids);
+    /// nil: the provider's name decides (deepseek and mistral do).
+    public var assistantPrefix: AssistantPrefix?
+
+    public enum AssistantPrefix: Sendable, Equatable {
+        case all, none
+        case models([String])
+
+        public func covers(_ modelID: String) -> Bool {
+            switch self {
+            case .all: return true
+            case .none: return false
+            case .models(let ids): return ids.contains(modelID)
+            }
+        }
+    }
+
+    /// Whether `modelID` of the provider named `name` accepts `"prefix": true`.
+    public func acceptsAssistantPrefix(name: String, modelID: String) -> Bool {
+        (assistantPrefix ?? (Self.prefixProviders.contains(name) ? .all : .none)).covers(modelID)
+    }
+
+    /// Providers whose models accept an assistant prefix unless the config says otherwise.
+    static let prefixProviders: Set<String> = ["deepseek", "mistral"]
 
     public struct Header: Sendable, Equatable {
         public var name: String
@@ -111,9 +138,11 @@ extension RouterConfig {
         "cooldown_wait_ms", "providers", "timeout_ms", "stream_connect_timeout_ms", "stream_idle_timeout_ms",
         "stream_timeout_ms", "max_response_bytes", "max_retries",
         "retry_base_ms", "retry_max_ms", "cooldown", "rate_limits", "thinking", "shared_state", "prices", "x_libmodels",
+        "stream_recovery",
     ]
     static let providerKeys = [
         "type", "api_key", "api_key_env", "base_url", "headers", "github_token", "github_token_env", "token_url", "api_version",
+        "assistant_prefix",
     ]
     static let copilotOnlyKeys = ["github_token", "github_token_env", "token_url"]
     static let azureOnlyKeys = ["api_version"]
@@ -200,6 +229,16 @@ extension RouterConfig {
         }
         prices = try PriceTable.read(top)
         xLibmodels = try top.bool("x_libmodels") ?? false
+        streamRecovery = try Self.readStreamRecovery(top, document: "config") ?? .off
+    }
+
+    /// `stream_recovery`: "off" or "resume".
+    static func readStreamRecovery(_ r: ConfigReader, document: String) throws(ModelsError) -> StreamRecovery? {
+        guard let text = try r.string("stream_recovery") else { return nil }
+        guard let value = StreamRecovery(rawValue: text) else {
+            throw .invalidArgument("\(document): \"stream_recovery\" must be \"off\" or \"resume\"")
+        }
+        return value
     }
 
     private static func readModelGroups(_ top: ConfigReader) throws(ModelsError) -> [ModelGroup] {
@@ -310,6 +349,13 @@ extension RouterConfig {
                                        + "\"2024-10-21\" or \"2025-01-01-preview\" (or \"preview\" / \"latest\" for /openai/v1)")
             }
             p.apiVersion = version
+        }
+        if let prefix = r.object["assistant_prefix"] {
+            if let all = prefix.bool {
+                p.assistantPrefix = all ? .all : ProviderConfig.AssistantPrefix.none
+            } else if let ids = try r.stringArray("assistant_prefix") {
+                p.assistantPrefix = .models(ids)
+            }
         }
         if p.resolvedType(name: name) == .azure {
             try checkAzure(name, p)
