@@ -29,6 +29,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Dict, Iterable, Iterator, List, Optional
 from urllib.parse import urlsplit
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import stream_breaks  # noqa: E402  (breaks after any event, continuations: issue 18)
+
 MAX_REQUEST_BODY = 64 * 1024 * 1024  # larger request bodies get a 413
 HANG_CAP_S = 120.0                   # "hang" never lasts longer than this
 POLL_S = 0.05                        # how often a waiting handler checks its client
@@ -74,6 +77,9 @@ class Step:
     event_delay_ms: int = 0
     trailing: Optional[str] = None
     trailing_delay_ms: int = 0
+    break_after: Optional[int] = None
+    break_mode: Optional[str] = None
+    continues: bool = False
     has_body: bool = False  # set when the script has a "body" key (even null)
 
     TYPES = {
@@ -84,6 +90,7 @@ class Step:
         "error_after": int, "error": _ANY, "stall_after": int, "stall_ms": int,
         "drop_after": int, "byte_at_a_time": bool, "close": bool,
         "event_delay_ms": int, "trailing": str, "trailing_delay_ms": int,
+        **stream_breaks.STEP_TYPES,
     }
 
     @classmethod
@@ -106,7 +113,9 @@ class Step:
         for call in values.get("tool_calls", []):
             if not isinstance(call, dict) or not isinstance(call.get("name"), str):
                 raise ValueError("each tool call needs a string \"name\"")
-        return cls(has_body="body" in raw, **values)
+        step = cls(has_body="body" in raw, **values)
+        stream_breaks.check(step)
+        return step
 
 
 # --------------------------------------------------------------------------
@@ -765,7 +774,7 @@ class Handler(BaseHTTPRequestHandler):
             if step.error_after == sent:
                 out.event(stream_error_event(mode, step.error))
                 return True
-            return False
+            return stream_breaks.at_break(self, step, mode, out, sent, stream_error_event, ClientGone, HANG_CAP_S)
 
         sent = 0
         for event in events:
@@ -842,6 +851,7 @@ class Handler(BaseHTTPRequestHandler):
             self.wait(HANG_CAP_S)
             return
         state = self.server.state
+        step = stream_breaks.continued(step, request)
         if step.body_size is not None:
             base = self.default_body(mode, request, step)
             self.send_bytes(step.status, sized_body(base, step.body_size), step.body_size, step)

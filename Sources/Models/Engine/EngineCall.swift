@@ -526,7 +526,8 @@ final class EngineCall {
     private func transferFailed(_ error: ModelsError) {
         closeTransfer()
         if committed { return broke(error) }
-        attemptFailed(error, decideNext: true)
+        // "resume": a stream that breaks before its first word is retried like a transient failure too.
+        attemptFailed(resume != nil && plan.stream ? StreamResume.retryable(error) : error, decideNext: true)
     }
 
     private func attemptFailed(_ error: ModelsError, decideNext: Bool) {

@@ -40,6 +40,11 @@ extension Router {
         ledger.attemptFailed(&plan, attempt, error, sentAt: sentAt, view: view)
     }
 
+    /// An attempt's stream read to its first word; a break before it is retried as transient.
+    static func primed(_ attempt: RouteStateMachine.Attempt, _ call: ChatCall) throws(ModelsError) -> PrimedStream {
+        do { return try PrimedStream(priming: attempt.model.provider!.openStream(call)) } catch { throw StreamResume.retryable(error) }
+    }
+
     /// A stream that resumes after a break past its first word (see `ResumingStream`).
     func openResumingStream(_ request: ChatRequest, options: CallOptions, cancellation: Cancellation?) throws(ModelsError) -> ChatStream {
         var plan = try plan(request, options: options, stream: true)
@@ -49,7 +54,7 @@ extension Router {
         let (stream, attempt, end) = try drive(&plan, &ledger, &view, cancellation: cancellation) {
             attempt, call throws(ModelsError) in
             sentAt = MonotonicClock.nowMs()
-            return try PrimedStream(priming: attempt.model.provider!.openStream(call))
+            return try Self.primed(attempt, call)
         }
         let resuming = ResumingStream(router: self, plan: plan, ledger: ledger, view: view, cancellation: cancellation,
                                       attempt: attempt, sentAt: sentAt, stream: stream, end: end)

@@ -260,13 +260,28 @@ struct StreamResume {
                                          + "\(cut) complete tool call\(cut == 1 ? "" : "s") were delivered)", status: error.status))
             }
         }
-        // Retried like a transient failure: a stream error event without a status becomes a protocol error.
+        return .resume(Self.retryable(error))
+    }
+
+    /// A break (reset, truncation, malformed or error event, idle timeout) as
+    /// the routing retries it: transient; an error event without a transient
+    /// status becomes a protocol error. Refusals and the caller's own errors are left as they are.
+    static func retryable(_ error: ModelsError) -> ModelsError {
+        switch error.code {
+        case .api, .transport, .timeout, .protocol: break
+        default: return error
+        }
+        switch error.kind {
+        case .auth, .notFound, .contextWindow, .contentPolicy, .badRequest: return error
+        default: break
+        }
+        if error.code == .api && error.status != 0 { return error }
         var transient = error
-        if transient.code == .api && !ModelsError.isTransientStatus(transient.status) {
-            transient = ModelsError(.protocol, error.message, status: 0, retryAfterMs: error.retryAfterMs, isTransient: true)
+        if transient.code == .api {
+            transient = ModelsError(.protocol, error.message, status: 0, retryAfterMs: error.retryAfterMs)
         }
         transient.isTransient = true
-        return .resume(transient)
+        return transient
     }
 
     // MARK: The next attempt

@@ -110,7 +110,7 @@ final class ResumingStream: ProviderStream {
                 var call = call
                 call.request = try router.continuation(request, attempt, &state)
                 sentAt = MonotonicClock.nowMs()
-                return try PrimedStream(priming: attempt.model.provider!.openStream(call))
+                return try Router.primed(attempt, call)
             }
             stream = next
             counted = false
