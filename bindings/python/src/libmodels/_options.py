@@ -25,7 +25,7 @@ CHAT_PARAMETERS = frozenset((
 ))
 
 OPTION_NAMES = ("timeout", "max_retries", "fallbacks", "stream_idle_timeout", "stream_timeout",
-                "extra_headers", "extra_query", "extra_body", "metadata", "x_libmodels")
+                "extra_headers", "extra_query", "extra_body", "metadata", "x_libmodels", "stream_recovery")
 
 
 def _dumps(value: Any) -> bytes:
@@ -54,7 +54,7 @@ def prepare(function: str, messages: Iterable[Mapping[str, Any]], model: Optiona
     """The request body and the options JSON (None when no option is set) of a
     call, from its keyword arguments `params` (the options are taken out)."""
     timeout, max_retries, fallbacks, stream_idle_timeout, stream_timeout, extra_headers, \
-        extra_query, extra_body, metadata, x_libmodels = (params.pop(name, None) for name in OPTION_NAMES)
+        extra_query, extra_body, metadata, x_libmodels, stream_recovery = (params.pop(name, None) for name in OPTION_NAMES)
     _check_keywords(function, params)
     request: Dict[str, Any] = {"messages": messages if isinstance(messages, list) else list(messages)}
     if model is not None:
@@ -89,4 +89,8 @@ def prepare(function: str, messages: Iterable[Mapping[str, Any]], model: Optiona
         if not isinstance(x_libmodels, bool):
             raise TypeError("x_libmodels must be True or False, not %s" % type(x_libmodels).__name__)
         options["x_libmodels"] = x_libmodels
+    if stream_recovery is not None:
+        if stream_recovery not in ("off", "resume"):
+            raise ValueError("stream_recovery must be \"off\" or \"resume\", not %r" % (stream_recovery,))
+        options["stream_recovery"] = stream_recovery
     return _dumps(request), (_dumps(options) if options else None)
