@@ -300,6 +300,12 @@ typedef void (*models_event_fn)(void *user, const char *event_json, size_t len);
 **                      the attempt's start
 **   "retry"            "libmodels.delay_ms", "error.type": the same model is
 **                      tried again after that delay
+**   "stream.resume"    "gen_ai.request.model", "libmodels.resume" (1 for the
+**                      first), "libmodels.delivered_bytes", "error.type",
+**                      "libmodels.error.message": a stream broke after its
+**                      first word and is resumed ("stream_recovery"); an
+**                      "attempt.end" with the error, then a "retry" or
+**                      "fallback", follow
 **   "cooldown.start"   "gen_ai.request.model", "libmodels.cooldown_ms"
 **   "cooldown.end"     "gen_ai.request.model": an answer from a model cleared
 **                      the failures that had cooled it down (a cooldown that
