@@ -287,7 +287,53 @@ static void test_per_call_option(void) {
     models_router_free(r);
 }
 
+static char events[16384];
+static void on_event(void *user, const char *json, size_t len) {
+    (void)user;
+    size_t used = strlen(events);
+    if (used + len + 2 < sizeof events) {
+        memcpy(events + used, json, len);
+        events[used + len] = '\n';
+        events[used + len + 1] = '\0';
+    }
+}
+
+static char logs[8192];
+static void on_log(void *user, int level, const char *message) {
+    (void)user;
+    if (level == MODELS_LOG_INFO && strstr(message, "resuming")) strncat(logs, message, sizeof logs - strlen(logs) - 1);
+}
+
+/* Each resume is a log line and a "stream.resume" event, then the retry. */
+static void test_log_line_and_event(void) {
+    models_router *r = router_for("resume", "local/m1", NULL);
+    events[0] = logs[0] = '\0';
+    CHECK(models_router_set_event_handler(r, on_event, NULL) == MODELS_OK);
+    models_set_log_handler(on_log, NULL, MODELS_LOG_DEBUG);
+    ts_reset();
+    script_break("m1", 3, "truncate");
+    struct got g;
+    int resumes = 0;
+    CHECK(pull(r, &g, &resumes) == MODELS_DONE && resumes == 1);
+    models_set_log_handler(NULL, NULL, MODELS_LOG_DEBUG);
+    const char *e = strstr(events, "\"stream.resume\"");
+    CHECK(e != NULL);
+    if (e) {
+        const char *line_end = strchr(e, '\n');
+        char line[2048];
+        snprintf(line, sizeof line, "%.*s", (int)(line_end ? line_end - e : 200), e);
+        CHECK(strstr(line, "\"libmodels.resume\":1") != NULL);
+        CHECK(strstr(line, "\"libmodels.delivered_bytes\":11") != NULL);
+        CHECK(strstr(line, "\"error.type\":\"protocol\"") != NULL);
+        CHECK(strstr(e, "\"retry\"") != NULL); /* the retry follows the resume */
+    }
+    CHECK(strstr(logs, "local/m1: the stream broke after 11 bytes of text") != NULL);
+    if (!e) fprintf(stderr, "  events: %s\n", events);
+    models_router_free(r);
+}
+
 int main(void) {
+    test_log_line_and_event();
     test_resume_after_every_event();
     test_mid_text_break_is_one_resume();
     test_continuation_requests();
