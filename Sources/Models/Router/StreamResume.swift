@@ -1,12 +1,4 @@
 // SPDX-License-Identifier: Apache-2.0
-/// `stream_recovery`: what a stream does when it breaks after its first word.
-public enum StreamRecovery: String, Sendable, CaseIterable {
-    /// The caller's stream ends with the error (the behaviour before resumption existed).
-    case off
-    /// The router asks a model to continue the answer and the caller's stream goes on.
-    case resume
-}
-
 /// What a caller's stream was given, and how to go on with it after a break:
 /// a pure value that both drivers (the blocking `ResumingStream` and the
 /// engine's `EngineCall`) feed with the chunks they deliver and ask what to do.
