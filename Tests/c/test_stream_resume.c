@@ -205,6 +205,37 @@ static void test_fallback_continues(void) {
     models_router_free(r);
 }
 
+/* Resumption is bounded by max_retries: with none left and no fallback, the
+ * break ends the stream with its error after the delivered text. */
+static void test_bounded_by_max_retries(void) {
+    models_router *r = router_for("resume", "local/m1", NULL);
+    ts_reset();
+    char steps[512];
+    snprintf(steps, sizeof steps,
+             "[{\"content\":\"%s\",\"break_after\":3,\"break_mode\":\"reset\"},"
+             "{\"content\":\"%s\",\"continues\":true,\"break_after\":4,\"break_mode\":\"reset\"},"
+             "{\"content\":\"%s\",\"continues\":true}]",
+             TEXT, TEXT, TEXT);
+    ts_script("m1", steps);
+    models_error *err = NULL;
+    models_stream *st = models_stream_open_ex(r, HELLO_STREAM, "{\"max_retries\":1}", NULL, &err);
+    CHECK(st != NULL);
+    struct got g;
+    memset(&g, 0, sizeof g);
+    const char *chunk;
+    size_t len;
+    models_code rc;
+    while ((rc = models_stream_next(st, &chunk, &len, &err)) == MODELS_OK) on_chunk(&g, chunk, len);
+    CHECK(rc == MODELS_ERR_TRANSPORT || rc == MODELS_ERR_PROTOCOL);
+    /* The first attempt gave "alpha beta ", the retry "gamma " (after its two repeated words). */
+    CHECK(strcmp(g.s.text, "alpha beta gamma ") == 0);
+    CHECK(requests_for("m1") == 2 && models_stream_resumes(st) == 1);
+    if (strcmp(g.s.text, "alpha beta gamma ") != 0) fprintf(stderr, "  bounded: [%s] %s\n", g.s.text, models_code_name(rc));
+    models_error_free(err);
+    models_stream_close(st);
+    models_router_free(r);
+}
+
 /* With "off" (the default), a break after the first word is the caller's error. */
 static void test_off_keeps_the_errors(void) {
     const models_code expected[] = {MODELS_ERR_TRANSPORT, MODELS_ERR_PROTOCOL, MODELS_ERR_PROTOCOL, MODELS_ERR_API,
@@ -339,6 +370,7 @@ int main(void) {
     test_continuation_requests();
     test_fallback_continues();
     test_off_keeps_the_errors();
+    test_bounded_by_max_retries();
     test_tool_calls();
     test_per_call_option();
     return check_report("test_stream_resume");
