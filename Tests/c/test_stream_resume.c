@@ -48,6 +48,7 @@ static void script_break(const char *id, int k, const char *mode) {
 struct got {
     struct stream_text s;
     char last[2048];
+    char thinking[256];
     int done;
     models_code code;
 };
@@ -299,6 +300,53 @@ static void test_tool_calls(void) {
     models_router_free(r);
 }
 
+static void add_thinking(void *user, const char *text, size_t len) {
+    struct got *g = user;
+    size_t used = strlen(g->thinking);
+    if (used + len < sizeof g->thinking) {
+        memcpy(g->thinking + used, text, len);
+        g->thinking[used + len] = '\0';
+    }
+}
+
+/* Thinking is not delivered again: the caller's thinking callback gets the
+ * first attempt's only (pull stream and engine). */
+static void test_thinking_not_resent(void) {
+    models_router *r = router_for("resume", "anthropic/claude-test", NULL);
+    char steps[512];
+    /* Events: message_start, thinking start, ping, 2 thinking deltas, signature, stop, text start, "alpha ", "beta ". */
+    snprintf(steps, sizeof steps,
+             "[{\"thinking\":\"hmm deep\",\"content\":\"%s\",\"break_after\":10,\"break_mode\":\"reset\"},"
+             "{\"thinking\":\"again\",\"content\":\"%s\",\"continues\":true}]", TEXT, TEXT);
+    for (int how = 0; how < 2; how++) {
+        ts_reset();
+        ts_script("claude-test", steps);
+        struct got g;
+        memset(&g, 0, sizeof g);
+        models_error *err = NULL;
+        if (how == 0) {
+            models_stream *st = models_stream_open(r, HELLO_STREAM, &err);
+            CHECK(st != NULL);
+            models_stream_on_thinking(st, add_thinking, &g);
+            const char *chunk;
+            size_t len;
+            while (models_stream_next(st, &chunk, &len, &err) == MODELS_OK) on_chunk(&g, chunk, len);
+            CHECK(models_stream_resumes(st) == 1);
+            models_stream_close(st);
+        } else {
+            models_engine *e = models_engine_new(r, &err);
+            CHECK(models_stream_async(e, HELLO_STREAM, NULL, NULL, on_chunk, add_thinking, on_done, &g, &err) == MODELS_OK);
+            while (models_engine_calls(e) > 0) models_engine_process(e, -1);
+            models_engine_free(e);
+        }
+        CHECK(strcmp(g.s.text, TEXT) == 0);
+        CHECK(strcmp(g.thinking, "hmm deep") == 0);
+        if (strcmp(g.thinking, "hmm deep") != 0) fprintf(stderr, "  thinking (%s): [%s]\n", how ? "engine" : "pull", g.thinking);
+        models_error_free(err);
+    }
+    models_router_free(r);
+}
+
 /* The per-call option overrides the config, both ways. */
 static void test_per_call_option(void) {
     models_router *r = router_for("off", "local/m1", NULL);
@@ -373,5 +421,6 @@ int main(void) {
     test_bounded_by_max_retries();
     test_tool_calls();
     test_per_call_option();
+    test_thinking_not_resent();
     return check_report("test_stream_resume");
 }
