@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import Models
+import ModelsCore
 
 /// How often a pull stream was resumed (`stream_recovery: "resume"`); 0 when it was not.
 @_cdecl("models_stream_resumes")

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 import Testing
 @testable import Models
+@testable import ModelsCore
+@testable import ModelsProviders
 
 /// `StreamResume` in isolation: no network, no router.
 @Suite struct StreamResumeTests {

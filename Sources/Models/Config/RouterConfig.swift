@@ -1,4 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
+import ModelsCore
+import ModelsProviders
+import ModelsTransport
+
 /// The router's configuration, read from the one JSON object of `models_router_new`.
 /// Every key of the schema is known here; anything else is an error naming the key.
 public struct RouterConfig: Sendable, Equatable {
@@ -59,58 +63,6 @@ public struct RouterConfig: Sendable, Equatable {
     }
 }
 
-public struct ProviderConfig: Sendable, Equatable {
-    /// The API the provider speaks, as configured; nil: the name decides (see `resolvedType`).
-    public var type: ProviderType?
-    public var apiKey: String?
-    /// The environment variable that holds the key (read when the router is built).
-    public var apiKeyEnv: String?
-    public var baseURL: String?
-    /// Extra headers sent with every request to this provider (e.g. OpenRouter's `HTTP-Referer`).
-    public var headers: [Header] = []
-    /// GitHub Copilot type only: the GitHub token exchanged for Copilot API tokens.
-    public var githubToken: String?
-    public var githubTokenEnv: String?
-    public var tokenURL: String?
-    /// Azure type only: the `api-version` query parameter (`2024-10-21`).
-    public var apiVersion: String?
-    /// Which of the provider's models continue an assistant message marked
-    /// `"prefix": true` (`assistant_prefix`: true, false or a list of model ids);
-    /// nil: the provider's name decides (deepseek and mistral do).
-    public var assistantPrefix: AssistantPrefix?
-
-    public enum AssistantPrefix: Sendable, Equatable {
-        case all, none
-        case models([String])
-
-        public func covers(_ modelID: String) -> Bool {
-            switch self {
-            case .all: return true
-            case .none: return false
-            case .models(let ids): return ids.contains(modelID)
-            }
-        }
-    }
-
-    /// Whether `modelID` of the provider named `name` accepts `"prefix": true`.
-    public func acceptsAssistantPrefix(name: String, modelID: String) -> Bool {
-        (assistantPrefix ?? (Self.prefixProviders.contains(name) ? .all : .none)).covers(modelID)
-    }
-
-    /// Providers whose models accept an assistant prefix unless the config says otherwise.
-    static let prefixProviders: Set<String> = ["deepseek", "mistral"]
-
-    public struct Header: Sendable, Equatable {
-        public var name: String
-        public var value: String
-    }
-
-    public init() {}
-
-    /// The configured `type`, else the one the provider's name implies.
-    public func resolvedType(name: String) -> ProviderType { type ?? ProviderType.implied(byName: name) }
-}
-
 public struct CooldownConfig: Sendable, Equatable {
     public var baseMs: Int64 = 60_000
     public var maxMs: Int64 = 3_600_000
@@ -121,15 +73,6 @@ public struct CooldownConfig: Sendable, Equatable {
 public struct RateLimitConfig: Sendable, Equatable {
     public var requestsPerSecond: Double
     public var burst: Int
-}
-
-public struct ThinkingConfig: Sendable, Equatable {
-    public enum Level: String, Sendable { case off, enabled, adaptive }
-    /// nil: decided by `enabled`, or by the model (Claude 4.6 models think by default).
-    public var level: Level?
-    public var enabled: Bool?
-    public var budgetTokens: Int = 8192
-    public init() {}
 }
 
 extension RouterConfig {

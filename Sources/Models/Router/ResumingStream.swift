@@ -1,4 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
+import ModelsCore
+import ModelsProviders
+import ModelsTransport
+
 /// A stream that survives breaks after its first word (`stream_recovery:
 /// "resume"`), for the blocking API: it reads the answering attempt's stream
 /// through a `StreamResume`, and when that stream breaks it drives the call's

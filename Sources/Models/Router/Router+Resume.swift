@@ -1,4 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
+import ModelsCore
+import ModelsProviders
+import ModelsTransport
+
 /// Stream resumption (`stream_recovery: "resume"`), the parts both drivers share:
 /// how a model is asked to continue, and what a resume tells the machine, the
 /// ledger, the log and the events.

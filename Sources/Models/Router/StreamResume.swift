@@ -1,4 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
+import ModelsCore
+import ModelsProviders
+
 /// What a caller's stream was given, and how to go on with it after a break:
 /// a pure value that both drivers (the blocking `ResumingStream` and the
 /// engine's `EngineCall`) feed with the chunks they deliver and ask what to do.
