@@ -315,6 +315,12 @@ typedef void (*models_event_fn)(void *user, const char *event_json, size_t len);
 **                      the attempt's start
 **   "retry"            "libmodels.delay_ms", "error.type": the same model is
 **                      tried again after that delay
+**   "stream.resume"    "gen_ai.request.model", "libmodels.resume" (1 for the
+**                      first), "libmodels.delivered_bytes", "error.type",
+**                      "libmodels.error.message": a stream broke after its
+**                      first word and is resumed ("stream_recovery"); an
+**                      "attempt.end" with the error, then a "retry" or
+**                      "fallback", follow
 **   "cooldown.start"   "gen_ai.request.model", "libmodels.cooldown_ms"
 **   "cooldown.end"     "gen_ai.request.model": an answer from a model cleared
 **                      the failures that had cooled it down (a cooldown that
@@ -511,6 +517,65 @@ models_code models_stream_collect(models_stream *s, char **text, models_error **
 void models_stream_close(models_stream *s);
 
 /* ---------------------------------------------------------------------------
+** Streams that resume after a break
+**
+** With the config key "stream_recovery": "resume" (or the same key in a
+** call's options), a stream that breaks after its first word is not ended
+** with an error. A break is a reset connection, a body that ends without its
+** terminator ("[DONE]" or "message_stop"), a malformed event, an error event
+** (except a refusal: auth, content policy, context window, bad request), or
+** stream_idle_timeout_ms without an event. The router then retries the same
+** model (with backoff, Retry-After honoured, within max_retries) or moves on
+** through the fallbacks, asking the model to continue the answer it had
+** started:
+**
+** - Anthropic: the text delivered so far is sent as a trailing assistant
+**   message (without its trailing whitespace), which the model continues.
+** - Providers whose models accept an assistant message with "prefix": true
+**   (provider key "assistant_prefix": true, or a list of model ids; on by
+**   default for providers named "deepseek" and "mistral"): that.
+** - Any other provider: the text as an assistant message, then a user
+**   message asking to continue without repeating. What the answer repeats of
+**   the end of the delivered text (up to 512 bytes, at least 4 unless it is
+**   the whole text) is removed before delivery.
+**
+** The caller's stream goes on where it stopped: every byte of
+** "delta.content" is delivered once, in order, in ordinary chunks; the new
+** attempt's role and reasoning ("reasoning_content", thinking) are not
+** delivered again. A tool call whose id and name were delivered but none of
+** its arguments is restarted by the new attempt under the same index, id and
+** name. A break after part of a tool call's arguments (or after a complete
+** tool call) cannot be resumed: the stream ends with MODELS_ERR_PROTOCOL,
+** whose message says so. A break after the finish_reason chunk ends the
+** stream normally (the answer is complete). The bounds are the call's:
+** max_retries per model, the fallbacks, stream_timeout_ms. Each resume is an
+** "info" log line and a "stream.resume" event ("libmodels.resume": its
+** number, "libmodels.delivered_bytes", the error).
+**
+** A stream that was resumed ends with one more chunk, with "choices": [] and
+**
+**     "usage": the tokens of every attempt, summed
+**     "x_libmodels": {"resumed": {"count": N, "parts": [
+**         {"model": "openai/gpt-4o", "content_bytes": 120, "ended_by": "transport"},
+**         {"model": "openai/gpt-4o", "content_bytes": 80}]}}
+**
+** (the models that answered, in order, the bytes of text each delivered and
+** the kind of error that broke each part but the last). models_stream_usage()
+** is the same sum. A stream that was not resumed is unchanged. The chunks
+** of the attempts after the first carry their own "id" and "model". Every
+** chunk is parsed while "resume" is on (a few microseconds per chunk).
+*/
+
+/* How many times a pull stream was resumed so far; 0 when it was not (or for
+** NULL). */
+int models_stream_resumes(const models_stream *s);
+
+/* The "resumed" object above for a pull stream, as JSON text the caller frees
+** with models_free(); NULL when it was not resumed. models_stream_model()
+** stays the first part's model. */
+char *models_stream_resumed(const models_stream *s);
+
+/* ---------------------------------------------------------------------------
 ** Calls with options
 **
 ** models_chat(), models_chat_stream() and models_stream_open() use the
@@ -528,6 +593,8 @@ void models_stream_close(models_stream *s);
 **                               leads; [] turns fallbacks off for this call
 **     "stream_idle_timeout_ms"  as the config keys of the same names
 **     "stream_timeout_ms"
+**     "stream_recovery"         "off" or "resume" (see "Streams that resume
+**                               after a break")
 **     "extra_headers"           {"Name": "value", ...} sent with every
 **                               attempt; a header the library also sets
 **                               (Authorization, x-api-key, ...) is replaced.

@@ -31,6 +31,7 @@ from urllib.parse import urlsplit
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import llm_embeddings  # noqa: E402  (the embeddings wire format)
+import stream_breaks  # noqa: E402  (breaks after any event, continuations: issue 18)
 
 MAX_REQUEST_BODY = 64 * 1024 * 1024  # larger request bodies get a 413
 HANG_CAP_S = 120.0                   # "hang" never lasts longer than this
@@ -77,6 +78,9 @@ class Step:
     event_delay_ms: int = 0
     trailing: Optional[str] = None
     trailing_delay_ms: int = 0
+    break_after: Optional[int] = None
+    break_mode: Optional[str] = None
+    continues: bool = False
     has_body: bool = False  # set when the script has a "body" key (even null)
 
     TYPES = {
@@ -87,6 +91,7 @@ class Step:
         "error_after": int, "error": _ANY, "stall_after": int, "stall_ms": int,
         "drop_after": int, "byte_at_a_time": bool, "close": bool,
         "event_delay_ms": int, "trailing": str, "trailing_delay_ms": int,
+        **stream_breaks.STEP_TYPES,
     }
 
     @classmethod
@@ -109,7 +114,9 @@ class Step:
         for call in values.get("tool_calls", []):
             if not isinstance(call, dict) or not isinstance(call.get("name"), str):
                 raise ValueError("each tool call needs a string \"name\"")
-        return cls(has_body="body" in raw, **values)
+        step = cls(has_body="body" in raw, **values)
+        stream_breaks.check(step)
+        return step
 
 
 # --------------------------------------------------------------------------
@@ -770,7 +777,7 @@ class Handler(BaseHTTPRequestHandler):
             if step.error_after == sent:
                 out.event(stream_error_event(mode, step.error))
                 return True
-            return False
+            return stream_breaks.at_break(self, step, mode, out, sent, stream_error_event, ClientGone, HANG_CAP_S)
 
         sent = 0
         for event in events:
@@ -848,6 +855,7 @@ class Handler(BaseHTTPRequestHandler):
             self.wait(HANG_CAP_S)
             return
         state = self.server.state
+        step = stream_breaks.continued(step, request)
         if step.body_size is not None:
             base = self.default_body(mode, request, step)
             self.send_bytes(step.status, sized_body(base, step.body_size), step.body_size, step)

@@ -44,6 +44,8 @@ public struct RouterConfig: Sendable, Equatable {
     /// within this many milliseconds, the same request also goes to the next
     /// candidate and the first to answer wins; nil: off.
     public var hedgeAfterMs: Int64?
+    /// What a stream does when it breaks after its first word (`stream_recovery`); a call's options may say otherwise.
+    public var streamRecovery = StreamRecovery.off
 
     public init(primary: String) { self.primary = primary }
 
@@ -60,7 +62,8 @@ public struct RouterConfig: Sendable, Equatable {
             && a.maxResponseBytes == b.maxResponseBytes
             && a.maxRetries == b.maxRetries && a.retryBaseMs == b.retryBaseMs && a.retryMaxMs == b.retryMaxMs
             && a.cooldown == b.cooldown && a.thinking == b.thinking && a.sharedState == b.sharedState
-            && a.prices == b.prices && a.xLibmodels == b.xLibmodels && a.hedgeAfterMs == b.hedgeAfterMs
+            && a.prices == b.prices && a.xLibmodels == b.xLibmodels
+            && a.hedgeAfterMs == b.hedgeAfterMs && a.streamRecovery == b.streamRecovery
             && a.rateLimits.elementsEqual(b.rateLimits, by: { $0.provider == $1.provider && $0.limit == $1.limit })
     }
 }
@@ -84,9 +87,11 @@ extension RouterConfig {
         "stream_timeout_ms", "max_response_bytes", "max_retries",
         "retry_base_ms", "retry_max_ms", "cooldown", "rate_limits", "thinking", "shared_state", "prices", "x_libmodels",
         "hedge_after_ms",
+        "stream_recovery",
     ]
     static let providerKeys = [
         "type", "api_key", "api_key_env", "base_url", "headers", "github_token", "github_token_env", "token_url", "api_version",
+        "assistant_prefix",
     ]
     static let copilotOnlyKeys = ["github_token", "github_token_env", "token_url"]
     static let azureOnlyKeys = ["api_version"]
@@ -175,6 +180,16 @@ extension RouterConfig {
         }
         prices = try PriceTable.read(top)
         xLibmodels = try top.bool("x_libmodels") ?? false
+        streamRecovery = try Self.readStreamRecovery(top, document: "config") ?? .off
+    }
+
+    /// `stream_recovery`: "off" or "resume".
+    static func readStreamRecovery(_ r: ConfigReader, document: String) throws(ModelsError) -> StreamRecovery? {
+        guard let text = try r.string("stream_recovery") else { return nil }
+        guard let value = StreamRecovery(rawValue: text) else {
+            throw .invalidArgument("\(document): \"stream_recovery\" must be \"off\" or \"resume\"")
+        }
+        return value
     }
 
     private static func readModelGroups(_ top: ConfigReader) throws(ModelsError) -> [ModelGroup] {
@@ -285,6 +300,13 @@ extension RouterConfig {
                                        + "\"2024-10-21\" or \"2025-01-01-preview\" (or \"preview\" / \"latest\" for /openai/v1)")
             }
             p.apiVersion = version
+        }
+        if let prefix = r.object["assistant_prefix"] {
+            if let all = prefix.bool {
+                p.assistantPrefix = all ? .all : ProviderConfig.AssistantPrefix.none
+            } else if let ids = try r.stringArray("assistant_prefix") {
+                p.assistantPrefix = .models(ids)
+            }
         }
         if p.resolvedType(name: name) == .azure {
             try checkAzure(name, p)

@@ -51,6 +51,7 @@ extension EngineCall {
         let hedge = EngineCall(id: engine.newCallID(), engine: engine, plan: hedgePlan, ledger: ledger, view: view,
                                handlers: forward, cancellation: nil)
         hedge.hedgeOf = self
+        hedge.resume = nil  // a break after the hedge won ends the stream (a hedge does not decide)
         hedge.attempt = hedgeAttempt
         hedge.began = now
         hedge.sentAt = now

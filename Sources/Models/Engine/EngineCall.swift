@@ -80,6 +80,11 @@ final class EngineCall {
     weak var hedgeOf: EngineCall?
     /// This call's own attempt lost the race to its hedge: closed at the next `cancel`.
     var lostRace = false
+    /// `stream_recovery: "resume"`: what the caller got, to go on after a break (see `StreamResume`).
+    /// A hedge (`hedgeOf` set) has none: a break after a hedge won is not resumed.
+    var resume: StreamResume?
+    /// The attempt in progress broke: its tokens are in `resume`'s count already.
+    private var resumeCounted = false
     private lazy var outlet = ChunkOutlet(push: { [unowned self] bytes in self.chunk(bytes) },
                                           onThinking: handlers.thinking == nil ? nil : { [unowned self] text in self.thinking(text) })
 
@@ -93,6 +98,7 @@ final class EngineCall {
         self.handlers = handlers
         self.cancellation = cancellation
         race = HedgeRace(afterMs: plan.hedgeAfterMs)
+        if plan.stream && (plan.options.streamRecovery ?? engine.router.config.streamRecovery) == .resume { resume = StreamResume() }
     }
 
     var isDone: Bool { if case .done = phase { return true } else { return false } }
@@ -160,7 +166,7 @@ final class EngineCall {
                 request = exchange.request
                 chatExchange = exchange
             } else if plan.stream {
-                let exchange = try provider.streamExchange(plan.call(attempt, cancellation: nil))
+                let exchange = try provider.streamExchange(continuing(plan.call(attempt, cancellation: nil), attempt))
                 request = exchange.request
                 streamExchange = exchange
             } else {
@@ -187,10 +193,18 @@ final class EngineCall {
         }
         resetAttemptState()
         let token = Cancellation()
-        let job = plan.request.isEmbeddings
-            ? OffThreadAttempt.job(provider, plan.embeddingsCall(attempt, cancellation: token), token: token, engine: engine, id: id)
-            : OffThreadAttempt.job(provider, plan.call(attempt, cancellation: token), stream: plan.stream,
-                                   thinking: handlers.thinking != nil, token: token, engine: engine, id: id)
+        let job: () -> Void
+        if plan.request.isEmbeddings {
+            job = OffThreadAttempt.job(provider, plan.embeddingsCall(attempt, cancellation: token), token: token, engine: engine, id: id)
+        } else {
+            let call: ChatCall
+            do throws(ModelsError) { call = try continuing(plan.call(attempt, cancellation: token), attempt) } catch {
+                attemptFailed(error, decideNext: false)
+                return false
+            }
+            job = OffThreadAttempt.job(provider, call, stream: plan.stream,
+                                       thinking: handlers.thinking != nil, token: token, engine: engine, id: id)
+        }
         guard engine.runOffThread(job) else {
             attemptFailed(ModelsError(.noMemory, "cannot create a thread for the provider \"\(attempt.model.providerName)\""),
                           decideNext: false)
@@ -248,6 +262,15 @@ final class EngineCall {
         endMarkerMs = nil
         heldBytes = []
         heldPieces = []
+        resumeCounted = false
+    }
+
+    /// The call of an attempt that continues a resumed stream asks for the rest of the answer.
+    private func continuing(_ call: ChatCall, _ attempt: RouteStateMachine.Attempt) throws(ModelsError) -> ChatCall {
+        guard resume?.hasDelivered == true else { return call }
+        var call = call
+        call.request = try engine.router.continuation(call.request, attempt, &resume!)
+        return call
     }
 
     // MARK: Timers
@@ -383,7 +406,7 @@ final class EngineCall {
     // MARK: A stream's chunks
 
     private func chunk(_ bytes: UnsafeRawBufferPointer) -> Bool {
-        if committed { return handlers.chunk?(bytes) ?? true }
+        if committed { return deliver(bytes) }
         heldPieces.append((heldBytes.count, bytes.count, false))
         heldBytes.append(contentsOf: bytes)
         heldBytes.append(0)
@@ -392,7 +415,7 @@ final class EngineCall {
     }
 
     private func thinking(_ text: UnsafeRawBufferPointer) {
-        if committed { handlers.thinking?(text); return }
+        if committed { return deliverThinking(text) }
         heldPieces.append((heldBytes.count, text.count, true))
         heldBytes.append(contentsOf: text)
         _ = commit()
@@ -406,15 +429,58 @@ final class EngineCall {
         committed = true
         handlers.opened?(attempt.model.name)
         end = ledger.answered(&plan, attempt, began: began, sentAt: sentAt, now: MonotonicClock.nowMs())
+        resume?.attemptCommitted(model: attempt.model.name)
         let (bytes, pieces) = (heldBytes, heldPieces)
         heldBytes = []
         heldPieces = []
         return bytes.withUnsafeBytes { all in
             for piece in pieces {
                 let slice = UnsafeRawBufferPointer(rebasing: all[piece.start..<piece.start + piece.count])
-                if piece.isThinking { handlers.thinking?(slice) } else if handlers.chunk?(slice) == false { return false }
+                if piece.isThinking { deliverThinking(slice) } else if !deliver(slice) { return false }
             }
             return true
+        }
+    }
+
+    /// A chunk to the caller (through `resume` when the stream resumes); false when the caller stopped.
+    private func deliver(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        guard resume != nil else { return handlers.chunk?(bytes) ?? true }
+        switch resume!.filter(bytes) {
+        case .pass: return handlers.chunk?(bytes) ?? true
+        case .drop: return true
+        case .replace(let json): return deliver(json: json)
+        }
+    }
+
+    private func deliver(json: [UInt8]) -> Bool {
+        var bytes = json
+        bytes.append(0)
+        return bytes.withUnsafeBytes { all in handlers.chunk?(UnsafeRawBufferPointer(rebasing: all[..<json.count])) ?? true }
+    }
+
+    /// Thinking to the caller, except a resumed attempt's (the caller had the first attempt's).
+    private func deliverThinking(_ text: UnsafeRawBufferPointer) {
+        if resume?.isContinuing == true { return }
+        handlers.thinking?(text)
+    }
+
+    /// The answering stream broke: it ends the call, or (`stream_recovery: "resume"`) the call goes on with a continuation.
+    private func broke(_ error: ModelsError) {
+        guard resume != nil, let attempt else { return finish(.failure(error)) }
+        let decision = resume!.broke(error, model: attempt.model.name, usage: decoder?.usage ?? offThreadUsage ?? (0, 0))
+        resumeCounted = true
+        switch decision {
+        case .fail(let error): finish(.failure(error))
+        case .complete:
+            Log.info("\(attempt.model.name): the stream broke after its finish (\(error.message)); its answer is complete")
+            finish(.success(nil))
+        case .resume(let transient):
+            end = nil  // the ledger ends this attempt as failed
+            engine.router.noteResume(&plan, &ledger, attempt, transient, sentAt: sentAt, view: view, state: resume!)
+            committed = false
+            self.attempt = nil
+            phase = .deciding
+            decide()
         }
     }
 
@@ -492,9 +558,10 @@ final class EngineCall {
     /// the error; anything else is an attempt the machine may retry or fall back from.
     private func transferFailed(_ error: ModelsError) {
         closeTransfer()
-        if committed { return finish(.failure(error)) }
+        if committed { return broke(error) }
         if raceAttemptFailed(error) { return }
-        attemptFailed(error, decideNext: true)
+        // "resume": a stream that breaks before its first word is retried like a transient failure too.
+        attemptFailed(resume != nil && plan.stream ? StreamResume.retryable(error) : error, decideNext: true)
     }
 
     private func attemptFailed(_ error: ModelsError, decideNext: Bool) {
@@ -539,10 +606,20 @@ final class EngineCall {
         phase = .done
         closeTransfer()
         dropHedge()
-        if let usage = handlers.usage, plan.stream, race.winner != .hedge { usage(decoder?.usage ?? offThreadUsage ?? (0, 0)) }
+        var used: (input: Int64, output: Int64) = resumeCounted ? (0, 0) : decoder?.usage ?? offThreadUsage ?? (0, 0)
+        if let resume {
+            if case .success = result {
+                // A resumed stream ends with the text held for its overlap, then its summary.
+                var state = resume
+                if let text = state.flush() { _ = deliver(json: text) }
+                if let summary = state.summaryChunk(lastUsage: used) { _ = deliver(json: summary) }
+                self.resume = state
+            }
+            used = resume.totalUsage(used)
+        }
+        if let usage = handlers.usage, plan.stream, race.winner != .hedge { usage(used) }
         if let end {
             self.end = nil
-            let used: (input: Int64, output: Int64) = decoder?.usage ?? offThreadUsage ?? (0, 0)
             let (input, output) = (max(0, used.input), max(0, used.output))
             var failure: ModelsError?
             if case .failure(let error) = result { failure = error }

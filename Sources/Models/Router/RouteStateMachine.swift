@@ -295,6 +295,15 @@ struct RouteStateMachine {
         current = nil
     }
 
+    /// A stream that answered broke at `now` and is to be resumed: `attempt` is
+    /// in progress again (its retries as they were), so that `failed` retries it
+    /// or moves on. The retry must connect within the stream connect timeout.
+    mutating func resuming(_ attempt: Attempt, now: Int64) {
+        var deadline = now.saturatingAdd(min(settings.timeoutMs, settings.streamConnectTimeoutMs))
+        if let streamDeadline = settings.streamDeadlineMs { deadline = min(deadline, streamDeadline) }
+        current = Current(model: attempt.model, attempt: attempt.number, deadlineMs: deadline, group: attempt.group)
+    }
+
     /// The attempt in progress failed with `error` at `now`; the view's random number jitters the backoff.
     mutating func failed(_ error: ModelsError, now: Int64, view: some View) -> Failure {
         guard var c = current else { return Failure(coolDown: false) }

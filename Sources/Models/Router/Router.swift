@@ -193,6 +193,9 @@ public final class Router: Sendable {
         throws(ModelsError) -> ChatStream
     {
         if hedges(options) { return try openStreamOnEngine(request, options: options, cancellation: cancellation) }
+        if (options.streamRecovery ?? config.streamRecovery) == .resume {
+            return try openResumingStream(request, options: options, cancellation: cancellation)
+        }
         let (stream, model, end) = try route(.chat(request), options: options, cancellation: cancellation, stream: true) {
             provider, plan, attempt throws(ModelsError) in
             try PrimedStream(priming: provider.openStream(plan.call(attempt, cancellation: cancellation)))
@@ -271,7 +274,19 @@ public final class Router: Sendable {
         var plan = try plan(request, options: options, stream: stream)
         var ledger = ledger(plan)
         var view = view(plan)
+        let (value, attempt, end) = try drive(&plan, &ledger, &view, cancellation: cancellation) {
+            attempt, plan throws(ModelsError) in try send(attempt.model.provider!, plan, attempt)
+        }
+        return (value, attempt.model.name, end)
+    }
 
+    /// Drives a call's machine until an attempt answers (returned with the
+    /// attempt and what to call when the call is over) or the call fails.
+    /// `send` gets the attempt (whose provider is registered) and the plan it belongs to.
+    func drive<T>(_ plan: inout CallPlan, _ ledger: inout CallLedger, _ view: inout LiveView, cancellation: Cancellation?,
+                  _ send: (RouteStateMachine.Attempt, CallPlan) throws(ModelsError) -> T)
+        throws(ModelsError) -> (value: T, attempt: RouteStateMachine.Attempt, end: CallEnd)
+    {
         while true {
             if shared != nil { view.shared = readShared(plan.sharedEntries, cooldown: plan.cooldown) }
             let (action, began) = decide(&plan.machine, view: view)
@@ -294,10 +309,10 @@ public final class Router: Sendable {
                     member = try startAttempt(attempt.model, attempt, token: cancellation, observer: ledger.observer)
                     sentAt = MonotonicClock.nowMs()
                     // The machine sends only models whose provider is registered.
-                    let value = try send(attempt.model.provider!, plan, attempt)
+                    let value = try send(attempt, plan)
                     var end = ledger.answered(&plan, attempt, began: began, sentAt: sentAt, now: MonotonicClock.nowMs())
                     end.shared = shared.map { .init(state: $0, member: member, clearsCooldown: view.sharedFailures(attempt.model.name) > 0) }
-                    return (value, attempt.model.name, end)
+                    return (value, attempt, end)
                 } catch {
                     ledger.attemptFailed(&plan, attempt, error, sentAt: sentAt, view: view, member: member)
                 }

@@ -25,7 +25,8 @@ CHAT_PARAMETERS = frozenset((
 ))
 
 OPTION_NAMES = ("timeout", "max_retries", "fallbacks", "stream_idle_timeout", "stream_timeout",
-                "extra_headers", "extra_query", "extra_body", "metadata", "x_libmodels", "hedge_after")
+                "extra_headers", "extra_query", "extra_body", "metadata", "x_libmodels", "hedge_after",
+                "stream_recovery")
 
 
 def _dumps(value: Any) -> bytes:
@@ -62,7 +63,7 @@ def prepare(function: str, messages: Iterable[Mapping[str, Any]], model: Optiona
     """The request body and the options JSON (None when no option is set) of a
     call, from its keyword arguments `params` (the options are taken out)."""
     timeout, max_retries, fallbacks, stream_idle_timeout, stream_timeout, extra_headers, \
-        extra_query, extra_body, metadata, x_libmodels, hedge_after = (params.pop(name, None) for name in OPTION_NAMES)
+        extra_query, extra_body, metadata, x_libmodels, hedge_after, stream_recovery = (params.pop(name, None) for name in OPTION_NAMES)
     _check_keywords(function, params)
     request: Dict[str, Any] = {"messages": messages if isinstance(messages, list) else list(messages)}
     if model is not None:
@@ -73,13 +74,13 @@ def prepare(function: str, messages: Iterable[Mapping[str, Any]], model: Optiona
     if extra_body is not None:
         request.update(dict(extra_body))
     options = _call_options(timeout, max_retries, fallbacks, stream_idle_timeout, stream_timeout, extra_headers,
-                            extra_query, metadata, x_libmodels, hedge_after)
+                            extra_query, metadata, x_libmodels, hedge_after, stream_recovery)
     return _dumps(request), (_dumps(options) if options else None)
 
 
 def _call_options(timeout: Any, max_retries: Any, fallbacks: Any, stream_idle_timeout: Any, stream_timeout: Any,
                   extra_headers: Any, extra_query: Any, metadata: Any, x_libmodels: Any,
-                  hedge_after: Any) -> Dict[str, Any]:
+                  hedge_after: Any, stream_recovery: Any) -> Dict[str, Any]:
     """The options JSON object of a call (models_chat_ex's options_json)."""
     options: Dict[str, Any] = {}
     if timeout is not None:
@@ -110,6 +111,10 @@ def _call_options(timeout: Any, max_retries: Any, fallbacks: Any, stream_idle_ti
         # Seconds, like timeout; 0 turns hedging off for this call.
         options["hedge_after_ms"] = 0 if hedge_after == 0 and not isinstance(hedge_after, bool) \
             else _milliseconds("hedge_after", hedge_after)
+    if stream_recovery is not None:
+        if stream_recovery not in ("off", "resume"):
+            raise ValueError("stream_recovery must be \"off\" or \"resume\", not %r" % (stream_recovery,))
+        options["stream_recovery"] = stream_recovery
     return options
 
 
@@ -117,7 +122,8 @@ def prepare_embeddings(function: str, input: Any, model: Optional[str],
                        params: Dict[str, Any]) -> Tuple[bytes, Optional[bytes]]:
     """The request body and the options JSON of an embeddings call (embed, aembed)."""
     # Hedging races first words: an embeddings answer has none.
-    options_only = [name for name in OPTION_NAMES if name not in STREAM_OPTION_NAMES and name != "hedge_after"]
+    options_only = [name for name in OPTION_NAMES
+                    if name not in STREAM_OPTION_NAMES and name not in ("hedge_after", "stream_recovery")]
     taken = {name: params.pop(name, None) for name in options_only}
     _check_keywords(function, params, EMBEDDINGS_PARAMETERS, options_only)
     if isinstance(input, (bytes, bytearray)):
@@ -131,5 +137,5 @@ def prepare_embeddings(function: str, input: Any, model: Optional[str],
     if taken["extra_body"] is not None:
         request.update(dict(taken["extra_body"]))
     options = _call_options(taken["timeout"], taken["max_retries"], taken["fallbacks"], None, None,
-                            taken["extra_headers"], taken["extra_query"], taken["metadata"], taken["x_libmodels"], None)
+                            taken["extra_headers"], taken["extra_query"], taken["metadata"], taken["x_libmodels"], None, None)
     return _dumps(request), (_dumps(options) if options else None)
