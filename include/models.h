@@ -567,7 +567,9 @@ void models_stream_close(models_stream *s);
 */
 
 /* How many times a pull stream was resumed so far; 0 when it was not (or for
-** NULL). */
+** NULL). A stream with hedging on (see "hedge_after_ms") reports its resumes
+** only in its last chunk: this returns 0 for it. A stream the hedge answered
+** is not resumed: a break after its first word ends it with the error. */
 int models_stream_resumes(const models_stream *s);
 
 /* The "resumed" object above for a pull stream, as JSON text the caller frees
