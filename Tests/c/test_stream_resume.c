@@ -411,6 +411,28 @@ static void test_log_line_and_event(void) {
     models_router_free(r);
 }
 
+/* With hedging on, blocking streams run on a private engine: a stream the
+ * first model answers (fast: no hedge starts) still resumes after a break,
+ * and its last chunk says so (the pull handle's count stays 0 there). */
+static void test_resume_with_hedging_on(void) {
+    for (size_t w = 0; w < sizeof WIRES / sizeof *WIRES; w++) {
+        models_router *r = router_for("resume", WIRES[w].model, ",\"hedge_after_ms\":5000,");
+        for (int how = 0; how < 2; how++) {
+            ts_reset();
+            script_break(WIRES[w].id, w == 2 ? 5 : 3, "reset");
+            struct got g;
+            int resumes = -1;
+            models_code rc = how == 0 ? pull(r, &g, &resumes) : push(r, &g);
+            CHECK(rc == (how == 0 ? MODELS_DONE : MODELS_OK));
+            CHECK(strcmp(g.s.text, TEXT) == 0);
+            CHECK(strstr(g.last, "\"x_libmodels\":{\"resumed\"") != NULL && strstr(g.last, "\"count\":1") != NULL);
+            CHECK(requests_for(WIRES[w].id) == 2);
+            if (how == 0) CHECK(resumes == 0);
+        }
+        models_router_free(r);
+    }
+}
+
 int main(void) {
     test_log_line_and_event();
     test_resume_after_every_event();
@@ -421,6 +443,7 @@ int main(void) {
     test_bounded_by_max_retries();
     test_tool_calls();
     test_per_call_option();
+    test_resume_with_hedging_on();
     test_thinking_not_resent();
     return check_report("test_stream_resume");
 }
