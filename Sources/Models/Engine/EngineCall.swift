@@ -58,6 +58,8 @@ final class EngineCall {
     /// That attempt's stream sent something (its idle timeout counts from then).
     private var offThreadOpened = false
     private var offThreadUsage: (input: Int64, output: Int64)?
+    /// The token a worker thread fetched for the attempt about to be sent.
+    private var fetchedToken: String?
 
     // A stream's first word.
     private var committed = false
@@ -134,9 +136,15 @@ final class EngineCall {
         sentAt = MonotonicClock.nowMs()
         // The machine sends only models whose provider is registered.
         guard let provider = attempt.model.provider as? any ExchangeProvider else { return sendOffThread(attempt) }
+        var call = plan.call(attempt, cancellation: nil)
+        if let source = (provider as? any TokenSourcedProvider)?.tokenSource {
+            // A token source may block: a token not at hand is fetched on a worker thread.
+            guard let token = fetchedToken ?? source.tokenAtHand() else { return fetchToken(source, attempt) }
+            fetchedToken = nil
+            call.prefetchedToken = token
+        }
         let request: HTTPRequest
         do throws(ModelsError) {
-            let call = plan.call(attempt, cancellation: nil)
             if plan.stream {
                 let exchange = try provider.streamExchange(call)
                 request = exchange.request
@@ -163,13 +171,30 @@ final class EngineCall {
             attemptFailed(ModelsError(.noProvider, "no provider \"\(attempt.model.providerName)\""), decideNext: false)
             return false
         }
+        let name = attempt.model.providerName
+        return runOffThread("the provider \"\(name)\"") { token in
+            OffThreadAttempt.job(provider, plan.call(attempt, cancellation: token), stream: plan.stream,
+                                 thinking: handlers.thinking != nil, token: token, engine: engine, id: id)
+        }
+    }
+
+    /// Fetches the attempt's token from `source` on one of the engine's worker
+    /// threads (`TokenFetch`); the attempt is sent when it comes (`offThread`).
+    /// False when it failed at once.
+    private func fetchToken(_ source: any TokenSource, _ attempt: RouteStateMachine.Attempt) -> Bool {
+        runOffThread("the token source of \"\(attempt.model.providerName)\"") { token in
+            TokenFetch.job(source, token: token, engine: engine, id: id)
+        }
+    }
+
+    /// Runs the job `make` builds around the attempt's token on a worker
+    /// thread; its reports come back through the inbox (`offThread`). False
+    /// when no thread could run it (the attempt failed; decide again).
+    private func runOffThread(_ what: String, _ make: (Cancellation) -> () -> Void) -> Bool {
         resetAttemptState()
         let token = Cancellation()
-        let job = OffThreadAttempt.job(provider, plan.call(attempt, cancellation: token), stream: plan.stream,
-                                       thinking: handlers.thinking != nil, token: token, engine: engine, id: id)
-        guard engine.runOffThread(job) else {
-            attemptFailed(ModelsError(.noMemory, "cannot create a thread for the provider \"\(attempt.model.providerName)\""),
-                          decideNext: false)
+        guard engine.runOffThread(make(token)) else {
+            attemptFailed(ModelsError(.noMemory, "cannot create a thread for \(what)"), decideNext: false)
             return false
         }
         offThreadToken = token
@@ -203,6 +228,10 @@ final class EngineCall {
         case .failed(let error, let usage):
             offThreadUsage = usage
             transferFailed(error)
+        case .token(let token):
+            offThreadToken = nil
+            fetchedToken = token
+            if !send() { decide() }
         }
     }
 
