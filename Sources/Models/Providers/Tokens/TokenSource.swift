@@ -1,6 +1,4 @@
 // SPDX-License-Identifier: Apache-2.0
-import Synchronization
-
 /// Where a token from a token source goes in a provider's requests.
 public enum TokenPlacement: Sendable, Equatable {
     /// `Authorization: Bearer <token>`, and the configured key is not sent:
@@ -75,7 +73,7 @@ public final class RefreshingTokenSource: TokenSource {
     public init(provider: String, marginSeconds: Int64 = 60,
                 now: @escaping @Sendable () -> Int64 = SingleFlightToken<String>.unixSeconds, fetch: @escaping Fetch) {
         // The last token handed out: a failing source's message may quote it.
-        let last = Mutex<String?>(nil)
+        let last = Locked<String?>(nil)
         flight = SingleFlightToken(what: provider, marginSeconds: marginSeconds, now: now) { cancellation throws(ModelsError) in
             let fetched: (token: String, expiresAt: Int64)
             do throws(ModelsError) { fetched = try fetch(cancellation) } catch {
