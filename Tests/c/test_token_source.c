@@ -303,17 +303,20 @@ static void test_hostile_expiry(void) {
     ts_reset();
     models_router *r = typed_router("\"primary\":\"oai/m1\"");
     const int64_t expiries[] = {INT64_MIN, INT64_MIN + 1, INT64_MAX, -1, 253402300800LL};
-    for (size_t i = 0; i < sizeof expiries / sizeof expiries[0]; i++) {
-        struct source s;
-        source_init(&s, SECRET "odd-", 0);
-        s.use_expiry = 1;
-        s.expiry = expiries[i];
-        CHECK(set_source(r, "oai", &s, MODELS_TOKEN_BEARER, NULL) == MODELS_OK);
+    enum { N = sizeof expiries / sizeof expiries[0] };
+    struct source sources[N]; /* each lives until the router lets it go */
+    for (size_t i = 0; i < N; i++) {
+        struct source *s = &sources[i];
+        source_init(s, SECRET "odd-", 0);
+        s->use_expiry = 1;
+        s->expiry = expiries[i];
+        CHECK(set_source(r, "oai", s, MODELS_TOKEN_BEARER, NULL) == MODELS_OK);
         CHECK(chat_with(r, "oai/m1", NULL) == MODELS_OK);
         CHECK(chat_with(r, "oai/m1", NULL) == MODELS_OK);
-        CHECK(calls_of(&s) == 2);
+        CHECK(calls_of(s) == 2);
     }
     models_router_free(r);
+    for (size_t i = 0; i < N; i++) CHECK(sources[i].destroyed == 1);
 }
 
 /* ---- A 401 refreshes ------------------------------------------------------------ */
@@ -447,11 +450,13 @@ static void test_bad_tokens_are_refused(void) {
     ts_reset();
     models_router *r = typed_router("\"primary\":\"oai/m1\"");
     const char *bad[] = {SECRET "a\r\nX-Evil: 1", SECRET "b\n", SECRET "c d", "", SECRET "\xc3\xa9"};
-    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        struct source s;
-        source_init(&s, NULL, 3600);
-        s.fixed = bad[i];
-        CHECK(set_source(r, "oai", &s, MODELS_TOKEN_BEARER, NULL) == MODELS_OK);
+    enum { N = sizeof bad / sizeof bad[0] };
+    struct source sources[N]; /* each lives until the router lets it go */
+    for (size_t i = 0; i < N; i++) {
+        struct source *s = &sources[i];
+        source_init(s, NULL, 3600);
+        s->fixed = bad[i];
+        CHECK(set_source(r, "oai", s, MODELS_TOKEN_BEARER, NULL) == MODELS_OK);
         models_error *err = NULL;
         CHECK(chat_with(r, "oai/m1", &err) == MODELS_ERR_PROTOCOL);
         CHECK(err && strcmp(models_error_kind(err), "auth") == 0);
