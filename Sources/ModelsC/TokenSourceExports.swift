@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 import Glibc
 import Models
+import ModelsCore
+import ModelsProviders
 import Synchronization
 
 /// The C layout of `models_token_callbacks` in models.h.

@@ -2,6 +2,9 @@
 import Synchronization
 import Testing
 @testable import Models
+@testable import ModelsCore
+@testable import ModelsProviders
+@testable import ModelsTransport
 
 /// The generic token cache's additions (unknown expiry, a refused token) and
 /// `RefreshingTokenSource` (checks, expiry arithmetic, failures).

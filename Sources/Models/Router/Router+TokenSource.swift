@@ -1,4 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
+import ModelsCore
+import ModelsProviders
+
 extension Router {
     /// Serves the provider `name` of the config (or a known provider the config
     /// does not name, such as "openai") with its key or token from `auth`
@@ -14,6 +17,7 @@ extension Router {
         } else {
             throw .invalidArgument("\(function): no provider \"\(name)\" in the config's \"providers\", and it is not a known provider")
         }
-        register(try ProviderRegistry.make(name: name, config: pc, config: config, environment: { _ in nil }, token: auth))
+        register(try ProviderRegistry.make(name: name, config: pc, shared: ProviderRegistry.shared(config), environment: { _ in nil },
+                                           token: auth))
     }
 }
