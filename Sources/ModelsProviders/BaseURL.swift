@@ -3,15 +3,15 @@
 /// `https://gw.example/v1?key=...`): a request's path goes before the query,
 /// and the query goes with every request as written (its percent-encoding
 /// untouched). Pure.
-public enum BaseURL {
+package enum BaseURL {
     /// `base` with `path` ("/chat/completions") added to its path.
-    public static func appending(_ path: String, to base: String) -> String {
+    package static func appending(_ path: String, to base: String) -> String {
         guard let q = base.utf8.firstIndex(of: UInt8(ascii: "?")) else { return base + path }
         return trimmedPath(base[..<q]) + path + base[q...]
     }
 
     /// `url` without the `/` that ends its path (`https://x/v1/?k=v` → `https://x/v1?k=v`).
-    public static func trimmed(_ url: String) -> String {
+    package static func trimmed(_ url: String) -> String {
         guard let q = url.utf8.firstIndex(of: UInt8(ascii: "?")) else { return trimmedPath(Substring(url)) }
         return trimmedPath(url[..<q]) + url[q...]
     }
@@ -24,7 +24,7 @@ public enum BaseURL {
 
     /// The values of `url`'s query parameters, as written and percent-decoded:
     /// they may be keys, so messages never show them.
-    public static func queryValues(_ url: String) -> [String] {
+    package static func queryValues(_ url: String) -> [String] {
         guard let q = url.utf8.firstIndex(of: UInt8(ascii: "?")) else { return [] }
         var values: [String] = []
         for pair in url[url.index(after: q)...].split(separator: "&") {

@@ -18,7 +18,7 @@ public struct ChatCall: @unchecked Sendable {
     public var extraQuery = ""
     /// A token the engine fetched for this attempt from the provider's token
     /// source on a worker thread; nil: the provider asks its source.
-    public var prefetchedToken: String?
+    package var prefetchedToken: String?
 
     public init(request: ChatRequest, model: String, modelID: String? = nil, limits: TransferLimits, cancellation: Cancellation?) {
         self.request = request

@@ -8,7 +8,7 @@ extension Router {
     /// instead of the config and the environment. Replaces the provider
     /// registered under that name; requests already running finish with the
     /// old one. Thread-safe.
-    public func setTokenSource(_ auth: TokenAuth, provider name: String, function: String) throws(ModelsError) {
+    package func setTokenSource(_ auth: TokenAuth, provider name: String, function: String) throws(ModelsError) {
         let pc: ProviderConfig
         if let configured = config.providers.first(where: { $0.name == name })?.config {
             pc = configured

@@ -20,8 +20,14 @@ public final class AnthropicProvider: ChatProvider {
 
     public static let apiVersion = "2023-06-01"
 
-    public init(name: String = "anthropic", baseURL: String, apiKey: String?, headers: [(name: String, value: String)] = [],
-                thinking: ThinkingConfig, token: TokenAuth? = nil) {
+    public convenience init(name: String = "anthropic", baseURL: String, apiKey: String?, headers: [(name: String, value: String)] = [],
+                            thinking: ThinkingConfig) {
+        self.init(name: name, baseURL: baseURL, apiKey: apiKey, headers: headers, thinking: thinking, token: nil)
+    }
+
+    /// With `token`, a token source replaces the key (see `TokenAuth`).
+    package init(name: String = "anthropic", baseURL: String, apiKey: String?, headers: [(name: String, value: String)] = [],
+                 thinking: ThinkingConfig, token: TokenAuth?) {
         self.name = name
         self.baseURL = baseURL
         self.apiKey = token == nil ? apiKey : nil
@@ -169,7 +175,7 @@ public final class AnthropicProvider: ChatProvider {
 }
 
 extension AnthropicProvider: ExchangeProvider, TokenSourcedProvider {
-    public var tokenSource: (any TokenSource)? { tokenAuth?.source }
+    package var tokenSource: (any TokenSource)? { tokenAuth?.source }
 
     public func chatExchange(_ call: ChatCall) throws(ModelsError) -> ChatExchange {
         let body = try translate(call, stream: false)

@@ -60,20 +60,20 @@ extension CopilotTokenSource {
 
 /// A Copilot token from a token source of the general kind (a program's
 /// callback registered with `models_router_set_token_source`), sent to `apiURL`.
-public final class CopilotTokenFromSource: CopilotTokenSource {
+package final class CopilotTokenFromSource: CopilotTokenSource {
     let source: any TokenSource
     private let apiURL: String
 
-    public init(_ source: any TokenSource, apiURL: String) {
+    package init(_ source: any TokenSource, apiURL: String) {
         self.source = source
         self.apiURL = apiURL
     }
 
-    public func credentials(_ cancellation: Cancellation?) throws(ModelsError) -> CopilotCredentials {
+    package func credentials(_ cancellation: Cancellation?) throws(ModelsError) -> CopilotCredentials {
         CopilotCredentials(token: try source.token(cancellation), apiURL: apiURL)
     }
 
-    public func refused(_ credentials: CopilotCredentials) { source.refused(credentials.token) }
+    package func refused(_ credentials: CopilotCredentials) { source.refused(credentials.token) }
 
     /// The credentials of a token the engine fetched ahead.
     func credentials(prefetched token: String) -> CopilotCredentials { CopilotCredentials(token: token, apiURL: apiURL) }

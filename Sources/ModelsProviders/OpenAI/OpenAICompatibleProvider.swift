@@ -16,10 +16,14 @@ public final class OpenAICompatibleProvider: ChatProvider {
         public var secrets: [String]
         /// Called when the provider answers HTTP 401 to these credentials (a
         /// token source then hands them out no more).
-        public var refused: (@Sendable () -> Void)?
+        package var refused: (@Sendable () -> Void)?
 
-        public init(baseURL: String, bearer: String?, headers: [(name: String, value: String)] = [], secrets: [String] = [],
-                    refused: (@Sendable () -> Void)? = nil) {
+        public init(baseURL: String, bearer: String?, headers: [(name: String, value: String)] = [], secrets: [String] = []) {
+            self.init(baseURL: baseURL, bearer: bearer, headers: headers, secrets: secrets, refused: nil)
+        }
+
+        package init(baseURL: String, bearer: String?, headers: [(name: String, value: String)] = [], secrets: [String] = [],
+                     refused: (@Sendable () -> Void)?) {
             self.baseURL = baseURL
             self.bearer = bearer
             self.headers = headers
@@ -55,7 +59,7 @@ public final class OpenAICompatibleProvider: ChatProvider {
     /// and an answer its content filter stopped is a `content_policy` error.
     private let azure: AzureEndpoint?
     /// Where the requests' token comes from, when a token source gives it.
-    public let tokenSource: (any TokenSource)?
+    package let tokenSource: (any TokenSource)?
 
     /// A provider with a fixed base URL and key. The values of `headers` are
     /// treated as secrets, as the key is.
@@ -87,7 +91,7 @@ public final class OpenAICompatibleProvider: ChatProvider {
 
     /// A provider whose endpoint is computed for every request (GitHub Copilot),
     /// at Azure's URLs when `azure` is given.
-    public init(name: String, http1Only: Bool, azure: AzureEndpoint? = nil, tokenSource: (any TokenSource)? = nil,
+    package init(name: String, http1Only: Bool, azure: AzureEndpoint? = nil, tokenSource: (any TokenSource)? = nil,
                 endpoint: @escaping @Sendable (ChatCall) throws(ModelsError) -> Endpoint) {
         self.name = name
         self.http1Only = http1Only
@@ -102,7 +106,7 @@ public final class OpenAICompatibleProvider: ChatProvider {
     /// `azure`) as `Authorization: Bearer` (an Entra ID token: no `api-key` is
     /// sent) or as the `api-key` header (`placement` .apiKey). The values of
     /// `headers` are secrets, as the token is.
-    public convenience init(name: String, baseURL: String, azure: AzureEndpoint? = nil, token auth: TokenAuth,
+    package convenience init(name: String, baseURL: String, azure: AzureEndpoint? = nil, token auth: TokenAuth,
                             headers: [(name: String, value: String)] = []) {
         let source = auth.source
         // At Azure, the token replaces every api-key: configured, or in the headers.

@@ -7,8 +7,8 @@ import ModelsTransport
 /// token (Copilot's HTTP exchange, a program's callback): the token is reused
 /// until `marginSeconds` before it expires, and however many threads need a
 /// new one at once, one fetches while the others wait for its outcome.
-public final class SingleFlightToken<Value: Sendable & Equatable>: Sendable {
-    public typealias Fetch = @Sendable (Cancellation?) throws(ModelsError) -> ExpiringToken<Value>
+package final class SingleFlightToken<Value: Sendable & Equatable>: Sendable {
+    package typealias Fetch = @Sendable (Cancellation?) throws(ModelsError) -> ExpiringToken<Value>
 
     private let fetch: Fetch
     private let now: @Sendable () -> Int64
@@ -17,7 +17,7 @@ public final class SingleFlightToken<Value: Sendable & Equatable>: Sendable {
     private let what: String
 
     /// `now` is the wall clock in Unix seconds (`expires_at` is wall-clock time).
-    public init(what: String, marginSeconds: Int64 = 60, now: @escaping @Sendable () -> Int64 = unixSeconds,
+    package init(what: String, marginSeconds: Int64 = 60, now: @escaping @Sendable () -> Int64 = unixSeconds,
                 fetch: @escaping Fetch) {
         self.what = what
         self.fetch = fetch
@@ -25,23 +25,23 @@ public final class SingleFlightToken<Value: Sendable & Equatable>: Sendable {
         cache = ConditionLock(TokenCache(marginSeconds: marginSeconds))
     }
 
-    public static var unixSeconds: @Sendable () -> Int64 { { Int64(time(nil)) } }
+    package static var unixSeconds: @Sendable () -> Int64 { { Int64(time(nil)) } }
 
     /// The cached value when it is fresh; nil when `value` would have to fetch.
     /// Never blocks on a fetch.
-    public func atHand() -> Value? {
+    package func atHand() -> Value? {
         cache.withLock { $0.fresh(now: now()) }
     }
 
     /// The provider refused `value`: the next caller fetches a new one.
-    public func refused(_ value: Value) {
+    package func refused(_ value: Value) {
         cache.update { $0.refused(value) }
     }
 
     /// A fresh value: the cached one, the outcome of a fetch in progress, or
     /// one this thread fetches. A cancelled caller stops waiting; a cancelled
     /// fetch is nobody else's failure (a waiter fetches instead).
-    public func value(_ cancellation: Cancellation?) throws(ModelsError) -> Value {
+    package func value(_ cancellation: Cancellation?) throws(ModelsError) -> Value {
         var ticket: UInt64?
         let step = try cancellation.whileWaitingOrDirect(wake: { { [cache] in cache.wakeAll() } }) { () throws(ModelsError) in
             try cache.wait { (state: inout TokenCache<Value>) throws(ModelsError) -> TokenCache<Value>.Step? in

@@ -3,7 +3,7 @@ import ModelsCore
 import ModelsTransport
 
 /// Where a token from a token source goes in a provider's requests.
-public enum TokenPlacement: Sendable, Equatable {
+package enum TokenPlacement: Sendable, Equatable {
     /// `Authorization: Bearer <token>`, and the configured key is not sent:
     /// an OAuth token, an Azure Entra ID token, a gateway's token.
     case bearer
@@ -15,7 +15,7 @@ public enum TokenPlacement: Sendable, Equatable {
 /// A token (or key) that may change, for any provider: asked for every
 /// request, and refreshed by the source when it expires or is refused.
 /// Called from many threads at once.
-public protocol TokenSource: AnyObject, Sendable {
+package protocol TokenSource: AnyObject, Sendable {
     /// The token for one request; may block while a fresh one is fetched.
     func token(_ cancellation: Cancellation?) throws(ModelsError) -> String
     /// The cached token while it is fresh; nil when `token` would fetch. Never blocks.
@@ -25,11 +25,11 @@ public protocol TokenSource: AnyObject, Sendable {
 }
 
 /// A provider's token source and where its token goes.
-public struct TokenAuth: Sendable {
-    public var source: any TokenSource
-    public var placement: TokenPlacement
+package struct TokenAuth: Sendable {
+    package var source: any TokenSource
+    package var placement: TokenPlacement
 
-    public init(source: any TokenSource, placement: TokenPlacement) {
+    package init(source: any TokenSource, placement: TokenPlacement) {
         self.source = source
         self.placement = placement
     }
@@ -38,7 +38,7 @@ public struct TokenAuth: Sendable {
 /// A provider whose requests carry a token from a token source: the engine
 /// fetches one on a worker thread when none is at hand, and hands it to the
 /// attempt as `ChatCall.prefetchedToken`.
-public protocol TokenSourcedProvider: ChatProvider {
+package protocol TokenSourcedProvider: ChatProvider {
     var tokenSource: (any TokenSource)? { get }
 }
 
@@ -46,12 +46,12 @@ public protocol TokenSourcedProvider: ChatProvider {
 /// into a header line, so it may hold only visible ASCII (no CR/LF that would
 /// inject a header, no spaces), and it has a bounded size. Messages never
 /// quote it.
-public enum TokenText {
+package enum TokenText {
     /// The longest token accepted; real ones are a few hundred bytes to a few KiB.
-    public static let maxBytes = 16 << 10
+    package static let maxBytes = 16 << 10
 
     /// What is wrong with `token` ("gave an empty token", ...), or nil.
-    public static func problem(_ token: String) -> String? {
+    package static func problem(_ token: String) -> String? {
         if token.isEmpty { return "gave an empty token" }
         if token.utf8.count > maxBytes { return "gave a token longer than \(maxBytes) bytes" }
         if !token.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7f }) {
@@ -67,13 +67,13 @@ public enum TokenText {
 /// many threads need a new one at once. A failed fetch fails the request
 /// with the kind `auth`, permanently (no retry on the same model), with a
 /// message that begins "<provider>: the token source failed".
-public final class RefreshingTokenSource: TokenSource {
+package final class RefreshingTokenSource: TokenSource {
     /// One fetch: the token and its expiry in Unix seconds (0: unknown).
-    public typealias Fetch = @Sendable (Cancellation?) throws(ModelsError) -> (token: String, expiresAt: Int64)
+    package typealias Fetch = @Sendable (Cancellation?) throws(ModelsError) -> (token: String, expiresAt: Int64)
 
     private let flight: SingleFlightToken<String>
 
-    public init(provider: String, marginSeconds: Int64 = 60,
+    package init(provider: String, marginSeconds: Int64 = 60,
                 now: @escaping @Sendable () -> Int64 = SingleFlightToken<String>.unixSeconds, fetch: @escaping Fetch) {
         // The last token handed out: a failing source's message may quote it.
         let last = Locked<String?>(nil)
@@ -95,11 +95,11 @@ public final class RefreshingTokenSource: TokenSource {
         }
     }
 
-    public func token(_ cancellation: Cancellation?) throws(ModelsError) -> String { try flight.value(cancellation) }
+    package func token(_ cancellation: Cancellation?) throws(ModelsError) -> String { try flight.value(cancellation) }
 
-    public func tokenAtHand() -> String? { flight.atHand() }
+    package func tokenAtHand() -> String? { flight.atHand() }
 
-    public func refused(_ token: String) { flight.refused(token) }
+    package func refused(_ token: String) { flight.refused(token) }
 
     /// The source's failure, as the caller reads it: what ends a call
     /// (cancelled, invalid argument, out of memory) stays as it is; anything
