@@ -284,6 +284,20 @@ typedef void (*models_event_fn)(void *user, const char *event_json, size_t len);
 **   "cooldown.wait"    "libmodels.wait_ms": every model is in cooldown and
 **                      the call waits for the first (the config's
 **                      "cooldown_wait_ms")
+**   "hedge.start"      hedging (see models_chat_ex()): the same request also
+**                      goes to "gen_ai.request.model" because
+**                      "libmodels.hedge.from" sent no first word within
+**                      "libmodels.hedge_after_ms"; an "attempt.start" follows
+**   "hedge.end"        the attempt that did not answer is over:
+**                      "libmodels.hedge.winner" ("first": the call's own
+**                      attempt answered, "hedge": the hedge did, "none": this
+**                      one failed and the other goes on alone),
+**                      "gen_ai.response.model" (the winner),
+**                      "libmodels.hedge.other_model" and "libmodels.hedge.other_ms"
+**                      (the other attempt, how long it ran), the tokens it had
+**                      reported (usually none: it is cancelled before its
+**                      first word) and their "libmodels.cost_usd"; "error.type"
+**                      when it failed
 **   "first_token"      streams only, when the first word arrives (the stream
 **                      opens then): "gen_ai.response.model",
 **                      "libmodels.time_to_first_token_ms" from the call's
@@ -530,6 +544,9 @@ void models_stream_close(models_stream *s);
 **                               member saying how it was obtained (see
 **                               models_chat()); false: it does not, whatever
 **                               the config's "x_libmodels" says
+**     "hedge_after_ms"          hedging for this call, as the config key of
+**                               the same name (0 to 3600000; 0 turns it off
+**                               for this call)
 **
 **   An unknown key, a wrong type or a number out of range is
 **   MODELS_ERR_INVALID_ARGUMENT with a message that names the key (and the
@@ -541,6 +558,28 @@ void models_stream_close(models_stream *s);
 ** - `call`, a cancellation token: another thread may interrupt the call with
 **   models_call_cancel() (a signal handler's flag polled by a watcher thread,
 **   an asyncio task being cancelled, a UI button).
+**
+** Hedging ("hedge_after_ms" in the config or the options): when a model has
+** sent no first word within that many milliseconds of its request (a stream:
+** no content, tool call or thinking yet; a chat: no answer yet, as a chat
+** answer comes whole), the same request also goes to the next candidate: the
+** next deployment of its group, else the next fallback that can take it now
+** (not one in cooldown or at its rate limit; a hedge never waits). The first
+** of the two to send its first word answers the call; the other is cancelled
+** at once and its connection closed, not reused. At most one hedge per call.
+** When one of the two fails, the other goes on alone; when both fail, the
+** call goes on as after any failure (retries, fallbacks), without trying the
+** hedge's model again. You see one answer or one stream, from the model that
+** won (the answer's "model", models_stream_model()). The events
+** "hedge.start" and "hedge.end" and the log say what the hedge cost.
+**
+** A hedged call of these blocking functions runs on an engine of its own
+** (see "The engine") that your thread drives until the call is over: no
+** thread is created, and chunk and thinking callbacks still run on your
+** thread, between reads, never inside the library's network callbacks, as
+** for an unhedged call. models_call_cancel() and models_stream_cancel() stop
+** both attempts. A pull stream (models_stream_open_ex()) is driven by
+** models_stream_next(), on whichever thread calls it.
 */
 
 typedef struct models_call models_call;

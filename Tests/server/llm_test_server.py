@@ -811,6 +811,7 @@ class Handler(BaseHTTPRequestHandler):
             if step.trailing is not None:
                 self.send_trailing(step)
         except ClientGone:
+            request["client_gone"] = True  # the client closed the connection before the answer was over
             self.close_connection = True
 
     def record(self, body: Optional[bytes]) -> Dict[str, Any]:

@@ -40,6 +40,10 @@ public struct RouterConfig: Sendable, Equatable {
     public var prices = PriceTable()
     /// Adds an `x_libmodels` member to every chat answer (`x_libmodels`); a call's options may too.
     public var xLibmodels = false
+    /// Hedging (`hedge_after_ms`): when an attempt has not sent its first word
+    /// within this many milliseconds, the same request also goes to the next
+    /// candidate and the first to answer wins; nil: off.
+    public var hedgeAfterMs: Int64?
 
     public init(primary: String) { self.primary = primary }
 
@@ -56,7 +60,7 @@ public struct RouterConfig: Sendable, Equatable {
             && a.maxResponseBytes == b.maxResponseBytes
             && a.maxRetries == b.maxRetries && a.retryBaseMs == b.retryBaseMs && a.retryMaxMs == b.retryMaxMs
             && a.cooldown == b.cooldown && a.thinking == b.thinking && a.sharedState == b.sharedState
-            && a.prices == b.prices && a.xLibmodels == b.xLibmodels
+            && a.prices == b.prices && a.xLibmodels == b.xLibmodels && a.hedgeAfterMs == b.hedgeAfterMs
             && a.rateLimits.elementsEqual(b.rateLimits, by: { $0.provider == $1.provider && $0.limit == $1.limit })
     }
 }
@@ -79,6 +83,7 @@ extension RouterConfig {
         "cooldown_wait_ms", "providers", "timeout_ms", "stream_connect_timeout_ms", "stream_idle_timeout_ms",
         "stream_timeout_ms", "max_response_bytes", "max_retries",
         "retry_base_ms", "retry_max_ms", "cooldown", "rate_limits", "thinking", "shared_state", "prices", "x_libmodels",
+        "hedge_after_ms",
     ]
     static let providerKeys = [
         "type", "api_key", "api_key_env", "base_url", "headers", "github_token", "github_token_env", "token_url", "api_version",
@@ -129,6 +134,8 @@ extension RouterConfig {
         retryBaseMs = try top.integer("retry_base_ms", in: 0...3_600_000) ?? retryBaseMs
         retryMaxMs = try top.integer("retry_max_ms", in: 0...3_600_000) ?? retryMaxMs
         cooldownWaitMs = try top.integer("cooldown_wait_ms", in: 0...3_600_000) ?? cooldownWaitMs
+        // 0 is off, as leaving it out is.
+        hedgeAfterMs = try top.integer("hedge_after_ms", in: 0...3_600_000).flatMap { $0 > 0 ? $0 : nil }
 
         if let c = try top.child("cooldown", allowed: ["base_ms", "max_ms", "multiplier"]) {
             var cooldown = CooldownConfig()

@@ -114,7 +114,7 @@ public final class Engine: @unchecked Sendable { // loop state is confined to th
             }))
     }
 
-    private func submit(_ request: ChatRequest, options: CallOptions, stream: Bool, cancellation: Cancellation?,
+    func submit(_ request: ChatRequest, options: CallOptions, stream: Bool, cancellation: Cancellation?,
                         handlers: EngineCall.Handlers) throws(ModelsError) {
         let plan = try router.plan(request, options: options, stream: stream)
         let closed = inbox.withLock { box -> Bool in
@@ -277,6 +277,22 @@ public final class Engine: @unchecked Sendable { // loop state is confined to th
         if transfers.removeValue(forKey: UInt(bitPattern: transfer.easy)) != nil {
             curl_multi_remove_handle(multi, transfer.easy)
         }
+    }
+
+    /// An id for a call the engine makes itself (a hedge).
+    func newCallID() -> UInt64 {
+        inbox.withLock { box in
+            defer { box.nextID += 1 }
+            return box.nextID
+        }
+    }
+
+    /// A hedge (EngineCall+Hedge.swift) gets its timers, transfers and cancels
+    /// like a call, without counting as one in flight.
+    func register(_ hedge: EngineCall) { calls[hedge.id] = hedge }
+
+    func unregister(_ hedge: EngineCall) {
+        if calls[hedge.id] === hedge { calls.removeValue(forKey: hedge.id) }
     }
 
     /// Runs `job` on a worker thread (made on first use); false when no thread can run it.

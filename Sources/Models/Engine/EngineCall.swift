@@ -24,33 +24,37 @@ final class EngineCall {
         var thinking: ChunkOutlet.Thinking?
         /// Called once: the answer (nil for a stream) or the error.
         var done: (Result<ChatAnswer?, ModelsError>) -> Void
+        /// A stream's first word came from this model (before its chunks go out).
+        var opened: ((String) -> Void)? = nil
+        /// A stream's tokens, just before `done`.
+        var usage: (((input: Int64, output: Int64)) -> Void)? = nil
     }
 
     let id: UInt64
-    private unowned let engine: Engine
-    private var plan: CallPlan
-    private var ledger: CallLedger
-    private let view: Router.LiveView
-    private var handlers: Handlers
+    unowned let engine: Engine
+    var plan: CallPlan
+    var ledger: CallLedger
+    let view: Router.LiveView
+    var handlers: Handlers
     let cancellation: Cancellation?
     /// The key of the engine's listener on `cancellation`.
     var listenerKey: Int?
 
-    private enum Phase { case deciding, waiting(untilMs: Int64), rateWait(untilMs: Int64), sending, done }
-    private var phase = Phase.deciding
+    enum Phase { case deciding, waiting(untilMs: Int64), rateWait(untilMs: Int64), sending, done }
+    var phase = Phase.deciding
     /// The time the engine's timer heap holds for this call (.max: none).
     var scheduledMs = Int64.max
 
     // The attempt in progress.
-    private var attempt: RouteStateMachine.Attempt?
-    private var began: Int64 = 0
-    private var sentAt: Int64 = 0
+    var attempt: RouteStateMachine.Attempt?
+    var began: Int64 = 0
+    var sentAt: Int64 = 0
     private var limiter: RateLimiter?
     private(set) var transfer: EngineTransfer?
     private var chatExchange: ChatExchange?
     private var streamExchange: StreamExchange?
     private var sentInstead = false
-    private var decoder: (any StreamDecoder)?
+    private(set) var decoder: (any StreamDecoder)?
     private var body: [UInt8] = []
     private var callbackError: ModelsError?
     private var lastEventMs: Int64 = 0
@@ -60,15 +64,24 @@ final class EngineCall {
     private var offThreadToken: Cancellation?
     /// That attempt's stream sent something (its idle timeout counts from then).
     private var offThreadOpened = false
-    private var offThreadUsage: (input: Int64, output: Int64)?
+    private(set) var offThreadUsage: (input: Int64, output: Int64)?
     /// The token a worker thread fetched for the attempt about to be sent.
     private var fetchedToken: String?
 
     // A stream's first word.
-    private var committed = false
+    private(set) var committed = false
     private var heldBytes: [UInt8] = []
     private var heldPieces: [(start: Int, count: Int, isThinking: Bool)] = []
-    private var end: Router.CallEnd?
+    var end: Router.CallEnd?
+
+    // Hedging (EngineCall+Hedge.swift).
+    var race: HedgeRace
+    /// The hedge this call started, while it runs or answers for this call.
+    var hedgeCall: EngineCall?
+    /// The call this one is the hedge of.
+    weak var hedgeOf: EngineCall?
+    /// This call's own attempt lost the race to its hedge: closed at the next `cancel`.
+    var lostRace = false
     private lazy var outlet = ChunkOutlet(push: { [unowned self] bytes in self.chunk(bytes) },
                                           onThinking: handlers.thinking == nil ? nil : { [unowned self] text in self.thinking(text) })
 
@@ -81,6 +94,7 @@ final class EngineCall {
         self.view = view
         self.handlers = handlers
         self.cancellation = cancellation
+        race = HedgeRace(afterMs: plan.hedgeAfterMs)
     }
 
     var isDone: Bool { if case .done = phase { return true } else { return false } }
@@ -107,7 +121,7 @@ final class EngineCall {
                 began = at
                 sentAt = at
                 if rateLimited(attempt, now: at) { return }
-                if send() { return }
+                if send() { return armHedge() }
             }
         }
     }
@@ -133,7 +147,7 @@ final class EngineCall {
 
     /// Starts the attempt's transfer; true when it is in flight, false when it
     /// failed at once (the machine was told; decide again).
-    private func send() -> Bool {
+    func send() -> Bool {
         guard let attempt else { return false }
         limiter = nil
         sentAt = MonotonicClock.nowMs()
@@ -226,7 +240,7 @@ final class EngineCall {
         case .ended(let usage):
             offThreadToken = nil
             offThreadUsage = usage
-            if !committed && !commit() { return finish(.failure(ModelsError(.cancelled, "stopped by the chunk callback"))) }
+            if !committed && !commit() { return commitRefused() }
             finish(.success(nil))
         case .failed(let error, let usage):
             offThreadUsage = usage
@@ -267,10 +281,11 @@ final class EngineCall {
         case .waiting(let until), .rateWait(let until): return until
         case .sending:
             guard let attempt else { return .max }
+            let hedge = race.dueMs ?? .max
             if transfer == nil, offThreadToken != nil {
-                guard plan.stream && offThreadOpened else { return attempt.deadlineMs }
+                guard plan.stream && offThreadOpened else { return min(attempt.deadlineMs, hedge) }
                 let idle = lastEventMs.saturatingAdd(plan.idleTimeoutMs)
-                return min(idle, plan.streamDeadline?.atMs ?? .max)
+                return min(idle, plan.streamDeadline?.atMs ?? .max, hedge)
             }
             var at = Int64.max
             if let transfer, !transfer.headParser.isComplete || !plan.stream { at = attempt.deadlineMs }
@@ -279,7 +294,7 @@ final class EngineCall {
                 if let total = plan.streamDeadline { at = min(at, total.atMs) }
             }
             if let endMarkerMs { at = min(at, endMarkerMs + 200) }
-            return at
+            return min(at, hedge)
         }
     }
 
@@ -293,8 +308,9 @@ final class EngineCall {
             decide()
         case .rateWait(let until):
             guard now >= until else { return engine.schedule(self) }
-            if !send() { decide() }
+            if send() { armHedge() } else { decide() }
         case .sending:
+            if race.isDue(now: now) { startHedge(now: now) }
             if transfer == nil, offThreadToken != nil, let attempt { return offThreadTimerFired(attempt, now: now) }
             guard let attempt, let transfer else { return }
             if endMarkerMs.map({ now >= $0 + 200 }) == true {
@@ -408,7 +424,9 @@ final class EngineCall {
     /// to the caller in order. False when the caller's chunk callback stopped the stream.
     private func commit() -> Bool {
         guard !committed, let attempt else { return true }
+        guard winsRace() else { return false }
         committed = true
+        handlers.opened?(attempt.model.name)
         end = ledger.answered(&plan, attempt, began: began, sentAt: sentAt, now: MonotonicClock.nowMs())
         let (bytes, pieces) = (heldBytes, heldPieces)
         heldBytes = []
@@ -465,7 +483,7 @@ final class EngineCall {
             guard decoder.finished else { return transferFailed(decoder.endedEarly) }
             // Ended cleanly; before its first word, it answered with what it sent.
             closeTransfer()
-            if !committed && !commit() { return finish(.failure(ModelsError(.cancelled, "stopped by the chunk callback"))) }
+            if !committed && !commit() { return commitRefused() }
             return finish(.success(nil))
         }
         let result: Result<ChatAnswer, ModelsError>
@@ -482,6 +500,7 @@ final class EngineCall {
 
     /// The attempt answered a chat: the call's answer.
     private func answered(_ answer: ChatAnswer) {
+        guard winsRace() else { return transferFailed(ModelsError(.cancelled, "lost the hedge race")) }
         var answer = answer
         closeTransfer()
         let end = ledger.answered(&plan, attempt!, began: began, sentAt: sentAt, now: MonotonicClock.nowMs())
@@ -496,6 +515,7 @@ final class EngineCall {
     private func transferFailed(_ error: ModelsError) {
         closeTransfer()
         if committed { return finish(.failure(error)) }
+        if raceAttemptFailed(error) { return }
         attemptFailed(error, decideNext: true)
     }
 
@@ -507,7 +527,7 @@ final class EngineCall {
         if decideNext { decide() }
     }
 
-    private func closeTransfer() {
+    func closeTransfer() {
         if let token = offThreadToken {
             // The worker's stream stops at its next chunk; what it reports later is ignored.
             token.cancel()
@@ -522,7 +542,7 @@ final class EngineCall {
 
     /// Cancelled by the caller: whatever the call was doing stops, and it ends with `.cancelled`.
     func cancel() {
-        guard !isDone else { return }
+        guard !isDone, !cancelInRace() else { return }
         let error = ModelsError(.cancelled, "cancelled by the caller")
         if case .rateWait = phase { limiter?.cancelReservation() }
         limiter = nil
@@ -536,10 +556,12 @@ final class EngineCall {
         finish(.failure(error))
     }
 
-    private func finish(_ result: Result<ChatAnswer?, ModelsError>) {
+    func finish(_ result: Result<ChatAnswer?, ModelsError>) {
         guard !isDone else { return }
         phase = .done
         closeTransfer()
+        dropHedge()
+        if let usage = handlers.usage, plan.stream, race.winner != .hedge { usage(decoder?.usage ?? offThreadUsage ?? (0, 0)) }
         if let end {
             self.end = nil
             let used: (input: Int64, output: Int64) = decoder?.usage ?? offThreadUsage ?? (0, 0)
@@ -548,6 +570,7 @@ final class EngineCall {
             if case .failure(let error) = result { failure = error }
             end(usage: TokenUsage(input: input, output: output), atHand: true, error: failure)
         }
+        if hedgeOf != nil { return hedgeFinished(result) }
         engine.finished(self)
         let done = handlers.done
         handlers = Handlers(done: { _ in })

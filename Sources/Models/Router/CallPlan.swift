@@ -22,6 +22,8 @@ struct CallPlan {
     let cooldown: Cooldown?
     /// Every entry the call may try, when their state is shared through Redis (else empty).
     let sharedEntries: [RouteStateMachine.Entry]
+    /// Hedging (`hedge_after_ms`, the call's options over the config's); nil: off.
+    var hedgeAfterMs: Int64? = nil
 
     /// The transfer limits of an attempt whose answer (a stream: its headers) is due by `deadlineMs`.
     func limits(deadlineMs: Int64) -> TransferLimits {

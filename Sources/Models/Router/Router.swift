@@ -174,6 +174,7 @@ public final class Router: Sendable {
     {
         // Bound as a var straight away: the answer's only owner, so setting the
         // model changes it in place instead of copying it first.
+        if hedges(options) { return try chatOnEngine(request, options: options, cancellation: cancellation) }
         let summary = options.xLibmodels ?? config.xLibmodels
         var (answer, model, end) = try route(request, options: options, cancellation: cancellation, stream: false) {
             provider, call throws(ModelsError) in
@@ -191,6 +192,7 @@ public final class Router: Sendable {
     public func openStream(_ request: ChatRequest, options: CallOptions = CallOptions(), cancellation: Cancellation? = nil)
         throws(ModelsError) -> ChatStream
     {
+        if hedges(options) { return try openStreamOnEngine(request, options: options, cancellation: cancellation) }
         let (stream, model, end) = try route(request, options: options, cancellation: cancellation, stream: true) {
             provider, call throws(ModelsError) in
             try PrimedStream(priming: provider.openStream(call))
@@ -231,11 +233,13 @@ public final class Router: Sendable {
         for name in config.fallbackPolicy.contextWindowFallbacks + config.fallbackPolicy.contentPolicyFallbacks {
             listed[name] = snapshot.entry(name)
         }
-        return CallPlan(machine: RouteStateMachine(entries: entries, settings: settings, startMs: startMs, listed: listed),
+        var plan = CallPlan(machine: RouteStateMachine(entries: entries, settings: settings, startMs: startMs, listed: listed),
                         request: request, options: options, stream: stream, startMs: startMs,
                         first: entries.first?.name ?? snapshot.primary, streamDeadline: streamDeadline,
                         idleTimeoutMs: idleTimeoutMs, maxResponseBytes: config.maxResponseBytes, cooldown: snapshot.cooldown,
                         sharedEntries: shared == nil ? [] : entries + listed.values)
+        plan.hedgeAfterMs = (options.hedgeAfterMs ?? config.hedgeAfterMs).flatMap { $0 > 0 ? $0 : nil }
+        return plan
     }
 
     /// Where a call reports its attempts: the metrics, the events, `load`, the

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """Per-call options and the request body, split from a call's keyword arguments
-the way the openai SDK splits them: ``timeout``, ``max_retries``,
+the way the openai SDK splits them: ``timeout``, ``max_retries``, ``hedge_after``,
 ``extra_headers``, ``extra_query``, ``metadata`` and ``x_libmodels`` are options for the router;
 ``extra_body`` is merged into the body; every other keyword must be an OpenAI
 chat parameter."""
@@ -25,7 +25,7 @@ CHAT_PARAMETERS = frozenset((
 ))
 
 OPTION_NAMES = ("timeout", "max_retries", "fallbacks", "stream_idle_timeout", "stream_timeout",
-                "extra_headers", "extra_query", "extra_body", "metadata", "x_libmodels")
+                "extra_headers", "extra_query", "extra_body", "metadata", "x_libmodels", "hedge_after")
 
 
 def _dumps(value: Any) -> bytes:
@@ -54,7 +54,7 @@ def prepare(function: str, messages: Iterable[Mapping[str, Any]], model: Optiona
     """The request body and the options JSON (None when no option is set) of a
     call, from its keyword arguments `params` (the options are taken out)."""
     timeout, max_retries, fallbacks, stream_idle_timeout, stream_timeout, extra_headers, \
-        extra_query, extra_body, metadata, x_libmodels = (params.pop(name, None) for name in OPTION_NAMES)
+        extra_query, extra_body, metadata, x_libmodels, hedge_after = (params.pop(name, None) for name in OPTION_NAMES)
     _check_keywords(function, params)
     request: Dict[str, Any] = {"messages": messages if isinstance(messages, list) else list(messages)}
     if model is not None:
@@ -89,4 +89,8 @@ def prepare(function: str, messages: Iterable[Mapping[str, Any]], model: Optiona
         if not isinstance(x_libmodels, bool):
             raise TypeError("x_libmodels must be True or False, not %s" % type(x_libmodels).__name__)
         options["x_libmodels"] = x_libmodels
+    if hedge_after is not None:
+        # Seconds, like timeout; 0 turns hedging off for this call.
+        options["hedge_after_ms"] = 0 if hedge_after == 0 and not isinstance(hedge_after, bool) \
+            else _milliseconds("hedge_after", hedge_after)
     return _dumps(request), (_dumps(options) if options else None)

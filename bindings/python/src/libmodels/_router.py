@@ -174,7 +174,11 @@ class Router:
           ``metadata`` (a dict handed back in the router's events: see
           on_event()) and ``x_libmodels`` (True: the answer gets an
           "x_libmodels" dict with the model, attempts, latency_ms and
-          cost_usd; False: it does not, whatever the config says).
+          cost_usd; False: it does not, whatever the config says),
+          ``hedge_after`` (seconds; 0: off): when the first model has sent
+          nothing within that time, the request also goes to the next
+          candidate and the first answer wins (the config's
+          "hedge_after_ms", for this call).
 
         Raises a ModelsError subclass on failure. Ctrl-C interrupts the call
         promptly (the transfer is cancelled) and raises KeyboardInterrupt.
