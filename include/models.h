@@ -762,7 +762,8 @@ models_code models_router_set_cooldown(models_router *r, models_cooldown *c);
 ** models_status_is_transient() is 1, or MODELS_ERR_TRANSPORT /
 ** MODELS_ERR_TIMEOUT, are retried; others are not.
 **
-** Structs the caller fills in (models_provider_callbacks, models_token_source)
+** Structs the caller fills in (models_provider_callbacks, models_token_source,
+** models_token_callbacks)
 ** begin with `size`, which the caller sets to sizeof the struct, so a later
 ** version of the library can add members without breaking compiled programs.
 ** The library refuses, with MODELS_ERR_INVALID_ARGUMENT, a size it does not
@@ -878,6 +879,93 @@ models_code models_router_add_copilot(models_router *r, const models_token_sourc
                                       models_error **err);
 
 /* ---------------------------------------------------------------------------
+** Token sources for any provider
+**
+** A program can give any provider of the config (OpenAI-compatible,
+** anthropic, azure, github-copilot) its key or token from a function instead
+** of the config: an Azure Entra ID token, an OAuth token, a gateway's
+** short-lived token, a key that rotates. The library asks the function for a
+** token when it has none that is fresh, keeps the token until 60 s before the
+** expiry the function reports (not at all when it reports none), and when
+** many requests need a new token at once it calls the function once while the
+** others wait for that token. A provider that answers HTTP 401 makes the
+** library drop the token it refused: the next request asks for a new one (the
+** request that got the 401 fails, or falls back, as for any 401).
+**
+** What the token replaces, by the provider's type, with send_as:
+**   MODELS_TOKEN_BEARER (0)   "Authorization: Bearer <token>" for every type;
+**                             azure sends no "api-key", anthropic no
+**                             "x-api-key" (an Entra ID or OAuth token)
+**   MODELS_TOKEN_API_KEY (1)  where the type sends its key: "Authorization:
+**                             Bearer" (openai), "x-api-key" (anthropic),
+**                             "api-key" (azure)
+** The config's api_key, api_key_env and an "api-key" among an azure provider's
+** headers are then not sent. github-copilot sends the token as its Copilot
+** token to its base_url (default https://api.individual.githubcopilot.com).
+**
+** get_token is called on a thread that needs a token: the requesting thread,
+** or one of an engine's worker threads (asynchronous calls never wait for it
+** on the engine's thread). It is never called by two threads at once for one
+** source, but it must not assume which thread calls it. It returns 0
+** (MODELS_OK) or a negative models_code, and may then set *err to an error from
+** models_error_new() (the library takes it over). A failure fails the request
+** with an error of kind "auth" that is not retried on the same model (the
+** router falls back), whose message begins "<provider>: the token source
+** failed: " and goes on with the error's message, and whose code and status are
+** the error's (or the returned code's; a value that is not a negative
+** models_code gives MODELS_ERR_API). MODELS_ERR_INVALID_ARGUMENT,
+** MODELS_ERR_NOMEM and MODELS_ERR_CANCELLED keep their kind and end the call.
+** A token that is empty, longer than 16 KiB, or holds a space, a control
+** character (CR, LF) or a non-ASCII byte is refused the same way (kind "auth",
+** MODELS_ERR_PROTOCOL). The token never appears in an error message or a log
+** line.
+**
+** Zero the struct, then set size and the callbacks, as for
+** models_provider_callbacks:
+**   models_token_callbacks cb = {0};
+**   cb.size = sizeof cb;
+**   cb.get_token = my_get_token;
+*/
+
+enum {
+    MODELS_TOKEN_BEARER = 0,
+    MODELS_TOKEN_API_KEY = 1
+};
+
+typedef struct models_token_callbacks {
+    /* Required. sizeof(models_token_callbacks), set by the caller. */
+    size_t size;
+    /* Required. Sets *token to a token (NUL-terminated, allocated with
+    ** malloc(); the library frees it with free(), also on failure) and
+    ** *expires_at to the time it expires in Unix seconds, or leaves
+    ** *expires_at at 0 when it does not know (the token then serves one
+    ** request and is not kept). An expiry that is not between 1970 and 9999
+    ** counts as unknown. */
+    int (*get_token)(void *user, char **token, int64_t *expires_at, models_error **err);
+    /* Optional. Called once with `user` when the router drops the provider
+    ** (router freed, or another token source set) and no request still uses it. */
+    void (*destroy)(void *user);
+    /* MODELS_TOKEN_BEARER (0, the default) or MODELS_TOKEN_API_KEY; see above. */
+    int send_as;
+} models_token_callbacks;
+
+/* Serves the provider `provider` (a name from the config's "providers", or a
+** known provider such as "openai" that the config does not name) with its key
+** or token from `source` with `user`, instead of the config and the
+** environment. The table is copied. The provider registered under that name
+** is replaced (requests already running finish with it); its base_url,
+** headers and type stay as configured. Returns MODELS_OK, or
+** MODELS_ERR_INVALID_ARGUMENT for a NULL router, provider or source, a size
+** the library does not know (with this header, any size but
+** sizeof(models_token_callbacks)), a NULL get_token, an unknown send_as, or a
+** provider that is neither in the config nor known; on failure the library
+** keeps nothing and never calls destroy. Thread-safe: requests may be running
+** on the router. */
+models_code models_router_set_token_source(models_router *r, const char *provider,
+                                           const models_token_callbacks *source, void *user,
+                                           models_error **err);
+
+/* ---------------------------------------------------------------------------
 ** Model names and providers
 */
 
@@ -926,8 +1014,10 @@ void models_set_log_handler(models_log_fn fn, void *user, int min_level);
 ** blocking ones do (retries with backoff, fallbacks, cooldowns, rate limits,
 ** timeouts, a stream's fallback until its first word), with timers instead of
 ** waits. OpenAI-compatible providers, Anthropic and GitHub Copilot run on an
-** engine (fetching a Copilot token, about every half hour, holds the engine's
-** thread while it lasts). A provider added with models_router_add_provider()
+** engine (fetching a Copilot token with the config's github_token or a
+** models_token_source, about every half hour, holds the engine's thread while
+** it lasts; a models_router_set_token_source() function is called on a worker
+** thread of the engine, below, when no fresh token is at hand). A provider added with models_router_add_provider()
 ** blocks until it answers, so the engine calls its functions on worker
 ** threads of its own (made when needed, at most 32 per engine; a call past
 ** that waits its turn): they must be thread-safe, as for the blocking calls.

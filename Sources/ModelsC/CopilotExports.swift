@@ -60,14 +60,7 @@ final class CallbackTokenSource: CopilotTokenSource, @unchecked Sendable {
     /// The source's failure, never transient: its code and status when it gave
     /// them, its message (with anything key-like masked) after ours.
     private func failure(_ code: Int32, _ reported: OpaquePointer?, what: String) -> ModelsError {
-        var error: ModelsError
-        if let reported {
-            error = ErrorObject.from(reported).error
-            models_error_free(reported)
-        } else {
-            let c = ModelsCode(rawValue: code).flatMap { $0.rawValue < 0 ? $0 : nil } ?? .api
-            error = ModelsError(c, "returned \(c.name)")
-        }
+        var error = CallbackFailure.error(code, reported)
         error.message = "github-copilot: the token source failed in \(what): " + Redact.secrets(error.message, known: [])
         error.isTransient = false
         return error

@@ -16,6 +16,9 @@ public struct ChatCall: @unchecked Sendable {
     /// providers that speak HTTP to add with `HTTPRequest.add(extrasOf:)`.
     public var extraHeaders: [(name: String, value: String)] = []
     public var extraQuery = ""
+    /// A token the engine fetched for this attempt from the provider's token
+    /// source on a worker thread; nil: the provider asks its source.
+    package var prefetchedToken: String?
 
     public init(request: ChatRequest, model: String, modelID: String? = nil, limits: TransferLimits, cancellation: Cancellation?) {
         self.request = request

@@ -55,10 +55,14 @@ public enum ProviderRegistry {
     /// to the known URL of its name when there is one (groq, mistral, ...), else to
     /// OpenAI's (with a warning only when the type came from an unknown name, since
     /// `"type": "openai"` asks for OpenAI's API); Copilot to the URL its token names.
-    static func make(name: String, config pc: ProviderConfig, shared: Shared, environment env: Environment)
-        throws(ModelsError) -> any ChatProvider
+    ///
+    /// With `token`, a token source gives the key or token instead of the
+    /// config and the environment (see `TokenAuth`).
+    package static func make(name: String, config pc: ProviderConfig, shared: Shared, environment env: Environment,
+                             token: TokenAuth? = nil) throws(ModelsError) -> any ChatProvider
     {
         let headers = pc.headers.map { (name: $0.name, value: $0.value) }
+        if let token { return try make(name: name, config: pc, shared: shared, headers: headers, token: token) }
         switch pc.resolvedType(name: name) {
         case .githubCopilot:
             // Copilot reads its own credentials (a GitHub token or a Copilot token).
@@ -81,6 +85,25 @@ public enum ProviderRegistry {
             }
             return OpenAICompatibleProvider(name: name, azure: AzureEndpoint(baseURL: url, apiVersion: pc.apiVersion),
                                             apiKey: key, headers: headers)
+        }
+    }
+
+    /// The provider of one config entry whose key or token comes from a token source.
+    private static func make(name: String, config pc: ProviderConfig, shared: Shared,
+                             headers: [(name: String, value: String)], token: TokenAuth) throws(ModelsError) -> any ChatProvider {
+        switch pc.resolvedType(name: name) {
+        case .githubCopilot:
+            let source = CopilotTokenFromSource(token.source, apiURL: pc.baseURL ?? KnownProviders.copilotAPIURL)
+            return CopilotProvider.make(source: source, name: name, extraHeaders: headers)
+        case .anthropic:
+            return AnthropicProvider(name: name, baseURL: pc.baseURL ?? KnownProviders.anthropicBaseURL, apiKey: nil,
+                                     headers: headers, thinking: shared.thinking, token: token)
+        case .openai:
+            return OpenAICompatibleProvider(name: name, baseURL: openAIBaseURL(name: name, config: pc), token: token, headers: headers)
+        case .azure:
+            guard let url = pc.baseURL else { throw .invalidArgument("config: \"providers.\(name).base_url\" is required for type azure") }
+            let azure = AzureEndpoint(baseURL: url, apiVersion: pc.apiVersion)
+            return OpenAICompatibleProvider(name: name, baseURL: azure.root, azure: azure, token: token, headers: headers)
         }
     }
 

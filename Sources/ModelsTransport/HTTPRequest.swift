@@ -28,9 +28,17 @@ public struct HTTPRequest: Sendable {
             headers.removeAll { $0.name.lowercased() == name }
             headers.append(extra)
         }
-        if !extraQuery.isEmpty {
-            url += (url.utf8.contains(UInt8(ascii: "?")) ? "&" : "?") + extraQuery
-        }
+        if !extraQuery.isEmpty { url = Self.url(url, addingQuery: extraQuery) }
+    }
+
+    /// `url` with the parameters of `query` added; a parameter of the URL
+    /// named in `query` is replaced by it. Names are compared as written.
+    static func url(_ url: String, addingQuery query: String) -> String {
+        guard let q = url.utf8.firstIndex(of: UInt8(ascii: "?")) else { return url + "?" + query }
+        func name(_ pair: Substring) -> Substring { pair.prefix { $0 != "=" } }
+        let replaced = Set(query.split(separator: "&").map(name))
+        let kept = url[url.index(after: q)...].split(separator: "&").filter { !replaced.contains(name($0)) }
+        return String(url[..<q]) + "?" + (kept + [Substring(query)]).joined(separator: "&")
     }
 }
 

@@ -317,6 +317,29 @@ static void test_single_flight_refresh(void) {
     models_router_free(r);
 }
 
+/* The Copilot API refusing a cached token (HTTP 401) drops it: that request
+ * fails (a 401 is not retried), the next one exchanges again. */
+static void test_api_401_drops_the_token(void) {
+    ts_reset();
+    models_router *r = copilot_router(NULL, NULL);
+    CHECK(chat(r, NULL) == MODELS_OK);
+    CHECK(token_requests() == 1);
+    ts_script("gpt-4.1", "[{\"status\":401}]");
+    models_error *err = NULL;
+    CHECK(chat(r, &err) == MODELS_ERR_API);
+    CHECK(models_error_status(err) == 401);
+    models_error_free(err);
+    CHECK(token_requests() == 1);
+    CHECK(chat(r, NULL) == MODELS_OK);
+    CHECK(token_requests() == 2);
+    char *all = ts_get("requests");
+    char *last = nth_request(all, count_of(all, "{\"method\":") - 1);
+    CHECK_STR_CONTAINS(last, "\"authorization\":\"Bearer cop-tok-2\"");
+    free(last);
+    free(all);
+    models_router_free(r);
+}
+
 static void test_refused_github_token(void) {
     int statuses[] = {401, 403};
     for (int i = 0; i < 2; i++) {
@@ -589,6 +612,7 @@ int main(void) {
     test_refresh_after_expiry();
     test_single_flight_refresh();
     test_implausible_expiry_is_refused();
+    test_api_401_drops_the_token();
     test_refused_github_token();
     test_exchange_transport_failure_is_transient();
     test_api_error_hides_the_copilot_token();

@@ -262,6 +262,7 @@ def check_secrets(server, binary, configs):
             "github-copilot": {"github_token": "ghp_printsecret4711"},
             "azure": {"type": "azure", "base_url": server.url, "api_version": "2024-10-21",
                       "api_key": "azure-print-secret-4711"},
+            "gw": {"base_url": server.base_url("/v1") + "?key=gw-print-secret-4711&flag&v=1"},
         },
     })
     code, out, err = run(binary, "--config", config, "--print-config")
@@ -270,7 +271,9 @@ def check_secrets(server, binary, configs):
     expect(printed["openai"]["api_key"] == "[redacted]" and printed["openai"]["headers"]["X-Auth"] == "[redacted]"
            and printed["github-copilot"]["github_token"] == "[redacted]"
            and printed["azure"]["api_key"] == "[redacted]" and printed["azure"]["api_version"] == "2024-10-21"
-           and printed["anthropic"]["api_key_env"] == "MY_ANTHROPIC_KEY", "secrets show as [redacted], variables by name",
+           and printed["anthropic"]["api_key_env"] == "MY_ANTHROPIC_KEY"
+           and printed["gw"]["base_url"] == server.base_url("/v1") + "?key=[redacted]&flag&v=[redacted]",
+           "secrets show as [redacted], variables by name",
            out, err)
     # ...or from the environment, where it names the variables.
     code, out, err = run(binary, "--print-config", env=clean_env(OPENAI_API_KEY="sk-env-secret-4711"))

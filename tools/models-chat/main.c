@@ -125,9 +125,32 @@ static json_t *redacted_redis_url(const char *url) {
     return value;
 }
 
+/* A base_url with the value of each query parameter replaced by "[redacted]"
+ * (a gateway's ?key=...); a URL without a query is kept as it is. */
+static json_t *redacted_base_url(const char *url) {
+    const char *query = strchr(url, '?');
+    if (!query) return json_string(url);
+    size_t size = strlen(url) * 2 + 16;
+    char *out = malloc(size), *o = out;
+    if (!out) return json_string("[redacted]");
+    o += sprintf(o, "%.*s", (int)(query - url + 1), url);
+    for (const char *p = query + 1; *p;) {
+        size_t n = strcspn(p, "&");
+        const char *eq = memchr(p, '=', n);
+        if (eq) o += sprintf(o, "%.*s=[redacted]", (int)(eq - p), p);
+        else o += sprintf(o, "%.*s", (int)n, p);
+        p += n;
+        if (*p == '&') *o++ = *p++;
+    }
+    *o = '\0';
+    json_t *value = json_string(out);
+    free(out);
+    return value;
+}
+
 /* Prints the config with every secret replaced by "[redacted]": each
- * provider's api_key and github_token and the values of its headers, and the
- * password of shared_state.redis_url. The variables that name keys
+ * provider's api_key and github_token, the values of its headers and of its
+ * base_url's query, and the password of shared_state.redis_url. The variables that name keys
  * (api_key_env, github_token_env, redis_url_env) are shown. */
 static void print_config(const char *config) {
     json_t *root = json_loads(config, JSON_DECODE_ANY, NULL);
@@ -141,6 +164,8 @@ static void print_config(const char *config) {
         static const char *const secret_keys[] = {"api_key", "github_token"};
         for (size_t i = 0; i < sizeof secret_keys / sizeof *secret_keys; i++)
             if (json_object_get(p, secret_keys[i])) json_object_set_new(p, secret_keys[i], json_string("[redacted]"));
+        const char *base_url = json_string_value(json_object_get(p, "base_url"));
+        if (base_url) json_object_set_new(p, "base_url", redacted_base_url(base_url));
         const char *header;
         json_t *value;
         json_object_foreach(json_object_get(p, "headers"), header, value) json_object_set_new(

@@ -13,7 +13,11 @@ extension ProviderRegistry {
         let named = [config.primary] + config.fallbacks + config.fallbackPolicy.contextWindowFallbacks
             + config.fallbackPolicy.contentPolicyFallbacks
         let models = named.filter { !groups.contains($0) } + config.modelGroups.flatMap { $0.deployments.map(\.model) }
-        let shared = Shared(thinking: config.thinking, exchangeTimeoutMs: min(config.timeoutMs, 30_000))
-        return try build(config.providers, models: models, shared: shared, environment: env)
+        return try build(config.providers, models: models, shared: shared(config), environment: env)
+    }
+
+    /// What every provider of `config` shares.
+    static func shared(_ config: RouterConfig) -> Shared {
+        Shared(thinking: config.thinking, exchangeTimeoutMs: min(config.timeoutMs, 30_000))
     }
 }

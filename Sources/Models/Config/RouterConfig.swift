@@ -271,7 +271,11 @@ extension RouterConfig {
                   !url.utf8.contains(where: { $0 <= 0x20 || $0 == 0x7f }) else {
                 throw .invalidArgument("config: \"providers.\(name).base_url\" must be an http:// or https:// URL")
             }
-            p.baseURL = url.hasSuffix("/") ? String(url.dropLast()) : url
+            guard !url.utf8.contains(UInt8(ascii: "#")) else {
+                throw .invalidArgument("config: \"providers.\(name).base_url\" must not hold a fragment (#...)")
+            }
+            // A query stays (every request carries it); the path loses its trailing '/'.
+            p.baseURL = BaseURL.trimmed(url)
         }
         for (header, v) in try r.objectMembers("headers") ?? [] {
             guard let text = v.string else {

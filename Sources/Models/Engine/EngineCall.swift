@@ -65,6 +65,8 @@ final class EngineCall {
     /// That attempt's stream sent something (its idle timeout counts from then).
     private var offThreadOpened = false
     private(set) var offThreadUsage: (input: Int64, output: Int64)?
+    /// The token a worker thread fetched for the attempt about to be sent.
+    private var fetchedToken: String?
 
     // A stream's first word.
     private(set) var committed = false
@@ -157,22 +159,33 @@ final class EngineCall {
         sentAt = MonotonicClock.nowMs()
         // The machine sends only models whose provider is registered.
         guard let provider = attempt.model.provider as? any ExchangeProvider else { return sendOffThread(attempt) }
+        var prefetchedToken: String?
+        if let source = (provider as? any TokenSourcedProvider)?.tokenSource {
+            // A token source may block: a token not at hand is fetched on a worker thread.
+            guard let token = fetchedToken ?? source.tokenAtHand() else { return fetchToken(source, attempt) }
+            fetchedToken = nil
+            prefetchedToken = token
+        }
         let request: HTTPRequest
         do throws(ModelsError) {
             if plan.request.isEmbeddings {
-                guard let exchange = try provider.embeddingsExchange(plan.embeddingsCall(attempt, cancellation: nil)) else {
-                    return sendOffThread(attempt)
-                }
+                var call = plan.embeddingsCall(attempt, cancellation: nil)
+                call.prefetchedToken = prefetchedToken
+                guard let exchange = try provider.embeddingsExchange(call) else { return sendOffThread(attempt) }
                 request = exchange.request
                 chatExchange = exchange
-            } else if plan.stream {
-                let exchange = try provider.streamExchange(continuing(plan.call(attempt, cancellation: nil), attempt))
-                request = exchange.request
-                streamExchange = exchange
             } else {
-                let exchange = try provider.chatExchange(plan.call(attempt, cancellation: nil))
-                request = exchange.request
-                chatExchange = exchange
+                var call = try continuing(plan.call(attempt, cancellation: nil), attempt)
+                call.prefetchedToken = prefetchedToken
+                if plan.stream {
+                    let exchange = try provider.streamExchange(call)
+                    request = exchange.request
+                    streamExchange = exchange
+                } else {
+                    let exchange = try provider.chatExchange(call)
+                    request = exchange.request
+                    chatExchange = exchange
+                }
             }
             sentInstead = false
             try start(request)
@@ -191,23 +204,42 @@ final class EngineCall {
             attemptFailed(ModelsError(.noProvider, "no provider \"\(attempt.model.providerName)\""), decideNext: false)
             return false
         }
+        let what = "the provider \"\(attempt.model.providerName)\""
+        if plan.request.isEmbeddings {
+            return runOffThread(what) { token in
+                OffThreadAttempt.job(provider, plan.embeddingsCall(attempt, cancellation: token), token: token, engine: engine, id: id)
+            }
+        }
+        let call: ChatCall
+        do throws(ModelsError) { call = try continuing(plan.call(attempt, cancellation: nil), attempt) } catch {
+            attemptFailed(error, decideNext: false)
+            return false
+        }
+        return runOffThread(what) { token in
+            var call = call
+            call.cancellation = token
+            return OffThreadAttempt.job(provider, call, stream: plan.stream,
+                                        thinking: handlers.thinking != nil, token: token, engine: engine, id: id)
+        }
+    }
+
+    /// Fetches the attempt's token from `source` on one of the engine's worker
+    /// threads (`TokenFetch`); the attempt is sent when it comes (`offThread`).
+    /// False when it failed at once.
+    private func fetchToken(_ source: any TokenSource, _ attempt: RouteStateMachine.Attempt) -> Bool {
+        runOffThread("the token source of \"\(attempt.model.providerName)\"") { token in
+            TokenFetch.job(source, token: token, engine: engine, id: id)
+        }
+    }
+
+    /// Runs the job `make` builds around the attempt's token on a worker
+    /// thread; its reports come back through the inbox (`offThread`). False
+    /// when no thread could run it (the attempt failed; decide again).
+    private func runOffThread(_ what: String, _ make: (Cancellation) -> () -> Void) -> Bool {
         resetAttemptState()
         let token = Cancellation()
-        let job: () -> Void
-        if plan.request.isEmbeddings {
-            job = OffThreadAttempt.job(provider, plan.embeddingsCall(attempt, cancellation: token), token: token, engine: engine, id: id)
-        } else {
-            let call: ChatCall
-            do throws(ModelsError) { call = try continuing(plan.call(attempt, cancellation: token), attempt) } catch {
-                attemptFailed(error, decideNext: false)
-                return false
-            }
-            job = OffThreadAttempt.job(provider, call, stream: plan.stream,
-                                       thinking: handlers.thinking != nil, token: token, engine: engine, id: id)
-        }
-        guard engine.runOffThread(job) else {
-            attemptFailed(ModelsError(.noMemory, "cannot create a thread for the provider \"\(attempt.model.providerName)\""),
-                          decideNext: false)
+        guard engine.runOffThread(make(token)) else {
+            attemptFailed(ModelsError(.noMemory, "cannot create a thread for \(what)"), decideNext: false)
             return false
         }
         offThreadToken = token
@@ -241,6 +273,10 @@ final class EngineCall {
         case .failed(let error, let usage):
             offThreadUsage = usage
             transferFailed(error)
+        case .token(let token):
+            offThreadToken = nil
+            fetchedToken = token
+            if !send() { decide() }
         }
     }
 

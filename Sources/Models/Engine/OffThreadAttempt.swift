@@ -14,6 +14,8 @@ struct OffThreadReport: @unchecked Sendable { // made on a worker, read once on 
         /// The stream ended cleanly with this usage.
         case ended(usage: (input: Int64, output: Int64))
         case failed(ModelsError, usage: (input: Int64, output: Int64))
+        /// A token from the provider's token source (`TokenFetch`).
+        case token(String)
     }
 
     /// The attempt's token: the call ignores reports of an attempt it gave up.
@@ -64,6 +66,19 @@ extension OffThreadAttempt {
         return {
             let kind: OffThreadReport.Kind
             do throws(ModelsError) { kind = .answer(try provider.embed(call)) } catch { kind = .failed(error, usage: (0, 0)) }
+            engine.post(id, OffThreadReport(attempt: token, kind: kind))
+        }
+    }
+}
+
+/// A token fetched from a provider's token source (a program's callback, which
+/// may block on its identity provider) on a worker thread, so that the engine's
+/// thread never waits for it. Reports `.token` or `.failed` through `Engine.post`.
+enum TokenFetch {
+    static func job(_ source: any TokenSource, token: Cancellation, engine: Engine, id: UInt64) -> () -> Void {
+        return {
+            let kind: OffThreadReport.Kind
+            do throws(ModelsError) { kind = .token(try source.token(token)) } catch { kind = .failed(error, usage: (0, 0)) }
             engine.post(id, OffThreadReport(attempt: token, kind: kind))
         }
     }

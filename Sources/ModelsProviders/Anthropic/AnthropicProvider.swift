@@ -14,27 +14,51 @@ public final class AnthropicProvider: ChatProvider {
     private let apiKey: String?
     private let headers: [(name: String, value: String)]
     private let thinking: ThinkingConfig
+    /// A token source that replaces the key: its token goes in `Authorization:
+    /// Bearer` (an OAuth token) or in `x-api-key` (a key that rotates).
+    private let tokenAuth: TokenAuth?
 
     public static let apiVersion = "2023-06-01"
 
-    public init(name: String = "anthropic", baseURL: String, apiKey: String?, headers: [(name: String, value: String)] = [],
-                thinking: ThinkingConfig) {
+    public convenience init(name: String = "anthropic", baseURL: String, apiKey: String?, headers: [(name: String, value: String)] = [],
+                            thinking: ThinkingConfig) {
+        self.init(name: name, baseURL: baseURL, apiKey: apiKey, headers: headers, thinking: thinking, token: nil)
+    }
+
+    /// With `token`, a token source replaces the key (see `TokenAuth`).
+    package init(name: String = "anthropic", baseURL: String, apiKey: String?, headers: [(name: String, value: String)] = [],
+                 thinking: ThinkingConfig, token: TokenAuth?) {
         self.name = name
         self.baseURL = baseURL
-        self.apiKey = apiKey
+        self.apiKey = token == nil ? apiKey : nil
         self.headers = headers
         self.thinking = thinking
+        tokenAuth = token
+    }
+
+    /// The token of one attempt: fetched ahead by the engine, or asked of the source.
+    private func token(_ call: ChatCall) throws(ModelsError) -> String? {
+        guard let tokenAuth else { return nil }
+        if let prefetched = call.prefetchedToken { return prefetched }
+        return try tokenAuth.source.token(call.cancellation)
+    }
+
+    /// An HTTP error answer; a 401 tells the token source that its token was refused.
+    private func refusal(_ error: ModelsError, token: String?) -> ModelsError {
+        if error.status == 401, let token { tokenAuth?.source.refused(token) }
+        return error
     }
 
     public func chat(_ call: ChatCall) throws(ModelsError) -> ChatAnswer {
         let body = try translate(call, stream: false)
-        let transfer = try sendRetryingWithoutThinking(body, call: call, stream: false)
+        let token = try token(call)
+        let transfer = try sendRetryingWithoutThinking(body, call: call, stream: false, token: token)
         defer { transfer.close() }
-        return try answer(try transfer.readBody(limit: call.limits.maxBodyBytes), call: call)
+        return try answer(try transfer.readBody(limit: call.limits.maxBodyBytes), call: call, token: token)
     }
 
     /// A 2xx answer's body, translated.
-    private func answer(_ bytes: [UInt8], call: ChatCall) throws(ModelsError) -> ChatAnswer {
+    private func answer(_ bytes: [UInt8], call: ChatCall, token: String?) throws(ModelsError) -> ChatAnswer {
         let json: JSON
         do { json = try JSON.parse(bytes) } catch {
             throw ModelsError(.protocol, "\(name) answered with invalid JSON: \(error.message)")
@@ -42,7 +66,7 @@ public final class AnthropicProvider: ChatProvider {
         // Some gateways answer 200 with an error body; report it as the error it is.
         if let (type, message) = AnthropicResponse.error(in: json) {
             let status = AnthropicResponse.status(forErrorType: type)
-            throw .api(status: status, message: "\(name) answered with an error: \(type): \(Redact.secrets(message, known: secrets(call)))",
+            throw .api(status: status, message: "\(name) answered with an error: \(type): \(Redact.secrets(message, known: secrets(call, token)))",
                        kind: ErrorKind.refusal(status: status, codes: [type], message: message))
         }
         return ChatAnswer(json: try AnthropicResponse.translate(json, model: call.model, created: Int64(time(nil)),
@@ -51,13 +75,14 @@ public final class AnthropicProvider: ChatProvider {
 
     public func openStream(_ call: ChatCall) throws(ModelsError) -> any ProviderStream {
         let body = try translate(call, stream: true)
-        let transfer = try sendRetryingWithoutThinking(body, call: call, stream: true)
+        let token = try token(call)
+        let transfer = try sendRetryingWithoutThinking(body, call: call, stream: true, token: token)
         guard transfer.head.isEventStream else {
             let body = (try? transfer.readBody(limit: ProviderExchange.errorBodyBytes, truncate: true)) ?? []
             transfer.close()
-            throw notEventStream(body, call: call)
+            throw notEventStream(body, call: call, token: token)
         }
-        return AnthropicStream(transfer: transfer, provider: name, model: call.model, secrets: secrets(call),
+        return AnthropicStream(transfer: transfer, provider: name, model: call.model, secrets: secrets(call, token),
                                jsonAnswer: AnthropicRequest.jsonAnswerName(call.request.json))
     }
 
@@ -70,30 +95,32 @@ public final class AnthropicProvider: ChatProvider {
         return body
     }
 
-    private func notEventStream(_ body: [UInt8], call: ChatCall) -> ModelsError {
-        ModelsError(.protocol, "\(name) did not answer with an event stream: \(ProviderErrors.message(inBody: body, secrets: secrets(call)))")
+    private func notEventStream(_ body: [UInt8], call: ChatCall, token: String?) -> ModelsError {
+        ModelsError(.protocol, "\(name) did not answer with an event stream: \(ProviderErrors.message(inBody: body, secrets: secrets(call, token)))")
     }
 
-    /// The key, the configured header values and the call's extra header
-    /// values: an error message may quote them.
-    private func secrets(_ call: ChatCall) -> [String] {
-        (apiKey.map { [$0] } ?? []) + headers.map(\.value) + call.extraHeaders.map(\.value)
+    /// The key or token, the configured header values, the values of the
+    /// base URL's query and the call's extra header values: an error message may quote them.
+    private func secrets(_ call: ChatCall, _ token: String?) -> [String] {
+        (apiKey.map { [$0] } ?? []) + (token.map { [$0] } ?? []) + headers.map(\.value) + BaseURL.queryValues(baseURL)
+            + call.extraHeaders.map(\.value)
     }
 
     /// Sends the request and waits for a 2xx head. A 400 that rejects thinking
     /// is retried once with thinking removed, as a user of the API would.
-    private func sendRetryingWithoutThinking(_ body: JSON, call: ChatCall, stream: Bool) throws(ModelsError) -> HTTPTransfer {
+    private func sendRetryingWithoutThinking(_ body: JSON, call: ChatCall, stream: Bool, token: String?) throws(ModelsError) -> HTTPTransfer {
         var body = body
         var retried = false
         while true {
-            let transfer = try HTTPTransfer(request(body, stream: stream, call: call), limits: call.limits, cancellation: call.cancellation)
+            let transfer = try HTTPTransfer(request(body, stream: stream, call: call, token: token), limits: call.limits,
+                                            cancellation: call.cancellation)
             let head: HTTPResponseHead
             do { head = try transfer.awaitHead() } catch {
                 transfer.close()
                 throw error
             }
             if head.isSuccess { return transfer }
-            let error = httpError(transfer, secrets: secrets(call))
+            let error = refusal(httpError(transfer, secrets: secrets(call, token)), token: token)
             transfer.close()
             if !retried, let without = withoutThinking(body, after: error, call: call) {
                 body = without
@@ -128,39 +155,52 @@ public final class AnthropicProvider: ChatProvider {
                     retryAfterMs: head.retryAfterMs, kind: ErrorKind.refusal(status: status, codes: [type], message: message))
     }
 
-    private func request(_ body: JSON, stream: Bool, call: ChatCall) -> HTTPRequest {
+    private func request(_ body: JSON, stream: Bool, call: ChatCall, token: String?) -> HTTPRequest {
         var headers: [(name: String, value: String)] = [
             ("Content-Type", "application/json"),
             ("Accept", stream ? "text/event-stream" : "application/json"),
             ("anthropic-version", Self.apiVersion),
         ]
-        if let apiKey, !apiKey.isEmpty { headers.append(("x-api-key", apiKey)) }
+        if let token, let tokenAuth {
+            headers.append(tokenAuth.placement == .bearer ? ("Authorization", "Bearer \(token)") : ("x-api-key", token))
+        } else if let apiKey, !apiKey.isEmpty {
+            headers.append(("x-api-key", apiKey))
+        }
         headers += self.headers
-        var request = HTTPRequest(method: .post, url: baseURL + "/messages", headers: headers, body: body.serializedBytes())
+        var request = HTTPRequest(method: .post, url: BaseURL.appending("/messages", to: baseURL), headers: headers,
+                                  body: body.serializedBytes())
         request.add(extraHeaders: call.extraHeaders, extraQuery: call.extraQuery)
         return request
     }
 }
 
-extension AnthropicProvider: ExchangeProvider {
+extension AnthropicProvider: ExchangeProvider, TokenSourcedProvider {
+    package var tokenSource: (any TokenSource)? { tokenAuth?.source }
+
     public func chatExchange(_ call: ChatCall) throws(ModelsError) -> ChatExchange {
         let body = try translate(call, stream: false)
-        let secrets = secrets(call)
+        let token = try token(call)
+        let secrets = secrets(call, token)
         return ChatExchange(
-            request: request(body, stream: false, call: call), secrets: secrets,
-            answer: { _, bytes throws(ModelsError) in try self.answer(bytes, call: call) },
-            failure: { head, bytes in self.httpError(head, bytes, secrets: secrets) },
-            retryInstead: { error in self.withoutThinking(body, after: error, call: call).map { self.request($0, stream: false, call: call) } })
+            request: request(body, stream: false, call: call, token: token), secrets: secrets,
+            answer: { _, bytes throws(ModelsError) in try self.answer(bytes, call: call, token: token) },
+            failure: { head, bytes in self.refusal(self.httpError(head, bytes, secrets: secrets), token: token) },
+            retryInstead: { error in
+                self.withoutThinking(body, after: error, call: call).map { self.request($0, stream: false, call: call, token: token) }
+            })
     }
 
     public func streamExchange(_ call: ChatCall) throws(ModelsError) -> StreamExchange {
         let body = try translate(call, stream: true)
-        let secrets = secrets(call), name = self.name, jsonAnswer = AnthropicRequest.jsonAnswerName(call.request.json)
+        let token = try token(call)
+        let secrets = secrets(call, token), name = self.name, jsonAnswer = AnthropicRequest.jsonAnswerName(call.request.json)
         return StreamExchange(
-            request: request(body, stream: true, call: call), secrets: secrets,
-            failure: { head, bytes in self.httpError(head, bytes, secrets: secrets) },
-            notEventStream: { _, bytes in self.notEventStream(bytes, call: call) },
-            retryInstead: { error in self.withoutThinking(body, after: error, call: call).map { self.request($0, stream: true, call: call) } },
+            request: request(body, stream: true, call: call, token: token), secrets: secrets,
+            failure: { head, bytes in self.refusal(self.httpError(head, bytes, secrets: secrets), token: token) },
+            notEventStream: { _, bytes in self.notEventStream(bytes, call: call, token: token) },
+            retryInstead: { error in
+                self.withoutThinking(body, after: error, call: call).map { self.request($0, stream: true, call: call, token: token) }
+            },
             decoder: { AnthropicStreamDecoder(provider: name, model: call.model, secrets: secrets, jsonAnswer: jsonAnswer) })
     }
 }

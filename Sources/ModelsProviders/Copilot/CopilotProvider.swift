@@ -26,9 +26,13 @@ public enum CopilotProvider {
         let sent = headers.filter { !overridden.contains($0.name.lowercased()) } + extraHeaders
         // The caller's headers may carry credentials; Copilot's own are not secret.
         let secrets = extraHeaders.map(\.value)
-        return OpenAICompatibleProvider(name: name, http1Only: true) { cancellation throws(ModelsError) in
-            let credentials = try source.credentials(cancellation)
-            return .init(baseURL: apiURL ?? credentials.apiURL, bearer: credentials.token, headers: sent, secrets: secrets)
+        // A token source of the general kind: the engine fetches its tokens on a worker thread.
+        let general = source as? CopilotTokenFromSource
+        return OpenAICompatibleProvider(name: name, http1Only: true, tokenSource: general?.source) { call throws(ModelsError) in
+            let credentials = if let general, let token = call.prefetchedToken { general.credentials(prefetched: token) }
+                else { try source.credentials(call.cancellation) }
+            return .init(baseURL: apiURL ?? credentials.apiURL, bearer: credentials.token, headers: sent, secrets: secrets,
+                         refused: { source.refused(credentials) })
         }
     }
 

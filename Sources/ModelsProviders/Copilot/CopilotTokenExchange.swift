@@ -15,17 +15,13 @@ public final class CopilotTokenExchange: CopilotTokenSource {
     /// Fetches one fresh token; the HTTP exchange, or a fake in tests.
     public typealias Fetch = @Sendable (Cancellation?) throws(ModelsError) -> CopilotToken
 
-    private let fetch: Fetch
-    private let now: @Sendable () -> Int64
-    private let cache: ConditionLock<CopilotTokenCache>
+    private let flight: SingleFlightToken<CopilotCredentials>
 
     /// A source around any fetch function. `now` is the wall clock in Unix
     /// seconds (`expires_at` is wall-clock time).
     public init(marginSeconds: Int64 = 60, now: @escaping @Sendable () -> Int64 = CopilotTokenExchange.unixSeconds,
                 fetch: @escaping Fetch) {
-        self.fetch = fetch
-        self.now = now
-        cache = ConditionLock(CopilotTokenCache(marginSeconds: marginSeconds))
+        flight = SingleFlightToken(what: "github-copilot", marginSeconds: marginSeconds, now: now, fetch: fetch)
     }
 
     /// The exchange of `githubToken` at `tokenURL`, each attempt bounded by `timeoutMs`.
@@ -40,37 +36,12 @@ public final class CopilotTokenExchange: CopilotTokenSource {
     public static let unixSeconds: @Sendable () -> Int64 = { Int64(time(nil)) }
 
     public func credentials(_ cancellation: Cancellation?) throws(ModelsError) -> CopilotCredentials {
-        var ticket: UInt64?
-        let step = try cancellation.whileWaitingOrDirect(wake: { { [cache] in cache.wakeAll() } }) { () throws(ModelsError) in
-            try cache.wait { (state: inout CopilotTokenCache) throws(ModelsError) -> CopilotTokenCache.Step? in
-                try cancellation?.checkCancelled()
-                let step = state.next(now: now(), ticket: ticket)
-                if case .wait(let t) = step {
-                    ticket = t
-                    return nil
-                }
-                return step
-            }
-        }
-        switch step {
-        case .use(let credentials): return credentials
-        case .fail(let error): throw error
-        case .wait: throw ModelsError(.protocol, "github-copilot: token cache in an impossible state")
-        case .exchange:
-            do {
-                let token = try fetch(cancellation)
-                cache.update { $0.exchangeFinished(.success(token)) }
-                return token.credentials
-            } catch {
-                // A cancelled caller's failure is its own: another waiter exchanges instead.
-                if error.code == .cancelled {
-                    cache.update { $0.exchangeAbandoned() }
-                } else {
-                    cache.update { $0.exchangeFinished(.failure(error)) }
-                }
-                throw error
-            }
-        }
+        try flight.value(cancellation)
+    }
+
+    /// The Copilot API refused these credentials (HTTP 401): the next request exchanges again.
+    public func refused(_ credentials: CopilotCredentials) {
+        flight.refused(credentials)
     }
 
     /// Editor identification sent as VS Code's Copilot Chat does; the exchange

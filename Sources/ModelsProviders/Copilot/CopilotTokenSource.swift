@@ -19,13 +19,7 @@ public struct CopilotCredentials: Sendable, Equatable {
     /// header); the URL must be http(s). `source` names the origin in messages,
     /// which never quote the token.
     public static func checked(token: String, apiURL: String, source: String) throws(ModelsError) -> CopilotCredentials {
-        guard !token.isEmpty else { throw ModelsError(.protocol, "\(source) gave an empty token") }
-        guard token.utf8.count <= maxTokenBytes else {
-            throw ModelsError(.protocol, "\(source) gave a token longer than \(maxTokenBytes) bytes")
-        }
-        guard token.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7f }) else {
-            throw ModelsError(.protocol, "\(source) gave a token with spaces, control or non-ASCII characters")
-        }
+        if let problem = TokenText.problem(token) { throw ModelsError(.protocol, "\(source) \(problem)") }
         guard let url = normalizedURL(apiURL) else {
             throw ModelsError(.protocol, "\(source) gave an API URL that is not an http:// or https:// URL")
         }
@@ -33,7 +27,7 @@ public struct CopilotCredentials: Sendable, Equatable {
     }
 
     /// The longest token accepted; Copilot tokens are a few hundred bytes.
-    public static let maxTokenBytes = 16 << 10
+    public static let maxTokenBytes = TokenText.maxBytes
 
     /// An http(s) URL with a host, without its trailing `/`, or nil when it is not one.
     static func normalizedURL(_ url: String) -> String? {
@@ -55,6 +49,34 @@ public struct CopilotCredentials: Sendable, Equatable {
 public protocol CopilotTokenSource: AnyObject, Sendable {
     /// The token and API URL for one request. A thrown error fails that request.
     func credentials(_ cancellation: Cancellation?) throws(ModelsError) -> CopilotCredentials
+    /// The Copilot API answered HTTP 401 to `credentials`: a source that caches
+    /// them hands them out no more.
+    func refused(_ credentials: CopilotCredentials)
+}
+
+extension CopilotTokenSource {
+    public func refused(_ credentials: CopilotCredentials) {}
+}
+
+/// A Copilot token from a token source of the general kind (a program's
+/// callback registered with `models_router_set_token_source`), sent to `apiURL`.
+package final class CopilotTokenFromSource: CopilotTokenSource {
+    let source: any TokenSource
+    private let apiURL: String
+
+    package init(_ source: any TokenSource, apiURL: String) {
+        self.source = source
+        self.apiURL = apiURL
+    }
+
+    package func credentials(_ cancellation: Cancellation?) throws(ModelsError) -> CopilotCredentials {
+        CopilotCredentials(token: try source.token(cancellation), apiURL: apiURL)
+    }
+
+    package func refused(_ credentials: CopilotCredentials) { source.refused(credentials.token) }
+
+    /// The credentials of a token the engine fetched ahead.
+    func credentials(prefetched token: String) -> CopilotCredentials { CopilotCredentials(token: token, apiURL: apiURL) }
 }
 
 /// A fixed token (config `api_key` of `github-copilot`): no exchange.

@@ -14,6 +14,9 @@ public struct EmbeddingsCall: @unchecked Sendable { // as ChatCall: its request 
     /// The call's extra headers and query parameters (see `CallOptions`).
     public var extraHeaders: [(name: String, value: String)] = []
     public var extraQuery = ""
+    /// A token the engine fetched for this attempt from the provider's token
+    /// source on a worker thread; nil: the provider asks its source.
+    package var prefetchedToken: String?
 
     public init(request: EmbeddingsRequest, model: String, modelID: String? = nil, limits: TransferLimits,
                 cancellation: Cancellation?) {

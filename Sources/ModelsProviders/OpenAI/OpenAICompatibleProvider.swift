@@ -14,13 +14,29 @@ public final class OpenAICompatibleProvider: ChatProvider {
         /// Values that must not reach a message or a log line besides the bearer:
         /// those of the configured headers (an Azure `api-key`, a custom auth header).
         public var secrets: [String]
+        /// Called when the provider answers HTTP 401 to these credentials (a
+        /// token source then hands them out no more).
+        package var refused: (@Sendable () -> Void)?
 
         public init(baseURL: String, bearer: String?, headers: [(name: String, value: String)] = [], secrets: [String] = []) {
+            self.init(baseURL: baseURL, bearer: bearer, headers: headers, secrets: secrets, refused: nil)
+        }
+
+        package init(baseURL: String, bearer: String?, headers: [(name: String, value: String)] = [], secrets: [String] = [],
+                     refused: (@Sendable () -> Void)?) {
             self.baseURL = baseURL
             self.bearer = bearer
             self.headers = headers
-            self.secrets = secrets
+            self.secrets = secrets + BaseURL.queryValues(baseURL)
+            self.refused = refused
         }
+    }
+
+    /// What an endpoint computed per request learns of that request.
+    package struct EndpointQuery: Sendable {
+        package var cancellation: Cancellation?
+        /// A token the engine fetched for the attempt; nil: ask the token source.
+        package var prefetchedToken: String?
     }
 
     /// The URL and headers of one kind of request (chat or stream) to an endpoint.
@@ -29,10 +45,12 @@ public final class OpenAICompatibleProvider: ChatProvider {
         var embeddingsURL: String
         var headers: [(name: String, value: String)]
         var secrets: [String]
+        var refused: (@Sendable () -> Void)?
 
         init(_ endpoint: Endpoint, stream: Bool) {
-            url = endpoint.baseURL + "/chat/completions"
-            embeddingsURL = endpoint.baseURL + "/embeddings"
+            url = BaseURL.appending("/chat/completions", to: endpoint.baseURL)
+            embeddingsURL = BaseURL.appending("/embeddings", to: endpoint.baseURL)
+            refused = endpoint.refused
             headers = [("Content-Type", "application/json"), ("Accept", stream ? "text/event-stream" : "application/json")]
             if let bearer = endpoint.bearer, !bearer.isEmpty { headers.append(("Authorization", "Bearer \(bearer)")) }
             headers += endpoint.headers
@@ -41,7 +59,7 @@ public final class OpenAICompatibleProvider: ChatProvider {
     }
 
     public let name: String
-    private let endpoint: @Sendable (Cancellation?) throws(ModelsError) -> Endpoint
+    private let endpoint: @Sendable (EndpointQuery) throws(ModelsError) -> Endpoint
     private let http1Only: Bool
     /// A fixed endpoint's targets, built once (the same strings every request
     /// also let the transfer see at a glance that its curl handle is set up).
@@ -49,6 +67,8 @@ public final class OpenAICompatibleProvider: ChatProvider {
     /// Azure: the URL of a request depends on its model id (the deployment),
     /// and an answer its content filter stopped is a `content_policy` error.
     private let azure: AzureEndpoint?
+    /// Where the requests' token comes from, when a token source gives it.
+    package let tokenSource: (any TokenSource)?
 
     /// A provider with a fixed base URL and key. The values of `headers` are
     /// treated as secrets, as the key is.
@@ -59,6 +79,7 @@ public final class OpenAICompatibleProvider: ChatProvider {
         self.endpoint = { _ throws(ModelsError) in endpoint }
         fixed = (Target(endpoint, stream: false), Target(endpoint, stream: true))
         azure = nil
+        tokenSource = nil
     }
 
     /// An Azure OpenAI provider: its key goes in the `api-key` header (never
@@ -74,23 +95,48 @@ public final class OpenAICompatibleProvider: ChatProvider {
         self.endpoint = { _ throws(ModelsError) in endpoint }
         fixed = (Target(endpoint, stream: false), Target(endpoint, stream: true))
         self.azure = azure
+        tokenSource = nil
     }
 
-    /// A provider whose endpoint is computed for every request (GitHub Copilot).
-    public init(name: String, http1Only: Bool,
-                endpoint: @escaping @Sendable (Cancellation?) throws(ModelsError) -> Endpoint) {
+    /// A provider whose endpoint is computed for every request (GitHub Copilot),
+    /// at Azure's URLs when `azure` is given.
+    package init(name: String, http1Only: Bool, azure: AzureEndpoint? = nil, tokenSource: (any TokenSource)? = nil,
+                endpoint: @escaping @Sendable (EndpointQuery) throws(ModelsError) -> Endpoint) {
         self.name = name
         self.http1Only = http1Only
         self.endpoint = endpoint
         fixed = nil
-        azure = nil
+        self.azure = azure
+        self.tokenSource = tokenSource
+    }
+
+    /// A provider whose token comes from `auth` for every request, sent as
+    /// `Authorization: Bearer` (OpenAI-compatible), or at Azure's URLs (with
+    /// `azure`) as `Authorization: Bearer` (an Entra ID token: no `api-key` is
+    /// sent) or as the `api-key` header (`placement` .apiKey). The values of
+    /// `headers` are secrets, as the token is.
+    package convenience init(name: String, baseURL: String, azure: AzureEndpoint? = nil, token auth: TokenAuth,
+                            headers: [(name: String, value: String)] = []) {
+        let source = auth.source
+        // At Azure, the token replaces every api-key: configured, or in the headers.
+        let sent = azure == nil ? headers : headers.filter { $0.name.lowercased() != "api-key" }
+        let asAPIKey = azure != nil && auth.placement == .apiKey
+        let secrets = headers.map(\.value)
+        self.init(name: name, http1Only: false, azure: azure, tokenSource: source) { call throws(ModelsError) in
+            let token: String
+            if let prefetched = call.prefetchedToken { token = prefetched } else { token = try source.token(call.cancellation) }
+            let refused: @Sendable () -> Void = { source.refused(token) }
+            guard asAPIKey else { return Endpoint(baseURL: baseURL, bearer: token, headers: sent, secrets: secrets, refused: refused) }
+            return Endpoint(baseURL: baseURL, bearer: nil, headers: [(name: "api-key", value: token)] + sent,
+                            secrets: [token] + secrets, refused: refused)
+        }
     }
 
     public func chat(_ call: ChatCall) throws(ModelsError) -> ChatAnswer {
-        let (transfer, secrets) = try start(call, stream: false)
+        let (transfer, secrets, target) = try start(call, stream: false)
         defer { transfer.close() }
         let head = try transfer.awaitHead()
-        guard head.isSuccess else { throw ProviderErrors.fromTransfer(transfer, provider: name, secrets: secrets) }
+        guard head.isSuccess else { throw refusal(ProviderErrors.fromTransfer(transfer, provider: name, secrets: secrets), target) }
         return try answer(try transfer.readBody(limit: call.limits.maxBodyBytes), status: head.status, secrets: secrets)
     }
 
@@ -128,10 +174,10 @@ public final class OpenAICompatibleProvider: ChatProvider {
     }
 
     public func openStream(_ call: ChatCall) throws(ModelsError) -> any ProviderStream {
-        let (transfer, secrets) = try start(call, stream: true)
+        let (transfer, secrets, target) = try start(call, stream: true)
         do throws(ModelsError) {
             let head = try transfer.awaitHead()
-            guard head.isSuccess else { throw ProviderErrors.fromTransfer(transfer, provider: name, secrets: secrets) }
+            guard head.isSuccess else { throw refusal(ProviderErrors.fromTransfer(transfer, provider: name, secrets: secrets), target) }
             guard head.isEventStream else {
                 // Some servers answer a stream request with a JSON error and status 200.
                 let body = (try? transfer.readBody(limit: ProviderExchange.errorBodyBytes, truncate: true)) ?? []
@@ -150,27 +196,37 @@ public final class OpenAICompatibleProvider: ChatProvider {
         return ModelsError(.protocol, "\(name) did not answer with an event stream (Content-Type \"\(head.contentType)\"): \(text)")
     }
 
-    private func start(_ call: ChatCall, stream: Bool) throws(ModelsError) -> (HTTPTransfer, [String]) {
-        let (request, secrets) = try request(call, stream: stream)
-        return (try HTTPTransfer(request, limits: call.limits, cancellation: call.cancellation), secrets)
+    private func start(_ call: ChatCall, stream: Bool) throws(ModelsError) -> (HTTPTransfer, [String], Target) {
+        let (request, secrets, target) = try request(call, stream: stream)
+        return (try HTTPTransfer(request, limits: call.limits, cancellation: call.cancellation), secrets, target)
     }
 
-    /// The request of one attempt, and the secrets its answers may quote.
-    private func request(_ call: ChatCall, stream: Bool) throws(ModelsError) -> (HTTPRequest, [String]) {
+    /// An HTTP error answer; a 401 tells the token source that its token was refused.
+    private func refusal(_ error: ModelsError, _ target: Target) -> ModelsError {
+        if error.status == 401 { target.refused?() }
+        return error
+    }
+
+    /// The request of one attempt, the secrets its answers may quote, and its target.
+    private func request(_ call: ChatCall, stream: Bool) throws(ModelsError) -> (HTTPRequest, [String], Target) {
         let target: Target
-        if let fixed { target = stream ? fixed.stream : fixed.chat } else { target = Target(try endpoint(call.cancellation), stream: stream) }
+        if let fixed { target = stream ? fixed.stream : fixed.chat } else {
+            target = Target(try endpoint(EndpointQuery(cancellation: call.cancellation, prefetchedToken: call.prefetchedToken)), stream: stream)
+        }
         let body = OpenAIRequest.body(call.request, modelID: call.modelID, stream: stream)
         let url = azure.map { $0.chatURL(modelID: call.modelID) } ?? target.url
         var request = HTTPRequest(method: .post, url: url, headers: target.headers, body: body)
         request.http1Only = http1Only
         request.add(extraHeaders: call.extraHeaders, extraQuery: call.extraQuery)
-        return (request, call.extraHeaders.isEmpty ? target.secrets : target.secrets + call.extraHeaders.map(\.value))
+        return (request, call.extraHeaders.isEmpty ? target.secrets : target.secrets + call.extraHeaders.map(\.value), target)
     }
 
     /// The request of one embeddings attempt (`POST {base}/embeddings`), and the secrets its answers may quote.
     func embeddingsRequest(_ call: EmbeddingsCall) throws(ModelsError) -> (HTTPRequest, [String]) {
         let target: Target
-        if let fixed { target = fixed.chat } else { target = Target(try endpoint(call.cancellation), stream: false) }
+        if let fixed { target = fixed.chat } else {
+            target = Target(try endpoint(EndpointQuery(cancellation: call.cancellation, prefetchedToken: call.prefetchedToken)), stream: false)
+        }
         let url = azure.map { $0.embeddingsURL(modelID: call.modelID) } ?? target.embeddingsURL
         var request = HTTPRequest(method: .post, url: url, headers: target.headers, body: call.request.body(modelID: call.modelID))
         request.http1Only = http1Only
@@ -179,22 +235,22 @@ public final class OpenAICompatibleProvider: ChatProvider {
     }
 }
 
-extension OpenAICompatibleProvider: ExchangeProvider {
+extension OpenAICompatibleProvider: ExchangeProvider, TokenSourcedProvider {
     public func chatExchange(_ call: ChatCall) throws(ModelsError) -> ChatExchange {
-        let (request, secrets) = try request(call, stream: false)
+        let (request, secrets, target) = try request(call, stream: false)
         let name = self.name
         return ChatExchange(
             request: request, secrets: secrets,
             answer: { head, body throws(ModelsError) in try self.answer(body, status: head.status, secrets: secrets) },
-            failure: { head, body in ProviderErrors.httpError(provider: name, head: head, body: body, secrets: secrets) })
+            failure: { head, body in self.refusal(ProviderErrors.httpError(provider: name, head: head, body: body, secrets: secrets), target) })
     }
 
     public func streamExchange(_ call: ChatCall) throws(ModelsError) -> StreamExchange {
-        let (request, secrets) = try request(call, stream: true)
+        let (request, secrets, target) = try request(call, stream: true)
         let name = self.name
         return StreamExchange(
             request: request, secrets: secrets,
-            failure: { head, body in ProviderErrors.httpError(provider: name, head: head, body: body, secrets: secrets) },
+            failure: { head, body in self.refusal(ProviderErrors.httpError(provider: name, head: head, body: body, secrets: secrets), target) },
             notEventStream: { head, body in self.notEventStream(head, body, secrets: secrets) },
             decoder: { [azure] in
                 OpenAIStreamDecoder(provider: name, secrets: secrets, model: call.model, contentFilterIsRefusal: azure != nil)

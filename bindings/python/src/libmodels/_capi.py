@@ -121,6 +121,24 @@ class models_token_source(_SizedStructure):
     ]
 
 
+# models_token_callbacks members (token sources for any provider).
+token_callbacks_get_fn = CFUNCTYPE(c_int, c_void_p, POINTER(c_void_p), POINTER(c_int64), POINTER(c_void_p))
+
+MODELS_TOKEN_BEARER = 0
+MODELS_TOKEN_API_KEY = 1
+
+
+class models_token_callbacks(_SizedStructure):
+    """struct models_token_callbacks: a token source for any provider."""
+
+    _fields_ = [
+        ("size", c_size_t),
+        ("get_token", token_callbacks_get_fn),
+        ("destroy", token_destroy_fn),
+        ("send_as", c_int),
+    ]
+
+
 # ---------------------------------------------------------------------------
 # Function signatures: (name, restype, argtypes)
 
@@ -198,6 +216,8 @@ FUNCTIONS: Sequence[Tuple[str, Any, List[Any]]] = (
 #: Functions newer than ABI 1.0: bound when the library has them, else None.
 OPTIONAL_FUNCTIONS: Sequence[Tuple[str, Any, List[Any]]] = (
     ("models_router_add_copilot", c_int, [c_void_p, POINTER(models_token_source), c_void_p, _err]),
+    ("models_router_set_token_source", c_int,
+     [c_void_p, c_char_p, POINTER(models_token_callbacks), c_void_p, _err]),
     # The engine (issue 15): bound for the asyncio work to come; nothing uses them yet.
     ("models_engine_new", c_void_p, [c_void_p, _err]),
     ("models_engine_free", None, [c_void_p]),

@@ -18,6 +18,7 @@ from ._handles import Call, Handle
 from ._options import prepare, prepare_embeddings
 from ._providers import register_copilot, register_provider
 from ._stream import AsyncStream, Stream, open_async_stream, open_stream
+from ._tokens import register_token_source
 from ._types import ChatCompletion
 
 Message = Mapping[str, Any]
@@ -92,9 +93,12 @@ class Router:
     ``with`` block) frees it once the calls still running on it return.
 
     ``on_event``, when given, receives the router's events: see on_event().
+    ``token_sources``, when given, maps provider names to token sources: see
+    set_token_source().
     """
 
-    def __init__(self, config: Config, on_event: Optional[EventHandler] = None) -> None:
+    def __init__(self, config: Config, on_event: Optional[EventHandler] = None,
+                 token_sources: Optional[Mapping[str, Callable[[], Any]]] = None) -> None:
         """Wraps models_router_new (and models_router_set_event_handler for ``on_event``)."""
         if isinstance(config, str):
             text = config.encode("utf-8")
@@ -117,12 +121,14 @@ class Router:
         self._engines = _engine.Engines(self._handle)
         self._python_token_source = False
         self._finalizer = weakref.finalize(self, _close_router, self._handle, self._sinks, self._engines)
-        if on_event is not None:
-            try:
+        try:
+            for provider, source in (token_sources or {}).items():
+                self.set_token_source(provider, source)
+            if on_event is not None:
                 self.on_event(on_event)
-            except BaseException:
-                self.close()
-                raise
+        except BaseException:
+            self.close()
+            raise
 
     # ---- lifecycle -------------------------------------------------------------
 
@@ -440,6 +446,34 @@ class Router:
         try:
             register_copilot(ptr, token_source)
             self._python_token_source = True
+        finally:
+            self._handle.release()
+
+    def set_token_source(self, provider: str, source: Callable[[], Any], *, send_as: str = "bearer") -> None:
+        """Gives the provider ``provider`` of the config (or a known one such as
+        "openai") its key or token from ``source`` instead of the config
+        (models_router_set_token_source), like the openai SDK's
+        ``azure_ad_token_provider``.
+
+        ``source()`` returns the token (``str``), or ``(token, expires_at)`` with
+        ``expires_at`` in Unix seconds (or a ``datetime``), or an object with
+        ``token`` and ``expires_on`` (azure-identity's ``AccessToken``). The
+        token is kept until 60 s before it expires (without an expiry it serves
+        one request) and dropped when the provider answers 401; however many
+        threads need a new one, ``source`` is called once. It runs on the
+        calling thread for chat()/stream() and on a worker thread of the engine
+        for achat()/astream(), never on the event loop's thread, and never twice
+        at once. Raise to fail the request: the error has kind "auth"
+        (AuthenticationError unless you raise another ModelsError) and the router
+        falls back.
+
+        ``send_as``: "bearer" sends ``Authorization: Bearer <token>`` (for
+        azure: an Entra ID token, no ``api-key``); "api_key" sends it where the
+        provider's key goes (``x-api-key`` for anthropic, ``api-key`` for azure).
+        """
+        ptr = self._handle.acquire()
+        try:
+            register_token_source(ptr, provider, source, send_as)
         finally:
             self._handle.release()
 
