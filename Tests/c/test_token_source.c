@@ -558,6 +558,52 @@ static void test_engine_fetches_on_a_worker_thread(void) {
     models_router_free(r);
 }
 
+/* ---- Embeddings take the token too, blocking and on the engine -------------------------- */
+
+static void on_embedded(void *user, models_code code, const char *response, const models_error *err) {
+    (void)err;
+    struct done *d = user;
+    d->calls++;
+    d->rc = code;
+    CHECK(code != MODELS_OK || strstr(response, "\"embedding\"") != NULL);
+}
+
+static void test_embeddings_use_the_token(void) {
+    ts_reset();
+    models_router *r = typed_router("\"primary\":\"oai/m1\"");
+    struct source s;
+    source_init(&s, SECRET "emb-", 3600);
+    CHECK(set_source(r, "oai", &s, MODELS_TOKEN_BEARER, NULL) == MODELS_OK);
+    const char *request = "{\"model\":\"oai/text-embedding-3-small\",\"input\":\"hi\"}";
+    char *out = NULL;
+    models_error *err = NULL;
+    CHECK(models_embed(r, request, &out, &err) == MODELS_OK);
+    CHECK(out != NULL && strstr(out, "\"embedding\"") != NULL);
+    models_free(out);
+    models_error_free(err);
+    char *req = last_request();
+    CHECK_STR_CONTAINS(req, "\"authorization\":\"Bearer " SECRET "emb-1\"");
+    free(req);
+
+    /* On the engine, after the token is dropped by a 401: fetched on a worker thread. */
+    ts_script("text-embedding-3-small", "[{\"status\":401}]");
+    CHECK(models_embed(r, request, &out, NULL) == MODELS_ERR_API);
+    models_engine *e = models_engine_new(r, NULL);
+    struct done d;
+    memset(&d, 0, sizeof d);
+    CHECK(models_embed_async(e, request, NULL, NULL, on_embedded, &d, NULL) == MODELS_OK);
+    int64_t until = now_ms() + 20000;
+    while (d.calls == 0 && now_ms() < until) models_engine_process(e, 100);
+    CHECK(d.calls == 1 && d.rc == MODELS_OK);
+    CHECK(calls_of(&s) == 2);
+    CHECK(!pthread_equal(s.last_thread, pthread_self()));
+    req = last_request();
+    CHECK_STR_CONTAINS(req, "\"authorization\":\"Bearer " SECRET "emb-2\"");
+    free(req);
+    models_engine_free(e);
+    models_router_free(r);
+}
+
 /* ---- Bad arguments ---------------------------------------------------------------------- */
 
 static void test_bad_arguments(void) {
@@ -606,6 +652,7 @@ int main(void) {
     test_failing_source();
     test_bad_tokens_are_refused();
     test_engine_fetches_on_a_worker_thread();
+    test_embeddings_use_the_token();
     test_bad_arguments();
     models_set_log_handler(NULL, NULL, 0);
     CHECK(log_lines > 0);

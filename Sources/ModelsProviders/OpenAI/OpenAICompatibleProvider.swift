@@ -221,8 +221,12 @@ public final class OpenAICompatibleProvider: ChatProvider {
         return (request, call.extraHeaders.isEmpty ? target.secrets : target.secrets + call.extraHeaders.map(\.value), target)
     }
 
-    /// The request of one embeddings attempt (`POST {base}/embeddings`), and the secrets its answers may quote.
-    func embeddingsRequest(_ call: EmbeddingsCall) throws(ModelsError) -> (HTTPRequest, [String]) {
+    /// The request of one embeddings attempt (`POST {base}/embeddings`), the
+    /// secrets its answers may quote, and what to do with an HTTP error (a 401
+    /// tells the token source, as for chat).
+    func embeddingsRequest(_ call: EmbeddingsCall) throws(ModelsError)
+        -> (request: HTTPRequest, secrets: [String], refusal: @Sendable (ModelsError) -> ModelsError)
+    {
         let target: Target
         if let fixed { target = fixed.chat } else {
             target = Target(try endpoint(EndpointQuery(cancellation: call.cancellation, prefetchedToken: call.prefetchedToken)), stream: false)
@@ -231,7 +235,12 @@ public final class OpenAICompatibleProvider: ChatProvider {
         var request = HTTPRequest(method: .post, url: url, headers: target.headers, body: call.request.body(modelID: call.modelID))
         request.http1Only = http1Only
         request.add(extraHeaders: call.extraHeaders, extraQuery: call.extraQuery)
-        return (request, call.extraHeaders.isEmpty ? target.secrets : target.secrets + call.extraHeaders.map(\.value))
+        let secrets = call.extraHeaders.isEmpty ? target.secrets : target.secrets + call.extraHeaders.map(\.value)
+        let refused = target.refused
+        return (request, secrets, { error in
+            if error.status == 401 { refused?() }
+            return error
+        })
     }
 }
 
