@@ -62,6 +62,10 @@ public struct HTTPResponseHead: Sendable {
     public var retryAfter: String?
 
     public var isSuccess: Bool { (200..<300).contains(status) }
-    public var isEventStream: Bool { contentType.lowercased().hasPrefix("text/event-stream") }
+    /// Server-sent events, or AWS's binary event stream (Bedrock's ConverseStream).
+    public var isEventStream: Bool {
+        let type = contentType.lowercased()
+        return type.hasPrefix("text/event-stream") || type.hasPrefix("application/vnd.amazon.eventstream")
+    }
     public var retryAfterMs: Int64 { retryAfter.flatMap { RetryAfter.milliseconds($0) } ?? 0 }
 }
