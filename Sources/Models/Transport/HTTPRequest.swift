@@ -60,6 +60,8 @@ public struct HTTPResponseHead: Sendable {
     public var status: Int = 0
     public var contentType: String = ""
     public var retryAfter: String?
+    /// AWS's `x-amzn-ErrorType` (`ThrottlingException:http://...`): the exception an error answer names.
+    public var awsErrorType: String?
 
     public var isSuccess: Bool { (200..<300).contains(status) }
     /// Server-sent events, or AWS's binary event stream (Bedrock's ConverseStream).

@@ -83,12 +83,13 @@ public final class BedrockProvider: ChatProvider {
     }
 
     /// An HTTP error answer: AWS's `{"message": ...}` (or `Message`), with the
-    /// exception name of `__type` when the body gives it.
+    /// exception name of the `x-amzn-ErrorType` header (or the body's `__type`).
     private func httpError(_ head: HTTPResponseHead, _ body: [UInt8], secrets: [String]) -> ModelsError {
         let json = try? JSON.parse(body)
         let raw = json?["message"]?.string ?? json?["Message"]?.string
         guard let raw else { return ProviderErrors.httpError(provider: name, head: head, body: body, secrets: secrets) }
-        let type = json?["__type"]?.string.map { String($0.split(separator: "#").last ?? "") }
+        let named = head.awsErrorType.map { String($0.split(separator: ":").first ?? "") } ?? json?["__type"]?.string
+        let type = named.map { String($0.split(separator: "#").last ?? "") }.map(HeaderText.printableName).flatMap { $0.isEmpty ? nil : $0 }
         let status = head.status
         let prefix = type.map { "\($0): " } ?? ""
         return .api(status: status, message: "\(name) answered HTTP \(status): \(prefix)\(Redact.secrets(raw, known: secrets))",
