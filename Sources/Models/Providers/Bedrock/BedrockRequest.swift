@@ -44,7 +44,7 @@ public enum BedrockRequest {
         if let stops = try stopSequences(request["stop"]) { inference.set("stopSequences", stops) }
 
         var toolConfig = try tools(request, conversationUsesTools: conversation.usesTools, provider: provider)
-        if let answer = try AnthropicRequest.jsonAnswer(request) {
+        if let answer = try AnthropicRequest.jsonAnswer(request, api: "Bedrock") {
             var config = toolConfig ?? ["tools": []]
             var all = config["tools"]?.array ?? []
             all.append(["toolSpec": [
