@@ -3,8 +3,8 @@
 // same chat.completion.chunk texts bench_chat streams (make_canned.py's shapes),
 // from memory. A benchmark, not a test. Built and run by hand:
 //
-//   swiftc -O -wmo -parse-as-library -I Sources/CModelsSupport/include \
-//     Sources/Models/JSON/JSONScanner.swift bench/scanner_bench.swift -lm -o /tmp/scanner_bench
+//   swiftc -O -wmo -parse-as-library -package-name bench -I Sources/CModelsSupport/include \
+//     Sources/ModelsCore/JSON/JSONScanner.swift bench/scanner_bench.swift -lm -o /tmp/scanner_bench
 //   /tmp/scanner_bench [seconds]
 import CModelsSupport
 

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 import Glibc
 import Models
+import ModelsCore
+import ModelsProviders
+import ModelsTransport
 
 /// The largest request text accepted (images as data: URLs make requests large).
 let maxRequestBytes = 32 << 20

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import Glibc
 import Models
+import ModelsCore
 
 /// The object behind `models_cooldown *`. Routers that share the tracker hold
 /// the core `Cooldown` itself, so freeing the handle while they use it is safe.

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 import Glibc
 import Models
+import ModelsCore
+import ModelsProviders
+import ModelsTransport
 
 /// The C layout of `models_token_source` in models.h (`size`, then three function pointers).
 public struct TokenSourceCallbacks {

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 import Glibc
 import Models
+import ModelsCore
+import ModelsProviders
 
 /// The object behind `models_engine *`.
 final class EngineObject: OpaqueHandle {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import Glibc
 import Models
+import ModelsCore
 
 /// The object behind `models_error *`: a core error plus its message as a C string
 /// that lives as long as the object.

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 import Glibc
 import Models
+import ModelsCore
+import ModelsProviders
 
 nonisolated(unsafe) private let versionString = CStrings.immortal(LibraryVersion.string)
 

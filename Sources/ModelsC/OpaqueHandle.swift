@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+
 /// A Swift object lent to C as an opaque pointer (`models_router *`,
 /// `models_stream *`, ...). `handle` hands C one retained reference, `from`
 /// borrows the object back without touching the count, and `release` drops the

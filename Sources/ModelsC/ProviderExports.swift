@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 import Glibc
 import Models
+import ModelsCore
+import ModelsProviders
 
 /// The C layout of `models_provider_callbacks` in models.h (`size`, then five function pointers).
 public struct ProviderCallbacks {

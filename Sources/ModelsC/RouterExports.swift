@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import Glibc
 import Models
+import ModelsCore
 
 /// The object behind `models_router *`.
 final class RouterObject: OpaqueHandle {

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 import Glibc
 import Models
+import ModelsCore
+import ModelsTransport
 
 /// The object behind `models_stream *`: the core stream, its cancellation
 /// token (the only part another thread touches) and the strings it lends.

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import Models
+import ModelsCore
 
 /// The `size` first member of a struct the caller fills in (models.h).
 ///

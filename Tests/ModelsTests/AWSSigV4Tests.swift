@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 import Testing
 @testable import Models
+@testable import ModelsCore
+@testable import ModelsProviders
+@testable import ModelsTransport
 
 /// SigV4 signatures, checked against botocore's signer (the values below are
 /// what botocore 1.43's SigV4Auth computes for the same requests).

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 import Testing
 @testable import Models
+@testable import ModelsCore
+@testable import ModelsProviders
+@testable import ModelsTransport
 
 /// Random and mutated input for the Anthropic translators: they may throw, never trap.
 /// Seeded, so a failure reproduces; a few thousand cases run well under a second.

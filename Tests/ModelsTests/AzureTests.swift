@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 import Testing
 @testable import Models
+@testable import ModelsCore
+@testable import ModelsProviders
+@testable import ModelsTransport
 
 /// Azure OpenAI (`"type": "azure"`): the URL of each request from the
 /// resource endpoint, the API version and the deployment; the `api-key`

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 import Testing
 @testable import Models
+@testable import ModelsCore
+@testable import ModelsProviders
+@testable import ModelsTransport
 
 /// Every OpenAI chat parameter on its way to Bedrock's Converse API: sent (in
 /// Converse's terms), dropped with a DEBUG line (quality tuning only), or

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 import Testing
 @testable import Models
+@testable import ModelsCore
+@testable import ModelsProviders
+@testable import ModelsTransport
 
 /// The queue behind the pull API: chunks in arrival order, each followed by a
 /// NUL (so C can read it as a string), lent until the next push, and one

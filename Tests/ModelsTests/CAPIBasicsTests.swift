@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 import Glibc
+import Models
+import ModelsCore
+import ModelsProviders
+import ModelsTransport
 import Testing
 @testable import ModelsC
-import Models
 
 /// The exported C entry points, called as a C program would, with bad input.
 @Suite struct CAPIBasicsTests {

@@ -2,6 +2,9 @@
 import Glibc
 import Testing
 @testable import Models
+@testable import ModelsCore
+@testable import ModelsProviders
+@testable import ModelsTransport
 
 @Suite struct ChatAnswerTests {
     private func answer(_ text: String) -> ChatAnswer {

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 import Testing
 @testable import Models
+@testable import ModelsCore
+@testable import ModelsProviders
+@testable import ModelsTransport
 
 /// `ChunkInspector` checks chunks with `JSONScanner` and calls jansson only for
 /// the rare members it must read: its answers must be those of a full parse.

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 import Testing
 @testable import Models
+@testable import ModelsCore
+@testable import ModelsProviders
+@testable import ModelsTransport
 
 @Suite struct CooldownTests {
     static func config(base: Int64 = 60_000, max: Int64 = 3_600_000, multiplier: Double = 5) -> CooldownConfig {

@@ -3,6 +3,9 @@ import Foundation
 import Synchronization
 import Testing
 @testable import Models
+@testable import ModelsCore
+@testable import ModelsProviders
+@testable import ModelsTransport
 
 /// The Copilot token cache (expiry margin, single flight, failures shared with
 /// waiters, a cancelled exchanger handing over) and the token answer's parsing.

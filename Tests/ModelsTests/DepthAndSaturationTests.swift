@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 import Testing
 @testable import Models
+@testable import ModelsCore
+@testable import ModelsProviders
+@testable import ModelsTransport
 
 /// Issue 12: JSON nested beyond `JSON.maxDepth` is refused before jansson's
 /// recursive parser sees it; the writer needs no recursion; numbers from

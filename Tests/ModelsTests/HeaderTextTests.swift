@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 import Testing
 @testable import Models
+@testable import ModelsCore
+@testable import ModelsProviders
+@testable import ModelsTransport
 
 /// A header that would split the request never reaches libcurl: the transfer
 /// refuses it before any connection, naming the header and never its value.

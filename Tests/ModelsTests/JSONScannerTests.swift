@@ -2,6 +2,9 @@
 import CModelsSupport
 import Testing
 @testable import Models
+@testable import ModelsCore
+@testable import ModelsProviders
+@testable import ModelsTransport
 
 /// The scanner must accept exactly what jansson's `json_loadb(JSON_DECODE_ANY)`
 /// accepts (the flags `ChunkInspector` uses, bar the top-level kind): every

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 import Testing
 @testable import Models
+@testable import ModelsCore
+@testable import ModelsProviders
+@testable import ModelsTransport
 
 /// Every OpenAI chat parameter × every provider: it reaches the provider
 /// (as is, or translated), is dropped only when it merely tunes quality, or is

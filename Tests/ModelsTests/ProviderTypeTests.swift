@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 import Testing
 @testable import Models
+@testable import ModelsCore
+@testable import ModelsProviders
+@testable import ModelsTransport
 
 /// A provider entry's `"type"`: parsed and checked by the config, and deciding
 /// which client `ProviderRegistry` builds (the name decides when it is absent).

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 import Testing
 @testable import Models
+@testable import ModelsCore
+@testable import ModelsProviders
+@testable import ModelsTransport
 
 /// Secrets never reach an error message or a log line: known keys are
 /// replaced wherever they appear, and words shaped like keys are cut short.

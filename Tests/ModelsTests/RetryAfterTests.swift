@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 import Testing
 @testable import Models
+@testable import ModelsCore
+@testable import ModelsProviders
+@testable import ModelsTransport
 
 /// `Retry-After` values as providers send them: delta-seconds or one of the
 /// three HTTP-date forms of RFC 9110, turned into milliseconds from "now".

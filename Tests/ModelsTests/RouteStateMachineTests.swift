@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 import Testing
 @testable import Models
+@testable import ModelsCore
+@testable import ModelsProviders
+@testable import ModelsTransport
 
 /// A provider the machine can name; it is never called (the tests play the driver).
 private final class NamedProvider: ChatProvider, @unchecked Sendable {

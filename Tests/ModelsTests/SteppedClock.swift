@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 import Synchronization
 @testable import Models
+@testable import ModelsCore
+@testable import ModelsProviders
+@testable import ModelsTransport
 
 /// A clock that moves only when a test moves it, so time-based tests never sleep.
 final class SteppedClock: Sendable {

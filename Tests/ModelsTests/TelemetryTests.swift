@@ -2,6 +2,9 @@
 import Glibc
 import Testing
 @testable import Models
+@testable import ModelsCore
+@testable import ModelsProviders
+@testable import ModelsTransport
 
 @Suite struct CostTests {
     let gpt4o = Price(inputPerMillion: 2.5, outputPerMillion: 10, cachedInputPerMillion: 1.25)

@@ -3,6 +3,7 @@
 import CModelsSupport
 import Glibc
 @testable import Models
+@testable import ModelsCore
 
 /// Stops the run when an invariant breaks: prints what broke and aborts, so
 /// libFuzzer saves the input as a crash file.

@@ -1,4 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
+import ModelsCore
+import ModelsTransport
+
 /// What one call may change of the router's behaviour, apart from the request
 /// body: its timeouts, retries, fallbacks, extra HTTP headers and query
 /// parameters, and metadata that is only handed back in events.

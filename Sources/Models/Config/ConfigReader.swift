@@ -1,4 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
+import ModelsCore
+import ModelsTransport
+
 /// Reads one JSON object of the config (or of a call's options), key by key,
 /// and turns every surprise into an `invalidArgument` error that names the key
 /// by its full path (`providers.openai.base_url`). Values are never echoed:

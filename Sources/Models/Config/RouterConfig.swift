@@ -1,4 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
+import ModelsCore
+import ModelsProviders
+import ModelsTransport
+
 /// The router's configuration, read from the one JSON object of `models_router_new`.
 /// Every key of the schema is known here; anything else is an error naming the key.
 public struct RouterConfig: Sendable, Equatable {
@@ -57,39 +61,6 @@ public struct RouterConfig: Sendable, Equatable {
     }
 }
 
-public struct ProviderConfig: Sendable, Equatable {
-    /// The API the provider speaks, as configured; nil: the name decides (see `resolvedType`).
-    public var type: ProviderType?
-    public var apiKey: String?
-    /// The environment variable that holds the key (read when the router is built).
-    public var apiKeyEnv: String?
-    public var baseURL: String?
-    /// Extra headers sent with every request to this provider (e.g. OpenRouter's `HTTP-Referer`).
-    public var headers: [Header] = []
-    /// GitHub Copilot type only: the GitHub token exchanged for Copilot API tokens.
-    public var githubToken: String?
-    public var githubTokenEnv: String?
-    public var tokenURL: String?
-    /// Azure type only: the `api-version` query parameter (`2024-10-21`).
-    public var apiVersion: String?
-    /// Bedrock type only: the AWS region (else `AWS_REGION` / `AWS_DEFAULT_REGION`).
-    public var region: String?
-    /// Bedrock type only: credentials (else `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`).
-    public var awsAccessKeyID: String?
-    public var awsSecretAccessKey: String?
-    public var awsSessionToken: String?
-
-    public struct Header: Sendable, Equatable {
-        public var name: String
-        public var value: String
-    }
-
-    public init() {}
-
-    /// The configured `type`, else the one the provider's name implies.
-    public func resolvedType(name: String) -> ProviderType { type ?? ProviderType.implied(byName: name) }
-}
-
 public struct CooldownConfig: Sendable, Equatable {
     public var baseMs: Int64 = 60_000
     public var maxMs: Int64 = 3_600_000
@@ -100,15 +71,6 @@ public struct CooldownConfig: Sendable, Equatable {
 public struct RateLimitConfig: Sendable, Equatable {
     public var requestsPerSecond: Double
     public var burst: Int
-}
-
-public struct ThinkingConfig: Sendable, Equatable {
-    public enum Level: String, Sendable { case off, enabled, adaptive }
-    /// nil: decided by `enabled`, or by the model (Claude 4.6 models think by default).
-    public var level: Level?
-    public var enabled: Bool?
-    public var budgetTokens: Int = 8192
-    public init() {}
 }
 
 extension RouterConfig {

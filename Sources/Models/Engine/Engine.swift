@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 import CModelsSupport
 import Glibc
+import ModelsCore
+import ModelsProviders
+import ModelsTransport
 import Synchronization
 
 /// Many chat and stream calls driven from one thread: one libcurl multi

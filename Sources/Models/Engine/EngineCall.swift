@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 import CModelsSupport
 import Glibc
+import ModelsCore
+import ModelsProviders
+import ModelsTransport
 
 /// One chat or stream call on an `Engine`: drives its `RouteStateMachine` from
 /// the engine's timers and transfer events instead of sleeps and blocking

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 import CModelsSupport
 import Glibc
+import ModelsCore
+import ModelsTransport
 
 /// One HTTP exchange on the engine's multi handle: an easy handle set up with
 /// the options every transfer gets (`EasyOptions`), its response head read by

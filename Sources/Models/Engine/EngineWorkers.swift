@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import Glibc
+import ModelsCore
 
 /// A few threads that run what cannot run on the engine's thread: the
 /// attempts of providers that are functions of the embedding program

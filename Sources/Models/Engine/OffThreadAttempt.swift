@@ -1,4 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
+import ModelsCore
+import ModelsProviders
+import ModelsTransport
+
 /// What an attempt running on one of the engine's worker threads reports to
 /// its call, which reads it on the engine's thread.
 struct OffThreadReport: @unchecked Sendable { // made on a worker, read once on the engine's thread (handed over under the inbox's lock)

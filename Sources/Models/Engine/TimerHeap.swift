@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+
 /// A min-heap of (time, id): the engine's timers. A call keeps one entry for
 /// its next wake-up; entries it no longer wants are left in place and skipped
 /// when they come out (the engine compares them with the call's own record).

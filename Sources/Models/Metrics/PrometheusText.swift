@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+
 /// The Prometheus text exposition format (version 0.0.4), as a pure function
 /// of metric families: `# HELP`, `# TYPE`, then the samples in the order given.
 public enum PrometheusText {

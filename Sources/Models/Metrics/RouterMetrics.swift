@@ -1,4 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
+import ModelsCore
+import ModelsProviders
+
 /// A router's counters and latency histograms per model (and the group a
 /// model is a deployment of), for `PrometheusText`. Thread-safe; each update
 /// takes one lock and builds no strings.

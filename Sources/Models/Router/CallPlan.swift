@@ -1,4 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
+import ModelsCore
+import ModelsProviders
+import ModelsTransport
+
 /// One call's routing, set up: the state machine with its settings, and what
 /// each attempt gets (limits, the `ChatCall`). Built by `Router.plan`; driven
 /// by the blocking `Router.route` (sleeps) and by the `Engine` (timers) alike.

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import Glibc
+import ModelsCore
 
 /// Per-model failure cooldowns with exponential backoff (the Go `Cooldown`).
 ///

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+
 /// The cooldown of one model: how many transient failures in a row, and until when
 /// it is skipped. A plain value; `Cooldown` keeps one per model behind a lock.
 ///

@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
+import ModelsCore
+
 /// What the router knows of each deployment's load: calls in flight, a moving
 /// average of the time to the first byte of its answers, and the last minute's
 /// requests and tokens. Shared by every call of a router; thread-safe.

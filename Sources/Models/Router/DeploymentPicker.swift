@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+
 /// Which deployment of a group takes the next attempt: a pure function of the
 /// candidates' weights and load, and one random number.
 enum DeploymentPicker {

@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
+import ModelsCore
+
 /// What the router does once a model's last attempt has failed: move on to the
 /// next model, move on to the fallbacks kept for that kind of error, or end
 /// the call with the error. A pure decision from the config.

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+
 /// A name that stands for several deployments of one model (two API keys, two
 /// regions, Azure beside OpenAI), balanced by a strategy. Deployments are
 /// `provider/model` names of configured providers.

@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
+import ModelsCore
+
 /// One model's health as the router sees it, without calling any API.
 public struct ModelHealth: Sendable, Equatable {
     public var model: String

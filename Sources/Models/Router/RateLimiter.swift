@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+import ModelsCore
 
 /// A provider's rate limit, shared by every thread routing to it: a `TokenBucket`
 /// behind a lock, reading the injected clock under the lock so readings stay in order.

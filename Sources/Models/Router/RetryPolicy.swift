@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
+import ModelsCore
+
 /// When to try the same model again, and how long to wait first.
 ///
 /// Retries: transient failures only (HTTP 408, 429, 500, 502, 503, 504, 529 and

@@ -1,4 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
+import ModelsCore
+import ModelsProviders
+
 /// The routing decisions of one call, as a pure state machine: which model or
 /// deployment to try next, whether to try it again, wait, move on or give up.
 /// It holds no clock, lock, randomness or provider: the driver (the blocking

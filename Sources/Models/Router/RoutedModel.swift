@@ -1,4 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
+import ModelsCore
+import ModelsProviders
+
 /// A model name with its provider's name, the provider (nil when none is
 /// registered under that name) and the id the provider receives: looked up
 /// once, when the models or the providers change, so a request does no lookups.

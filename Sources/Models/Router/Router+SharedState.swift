@@ -1,4 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
+import ModelsCore
+import ModelsTransport
+
 /// The router's side of the shared state (`shared_state`): what a call reads
 /// before each decision, tells when an attempt starts, and tells when it ends.
 /// Without `shared_state` none of this talks to anything.

@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 import Glibc
+import ModelsCore
+import ModelsProviders
+import ModelsTransport
 
 /// Routes OpenAI-shaped chat requests: the primary model, then each fallback
 /// in order, retrying transient failures on the same model with backoff,

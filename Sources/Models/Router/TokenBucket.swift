@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+
 /// A token bucket for one provider's rate limit, as a pure state machine: the caller
 /// passes the time, the bucket answers how long to wait.
 ///

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+
 /// Requests and tokens over the last minute, in one-second buckets: what a
 /// deployment's `rpm` and `tpm` limits are held against. A plain value.
 struct UsageWindow: Sendable, Equatable {

@@ -2,6 +2,7 @@
 #if canImport(CHiredis)
 import CHiredis
 import Glibc
+import ModelsCore
 
 /// A blocking Redis client over hiredis for the shared state: a pool of
 /// connections (one per thread talking to Redis at the same moment, reused

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+
 /// One Redis reply as a plain value, copied out of hiredis's reply tree, so
 /// that decoding a script's answer is a pure function that tests can feed.
 enum RedisReply: Sendable, Equatable {

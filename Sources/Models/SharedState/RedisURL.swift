@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+
 /// Where the shared state lives: `redis://[[user]:password@]host[:port][/db]`
 /// or `unix://[[user]:password@]/path/to/redis.sock[?db=N]`. A plain value;
 /// `redacted` is the only form that may reach a log line or an error message.

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+
 /// SHA-1 of a text, in lower-case hex: the name Redis gives a script
 /// (EVALSHA), computed here so that no SCRIPT LOAD is needed. Not for security.
 enum SHA1 {

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+
 /// The Redis keys of the shared state, all under the configured prefix:
 ///
 ///     <prefix>cooldown:<model>   hash f (failures in a row), u (until, ms of Redis time)

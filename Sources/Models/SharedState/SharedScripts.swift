@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+
 /// The Lua scripts that read and change the shared state, each atomic on the
 /// Redis server and run with EVALSHA (EVAL when the server does not have it).
 /// Every time in them is Redis's own (`TIME`), so the clocks of the machines

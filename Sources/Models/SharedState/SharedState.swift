@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import Glibc
+import ModelsCore
+import ModelsProviders
 
 /// A Lua script of the shared state: its name (for messages), text and SHA-1 (for EVALSHA).
 struct SharedScript: Sendable {

@@ -1,4 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
+import ModelsCore
+import ModelsProviders
+
 /// `shared_state`: the Redis server through which routers in many processes
 /// share cooldowns, rate limits and deployment load.
 public struct SharedStateConfig: Sendable, Equatable {

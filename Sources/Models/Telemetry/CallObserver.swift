@@ -1,4 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
+import ModelsCore
+import ModelsProviders
+
 /// What one call reports as it goes, fanned out to the router's metrics and,
 /// when a handler was set as the call began, to its events. `Router.route`
 /// tells it what happened; it knows how each thing is counted and described.

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import Glibc
+import ModelsCore
 import Synchronization
 
 /// Where a router's events go: one handler, called on the thread of the call

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import Glibc
+import ModelsCore
+import ModelsProviders
 
 /// One event as compact JSON text, written member by member: `{"event":
 /// "attempt.end","libmodels.call_id":7,...}`. Names follow the OpenTelemetry

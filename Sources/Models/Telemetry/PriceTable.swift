@@ -1,4 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
+import ModelsCore
+import ModelsProviders
+
 /// What a model's tokens cost, in US dollars per million tokens (the config's
 /// `prices`). There is no built-in list: prices change, and a stale one would
 /// report wrong costs silently.

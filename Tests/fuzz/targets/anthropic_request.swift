@@ -7,6 +7,8 @@
 // top_p in 0...1, gives thinking a budget below max_tokens, and spells tool ids
 // in Anthropic's alphabet.
 @testable import Models
+@testable import ModelsCore
+@testable import ModelsProviders
 
 private let models = ["claude-sonnet-4-6", "claude-opus-4-7", "claude-3-5-sonnet-20241022", "claude-sonnet-4-20250514",
                       "anthropic.claude-opus-4-6-v1:0", "custom-model"]

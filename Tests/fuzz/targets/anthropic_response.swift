@@ -4,6 +4,8 @@
 // valid chat.completion whose token counts are not negative and add up
 // (saturating), and whose finish_reason is one OpenAI defines.
 @testable import Models
+@testable import ModelsCore
+@testable import ModelsProviders
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzAnthropicResponse(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {

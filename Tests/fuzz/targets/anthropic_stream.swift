@@ -5,6 +5,8 @@
 // chat.completion.chunk; token counts never go negative or down; tool indexes
 // count up from 0 without gaps; nothing but .nothing or an error after the end.
 @testable import Models
+@testable import ModelsCore
+@testable import ModelsProviders
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzAnthropicStream(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {

@@ -4,6 +4,9 @@
 // (sizes picked from the input) give the same messages and the same error; no
 // message is over the limit; every chunk the decoder hands on is JSON.
 @testable import Models
+@testable import ModelsCore
+@testable import ModelsProviders
+@testable import ModelsTransport
 
 private struct Outcome: Equatable {
     var messages: [EventStreamMessage] = []

@@ -4,6 +4,8 @@
 // accept and refuse exactly as the tree path, ChatRequest(json:) after jansson,
 // with the same message, the same model, and a text that parses to the same JSON.
 @testable import Models
+@testable import ModelsCore
+@testable import ModelsProviders
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzChatRequest(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {

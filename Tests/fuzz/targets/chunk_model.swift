@@ -6,6 +6,8 @@
 // with its "model" set to the name (added when missing, one "model" only),
 // whether it was spliced or written out again.
 @testable import Models
+@testable import ModelsCore
+@testable import ModelsProviders
 
 private let names = ["p/m", "openai/gpt-4o", "a/we\"ird\\name", "p/\u{e9}\u{1F600}", "p/x\u{7f}y", "m"]
 

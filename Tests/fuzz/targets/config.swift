@@ -5,6 +5,7 @@
 // HTTP headers (header values, keys, GitHub tokens) hold no control character
 // and no surrounding whitespace.
 @testable import Models
+@testable import ModelsCore
 
 private func isCleanSecret(_ s: String) -> Bool {
     isHeaderSafe(s) && s.first != " " && s.last != " "

@@ -5,6 +5,8 @@
 // Authorization header and an http(s) API URL; deciding on it never traps,
 // whatever expires_at says.
 @testable import Models
+@testable import ModelsCore
+@testable import ModelsProviders
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzCopilotToken(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {

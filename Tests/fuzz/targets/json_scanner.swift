@@ -5,6 +5,7 @@
 // reports holds exactly the value jansson finds for that key.
 import CModelsSupport
 @testable import Models
+@testable import ModelsCore
 
 private let scanner = JSONScanner(keys: "error", "usage", "choices", "a")
 

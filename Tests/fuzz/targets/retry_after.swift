@@ -5,6 +5,7 @@
 // parsed date is not before 1970.
 import Glibc
 @testable import Models
+@testable import ModelsTransport
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzRetryAfter(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {

@@ -4,6 +4,7 @@
 // same error and, without an error, the same end state; every event's data is
 // NUL-terminated and within the limit.
 @testable import Models
+@testable import ModelsCore
 
 private struct Outcome: Equatable {
     var events: [[UInt8]] = []  // type, 0xFF, data, 0xFF, id
