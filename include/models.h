@@ -264,7 +264,8 @@ typedef void (*models_event_fn)(void *user, const char *event_json, size_t len);
 **
 ** Every event has "event" (its kind), "libmodels.call_id" (a number shared by
 ** the events of one call, unique within the router), "libmodels.time_unix_nano"
-** (the wall clock), "gen_ai.operation.name" ("chat"), "libmodels.stream"
+** (the wall clock), "gen_ai.operation.name" ("chat"; "embeddings" for
+** models_embed()), "libmodels.stream"
 ** (true for streams) and, when the call's options have one,
 ** "libmodels.metadata" (the caller's object, as given). Names follow the
 ** OpenTelemetry GenAI conventions where one exists, so the events of a call
@@ -284,6 +285,20 @@ typedef void (*models_event_fn)(void *user, const char *event_json, size_t len);
 **   "cooldown.wait"    "libmodels.wait_ms": every model is in cooldown and
 **                      the call waits for the first (the config's
 **                      "cooldown_wait_ms")
+**   "hedge.start"      hedging (see models_chat_ex()): the same request also
+**                      goes to "gen_ai.request.model" because
+**                      "libmodels.hedge.from" sent no first word within
+**                      "libmodels.hedge_after_ms"; an "attempt.start" follows
+**   "hedge.end"        the attempt that did not answer is over:
+**                      "libmodels.hedge.winner" ("first": the call's own
+**                      attempt answered, "hedge": the hedge did, "none": this
+**                      one failed and the other goes on alone),
+**                      "gen_ai.response.model" (the winner),
+**                      "libmodels.hedge.other_model" and "libmodels.hedge.other_ms"
+**                      (the other attempt, how long it ran), the tokens it had
+**                      reported (usually none: it is cancelled before its
+**                      first word) and their "libmodels.cost_usd"; "error.type"
+**                      when it failed
 **   "first_token"      streams only, when the first word arrives (the stream
 **                      opens then): "gen_ai.response.model",
 **                      "libmodels.time_to_first_token_ms" from the call's
@@ -300,6 +315,12 @@ typedef void (*models_event_fn)(void *user, const char *event_json, size_t len);
 **                      the attempt's start
 **   "retry"            "libmodels.delay_ms", "error.type": the same model is
 **                      tried again after that delay
+**   "stream.resume"    "gen_ai.request.model", "libmodels.resume" (1 for the
+**                      first), "libmodels.delivered_bytes", "error.type",
+**                      "libmodels.error.message": a stream broke after its
+**                      first word and is resumed ("stream_recovery"); an
+**                      "attempt.end" with the error, then a "retry" or
+**                      "fallback", follow
 **   "cooldown.start"   "gen_ai.request.model", "libmodels.cooldown_ms"
 **   "cooldown.end"     "gen_ai.request.model": an answer from a model cleared
 **                      the failures that had cooled it down (a cooldown that
@@ -496,6 +517,65 @@ models_code models_stream_collect(models_stream *s, char **text, models_error **
 void models_stream_close(models_stream *s);
 
 /* ---------------------------------------------------------------------------
+** Streams that resume after a break
+**
+** With the config key "stream_recovery": "resume" (or the same key in a
+** call's options), a stream that breaks after its first word is not ended
+** with an error. A break is a reset connection, a body that ends without its
+** terminator ("[DONE]" or "message_stop"), a malformed event, an error event
+** (except a refusal: auth, content policy, context window, bad request), or
+** stream_idle_timeout_ms without an event. The router then retries the same
+** model (with backoff, Retry-After honoured, within max_retries) or moves on
+** through the fallbacks, asking the model to continue the answer it had
+** started:
+**
+** - Anthropic: the text delivered so far is sent as a trailing assistant
+**   message (without its trailing whitespace), which the model continues.
+** - Providers whose models accept an assistant message with "prefix": true
+**   (provider key "assistant_prefix": true, or a list of model ids; on by
+**   default for providers named "deepseek" and "mistral"): that.
+** - Any other provider: the text as an assistant message, then a user
+**   message asking to continue without repeating. What the answer repeats of
+**   the end of the delivered text (up to 512 bytes, at least 4 unless it is
+**   the whole text) is removed before delivery.
+**
+** The caller's stream goes on where it stopped: every byte of
+** "delta.content" is delivered once, in order, in ordinary chunks; the new
+** attempt's role and reasoning ("reasoning_content", thinking) are not
+** delivered again. A tool call whose id and name were delivered but none of
+** its arguments is restarted by the new attempt under the same index, id and
+** name. A break after part of a tool call's arguments (or after a complete
+** tool call) cannot be resumed: the stream ends with MODELS_ERR_PROTOCOL,
+** whose message says so. A break after the finish_reason chunk ends the
+** stream normally (the answer is complete). The bounds are the call's:
+** max_retries per model, the fallbacks, stream_timeout_ms. Each resume is an
+** "info" log line and a "stream.resume" event ("libmodels.resume": its
+** number, "libmodels.delivered_bytes", the error).
+**
+** A stream that was resumed ends with one more chunk, with "choices": [] and
+**
+**     "usage": the tokens of every attempt, summed
+**     "x_libmodels": {"resumed": {"count": N, "parts": [
+**         {"model": "openai/gpt-4o", "content_bytes": 120, "ended_by": "transport"},
+**         {"model": "openai/gpt-4o", "content_bytes": 80}]}}
+**
+** (the models that answered, in order, the bytes of text each delivered and
+** the kind of error that broke each part but the last). models_stream_usage()
+** is the same sum. A stream that was not resumed is unchanged. The chunks
+** of the attempts after the first carry their own "id" and "model". Every
+** chunk is parsed while "resume" is on (a few microseconds per chunk).
+*/
+
+/* How many times a pull stream was resumed so far; 0 when it was not (or for
+** NULL). */
+int models_stream_resumes(const models_stream *s);
+
+/* The "resumed" object above for a pull stream, as JSON text the caller frees
+** with models_free(); NULL when it was not resumed. models_stream_model()
+** stays the first part's model. */
+char *models_stream_resumed(const models_stream *s);
+
+/* ---------------------------------------------------------------------------
 ** Calls with options
 **
 ** models_chat(), models_chat_stream() and models_stream_open() use the
@@ -513,6 +593,8 @@ void models_stream_close(models_stream *s);
 **                               leads; [] turns fallbacks off for this call
 **     "stream_idle_timeout_ms"  as the config keys of the same names
 **     "stream_timeout_ms"
+**     "stream_recovery"         "off" or "resume" (see "Streams that resume
+**                               after a break")
 **     "extra_headers"           {"Name": "value", ...} sent with every
 **                               attempt; a header the library also sets
 **                               (Authorization, x-api-key, ...) is replaced.
@@ -530,6 +612,9 @@ void models_stream_close(models_stream *s);
 **                               member saying how it was obtained (see
 **                               models_chat()); false: it does not, whatever
 **                               the config's "x_libmodels" says
+**     "hedge_after_ms"          hedging for this call, as the config key of
+**                               the same name (0 to 3600000; 0 turns it off
+**                               for this call)
 **
 **   An unknown key, a wrong type or a number out of range is
 **   MODELS_ERR_INVALID_ARGUMENT with a message that names the key (and the
@@ -541,6 +626,28 @@ void models_stream_close(models_stream *s);
 ** - `call`, a cancellation token: another thread may interrupt the call with
 **   models_call_cancel() (a signal handler's flag polled by a watcher thread,
 **   an asyncio task being cancelled, a UI button).
+**
+** Hedging ("hedge_after_ms" in the config or the options): when a model has
+** sent no first word within that many milliseconds of its request (a stream:
+** no content, tool call or thinking yet; a chat: no answer yet, as a chat
+** answer comes whole), the same request also goes to the next candidate: the
+** next deployment of its group, else the next fallback that can take it now
+** (not one in cooldown or at its rate limit; a hedge never waits). The first
+** of the two to send its first word answers the call; the other is cancelled
+** at once and its connection closed, not reused. At most one hedge per call.
+** When one of the two fails, the other goes on alone; when both fail, the
+** call goes on as after any failure (retries, fallbacks), without trying the
+** hedge's model again. You see one answer or one stream, from the model that
+** won (the answer's "model", models_stream_model()). The events
+** "hedge.start" and "hedge.end" and the log say what the hedge cost.
+**
+** A hedged call of these blocking functions runs on an engine of its own
+** (see "The engine") that your thread drives until the call is over: no
+** thread is created, and chunk and thinking callbacks still run on your
+** thread, between reads, never inside the library's network callbacks, as
+** for an unhedged call. models_call_cancel() and models_stream_cancel() stop
+** both attempts. A pull stream (models_stream_open_ex()) is driven by
+** models_stream_next(), on whichever thread calls it.
 */
 
 typedef struct models_call models_call;
@@ -907,6 +1014,59 @@ models_code models_chat_async(models_engine *e, const char *request_json, const 
 models_code models_stream_async(models_engine *e, const char *request_json, const char *options_json,
                                 models_call *call, models_chunk_fn on_chunk, models_text_fn on_thinking,
                                 models_done_fn on_done, void *user, models_error **err);
+
+/* ---------------------------------------------------------------------------
+** Embeddings
+**
+** A request is an OpenAI embeddings request object:
+**
+**   {"model": "openai/text-embedding-3-small", "input": ["first", "second"]}
+**
+** "input" is a string, an array of strings, an array of tokens (integers) or
+** an array of arrays of tokens; strings and token arrays must not be empty.
+** "encoding_format" ("float" or "base64"), "dimensions" (a positive integer),
+** "user" and any other field reach the provider unchanged; the answer, a
+** base64 one included, comes back as the provider sent it. "model" is routed
+** as for chat: absent, the primary and its fallbacks; a model name or a group
+** of "model_groups", that one alone (give it fallbacks with the options'
+** "fallbacks"). Retries, cooldowns, rate limits (a deployment's "tpm" counts
+** the answer's prompt tokens), metrics, events ("gen_ai.operation.name":
+** "embeddings") and "prices" (input price) apply as for chat.
+**
+** OpenAI-compatible providers answer at POST {base_url}/embeddings, Azure at
+** its deployment's /embeddings (or /openai/v1/embeddings). A provider without
+** an embeddings API (Anthropic, a provider added with
+** models_router_add_provider()) ends the call with
+** MODELS_ERR_INVALID_ARGUMENT ("provider ... has no embeddings API"), without
+** trying the fallbacks.
+**
+** A request that is not valid JSON, not an object, has no "input", or whose
+** members have the wrong type, is MODELS_ERR_INVALID_ARGUMENT with a message
+** naming the member ("input[2]"), before anything is sent; so is one over
+** 32 MiB. Other failures are reported as models_chat() reports them. Large
+** batches of vectors can pass max_response_bytes (MODELS_ERR_PROTOCOL):
+** raise it in the config.
+*/
+
+/* Sends an embeddings request and waits for the answer. On MODELS_OK,
+** *response_json is a new string (free it with models_free()) holding the
+** provider's {"object": "list", "data": [{"embedding": ..., "index": 0}, ...],
+** "usage": {...}} with "model" set to the full name of the model that
+** answered. On failure *response_json is NULL and the code (and *err) say
+** why. Blocks the calling thread. Thread-safe. */
+models_code models_embed(models_router *r, const char *request_json,
+                         char **response_json, models_error **err);
+
+/* models_embed() with per-call options and a cancellation token, as
+** models_chat_ex(). */
+models_code models_embed_ex(models_router *r, const char *request_json, const char *options_json,
+                            models_call *call, char **response_json, models_error **err);
+
+/* Starts an embeddings call on an engine, as models_chat_async(): `on_done`
+** receives the answer (as models_embed() returns it, lent) or the error,
+** exactly once, on the engine's thread. */
+models_code models_embed_async(models_engine *e, const char *request_json, const char *options_json,
+                               models_call *call, models_done_fn on_done, void *user, models_error **err);
 
 #ifdef __cplusplus
 }

@@ -14,7 +14,7 @@ final class EngineObject: OpaqueHandle {
 public typealias DoneFunction = @convention(c) (UnsafeMutableRawPointer?, Int32, UnsafePointer<CChar>?, OpaquePointer?) -> Void
 
 /// A pointer the caller lends for the call's callbacks, used on the engine's thread.
-private struct UserPointer: @unchecked Sendable { let raw: UnsafeMutableRawPointer? } // the C caller's, passed back untouched
+struct UserPointer: @unchecked Sendable { let raw: UnsafeMutableRawPointer? } // the C caller's, passed back untouched
 
 @_cdecl("models_engine_new")
 public func models_engine_new(_ r: OpaquePointer?, _ err: ErrorOut?) -> OpaquePointer? {
@@ -65,7 +65,7 @@ public func models_engine_start_thread(_ e: OpaquePointer?, _ err: ErrorOut?) ->
 }
 
 /// Calls `onDone` with the result; the answer text and the error object live until it returns.
-private func complete(_ onDone: DoneFunction, _ user: UserPointer, answer: ChatAnswer?, error: ModelsError?) {
+func complete(_ onDone: DoneFunction, _ user: UserPointer, answer: ChatAnswer?, error: ModelsError?) {
     if let error {
         let object = ErrorObject(error)
         let handle = object.handle

@@ -35,6 +35,9 @@ public protocol ChatProvider: AnyObject, Sendable {
     /// its chunks can be read. Errors before that point are thrown here, so the
     /// router can still retry or fall back.
     func openStream(_ call: ChatCall) throws(ModelsError) -> any ProviderStream
+    /// An embeddings answer (`{"object": "list", "data": [...]}`). The default
+    /// (Embeddings/EmbeddingsCall.swift) says the provider has none.
+    func embed(_ call: EmbeddingsCall) throws(ModelsError) -> ChatAnswer
 }
 
 /// An open stream of `chat.completion.chunk` objects.

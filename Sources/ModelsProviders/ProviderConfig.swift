@@ -22,6 +22,31 @@ public struct ProviderConfig: Sendable, Equatable {
     public var awsAccessKeyID: String?
     public var awsSecretAccessKey: String?
     public var awsSessionToken: String?
+    /// Which of the provider's models continue an assistant message marked
+    /// `"prefix": true` (`assistant_prefix`: true, false or a list of model ids);
+    /// nil: the provider's name decides (deepseek and mistral do).
+    public var assistantPrefix: AssistantPrefix?
+
+    public enum AssistantPrefix: Sendable, Equatable {
+        case all, none
+        case models([String])
+
+        public func covers(_ modelID: String) -> Bool {
+            switch self {
+            case .all: return true
+            case .none: return false
+            case .models(let ids): return ids.contains(modelID)
+            }
+        }
+    }
+
+    /// Whether `modelID` of the provider named `name` accepts `"prefix": true`.
+    public func acceptsAssistantPrefix(name: String, modelID: String) -> Bool {
+        (assistantPrefix ?? (Self.prefixProviders.contains(name) ? .all : .none)).covers(modelID)
+    }
+
+    /// Providers whose models accept an assistant prefix unless the config says otherwise.
+    static let prefixProviders: Set<String> = ["deepseek", "mistral"]
 
     public struct Header: Sendable, Equatable {
         public var name: String

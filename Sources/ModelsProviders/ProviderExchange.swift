@@ -45,6 +45,8 @@ public protocol StreamDecoder: AnyObject {
 public protocol ExchangeProvider: ChatProvider {
     func chatExchange(_ call: ChatCall) throws(ModelsError) -> ChatExchange
     func streamExchange(_ call: ChatCall) throws(ModelsError) -> StreamExchange
+    /// An embeddings attempt as data; nil (the default): run `embed` off the event loop.
+    func embeddingsExchange(_ call: EmbeddingsCall) throws(ModelsError) -> ChatExchange?
 }
 
 public enum ProviderExchange {

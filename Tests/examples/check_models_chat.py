@@ -290,6 +290,24 @@ def check_secrets(server, binary, configs):
            "a syntax error quotes nothing of the config", out, err)
 
 
+def check_embed(server, binary, configs):
+    config = configs.loopback()
+    code, out, err = run(binary, "--config", config, "--embed", "--model", "openai/text-embedding-3-small", "-v", "two words")
+    vector = json.loads(out)
+    expect(code == 0 and isinstance(vector, list) and len(vector) == 8, "--embed prints the vector", out, err)
+    expect("-- openai/text-embedding-3-small, 2 prompt tokens" in err, "-v prints model and usage", out, err)
+    sent = server.requests()[-1]
+    expect(sent["path"] == "/v1/embeddings" and sent["body"] == {"input": "two words", "model": "text-embedding-3-small"},
+           "the embeddings request", str(sent))
+    code, out, err = run(binary, "--config", config, "--embed", "--json", "--options", '{"fallbacks":[]}', "x")
+    answer = json.loads(out)
+    expect(code == 0 and answer["object"] == "list" and answer["model"] == "openai/gpt-4o", "--embed --json", out, err)
+    code, out, err = run(binary, "--config", config, "--embed", "--model", "anthropic/claude-haiku-4-5", "x")
+    expect(code != 0 and "has no embeddings API" in err, "Anthropic has no embeddings", out, err)
+    code, out, err = run(binary, "--config", config, "--embed", "--stream", "x")
+    expect(code == 2 and "--embed goes with neither" in err, "--embed --stream is a usage error", out, err)
+
+
 def main():
     if len(sys.argv) != 3:
         sys.exit(__doc__.strip())

@@ -29,14 +29,17 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Dict, Iterable, Iterator, List, Optional
 from urllib.parse import urlsplit
 
-import bedrock_wire  # AWS Bedrock Converse / ConverseStream (Tests/server/bedrock_wire.py)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import llm_embeddings  # noqa: E402  (the embeddings wire format)
+import stream_breaks  # noqa: E402  (breaks after any event, continuations: issue 18)
+import bedrock_wire  # noqa: E402  (AWS Bedrock Converse / ConverseStream)
 
 MAX_REQUEST_BODY = 64 * 1024 * 1024  # larger request bodies get a 413
 HANG_CAP_S = 120.0                   # "hang" never lasts longer than this
 POLL_S = 0.05                        # how often a waiting handler checks its client
 CONTROL_PREFIX = "/_control/"
 
-OPENAI, ANTHROPIC, TOKEN, BEDROCK = "openai", "anthropic", "token", bedrock_wire.BEDROCK
+OPENAI, ANTHROPIC, TOKEN, EMBEDDINGS, BEDROCK = "openai", "anthropic", "token", "embeddings", bedrock_wire.BEDROCK
 
 
 # --------------------------------------------------------------------------
@@ -76,6 +79,9 @@ class Step:
     event_delay_ms: int = 0
     trailing: Optional[str] = None
     trailing_delay_ms: int = 0
+    break_after: Optional[int] = None
+    break_mode: Optional[str] = None
+    continues: bool = False
     has_body: bool = False  # set when the script has a "body" key (even null)
 
     TYPES = {
@@ -86,6 +92,7 @@ class Step:
         "error_after": int, "error": _ANY, "stall_after": int, "stall_ms": int,
         "drop_after": int, "byte_at_a_time": bool, "close": bool,
         "event_delay_ms": int, "trailing": str, "trailing_delay_ms": int,
+        **stream_breaks.STEP_TYPES,
     }
 
     @classmethod
@@ -108,7 +115,9 @@ class Step:
         for call in values.get("tool_calls", []):
             if not isinstance(call, dict) or not isinstance(call.get("name"), str):
                 raise ValueError("each tool call needs a string \"name\"")
-        return cls(has_body="body" in raw, **values)
+        step = cls(has_body="body" in raw, **values)
+        stream_breaks.check(step)
+        return step
 
 
 # --------------------------------------------------------------------------
@@ -553,6 +562,8 @@ def route(method: str, path: str) -> Optional[str]:
         return OPENAI
     if method == "POST" and path.endswith("/messages"):
         return ANTHROPIC
+    if method == "POST" and path.endswith("/embeddings"):
+        return EMBEDDINGS
     if method == "GET" and path.endswith("/copilot_internal/v2/token"):
         return TOKEN
     if bedrock_wire.route(method, path):
@@ -772,7 +783,7 @@ class Handler(BaseHTTPRequestHandler):
             if step.error_after == sent:
                 out.event(stream_error_event(mode, step.error))
                 return True
-            return False
+            return stream_breaks.at_break(self, step, mode, out, sent, stream_error_event, ClientGone, HANG_CAP_S)
 
         sent = 0
         for event in events:
@@ -828,6 +839,7 @@ class Handler(BaseHTTPRequestHandler):
             if step.trailing is not None:
                 self.send_trailing(step)
         except ClientGone:
+            request["client_gone"] = True  # the client closed the connection before the answer was over
             self.close_connection = True
 
     def record(self, body: Optional[bytes]) -> Dict[str, Any]:
@@ -859,6 +871,7 @@ class Handler(BaseHTTPRequestHandler):
             self.wait(HANG_CAP_S)
             return
         state = self.server.state
+        step = stream_breaks.continued(step, request)
         if step.body_size is not None:
             base = self.default_body(mode, request, step)
             self.send_bytes(step.status, sized_body(base, step.body_size), step.body_size, step)
@@ -871,7 +884,7 @@ class Handler(BaseHTTPRequestHandler):
             self.send_json(step.status, bedrock_wire.error_body(step.status), step, extra=bedrock_wire.error_headers(step.status))
         elif not 200 <= step.status < 300:
             self.send_json(step.status, error_body(mode, step.status), step)
-        elif mode != TOKEN and request.get("stream") is True:
+        elif mode not in (TOKEN, EMBEDDINGS) and request.get("stream") is True:
             answer = Answer(request, step)
             if mode == ANTHROPIC:
                 events = anthropic_stream(answer, state.next_id())
@@ -901,6 +914,8 @@ class Handler(BaseHTTPRequestHandler):
             return {"token": "cop-tok-%d" % state.next_token(),
                     "expires_at": int(time.time()) + 1800,
                     "endpoints": {"api": self.server.base_url}}
+        if mode == EMBEDDINGS:
+            return llm_embeddings.response(request, step.usage)
         answer = Answer(request, step)
         if mode == ANTHROPIC:
             return anthropic_response(answer, state.next_id())

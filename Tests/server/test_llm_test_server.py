@@ -252,9 +252,9 @@ def test_any_path_prefix(srv, prefix):
 
 
 def test_unknown_path_is_404_and_recorded(srv):
-    status, _, body = call_json(srv, "/v1/embeddings", {"model": "m1"})
+    status, _, body = call_json(srv, "/v1/completions", {"model": "m1"})
     assert status == 404 and "error" in body
-    assert srv.requests()[0]["path"] == "/v1/embeddings"
+    assert srv.requests()[0]["path"] == "/v1/completions"
 
 
 def test_copilot_token_default_and_scripted(srv):
@@ -806,3 +806,40 @@ def test_run_with_server_passes_url_and_exit_code():
     assert proc.returncode == 3
     proc = subprocess.run([sys.executable, runner, sys.executable, "-c", "pass"], timeout=20)
     assert proc.returncode == 0
+
+
+# ---- stream breaks and continuations (stream_breaks.py, issue 18) ---------------
+
+def test_break_modes(srv):
+    for mode, last in (("truncate", b'"delta":{"content":"beta "}'), ("malformed", b'"delta": '),
+                       ("error", b'"scripted stream error"')):
+        srv.reset()
+        srv.script("m1", {"content": "alpha beta gamma", "break_after": 3, "break_mode": mode})
+        status, _, payload = call(srv, OPENAI_PATH, chat(stream=True))
+        assert status == 200 and b"[DONE]" not in payload and b"gamma" not in payload
+        assert last in payload.rstrip(b"\n").split(b"\n\n")[-1], (mode, payload)
+    srv.reset()
+    srv.script("m1", {"content": "alpha beta gamma", "break_after": 2, "break_mode": "reset"})
+    with pytest.raises((http.client.IncompleteRead, ConnectionError)):
+        call(srv, OPENAI_PATH, chat(stream=True))
+    status, _, payload = call(srv, "/_control/script", {"model": "m1", "steps": [{"break_mode": "sometimes"}]})
+    assert status == 400 and b"break_mode" in payload
+
+
+def test_continuations(srv):
+    text = "alpha beta gamma delta"
+    cases = [  # (trailing messages, what the answer continues with)
+        ([{"role": "assistant", "content": "alpha beta"}], " gamma delta"),                      # prefill
+        ([{"role": "assistant", "content": "alpha beta ", "prefix": True}], "gamma delta"),      # prefix
+        ([{"role": "assistant", "content": "alpha beta gamma "}, {"role": "user", "content": "go on"}],
+         "beta gamma delta"),                                                                      # two words again
+        ([], text),                                                                                # no partial answer
+    ]
+    for extra, expected in cases:
+        srv.reset()
+        srv.script("m1", {"content": text, "continues": True})
+        body = chat()
+        body["messages"] += extra
+        status, _, payload = call(srv, OPENAI_PATH, body)
+        assert status == 200
+        assert json.loads(payload)["choices"][0]["message"]["content"] == expected

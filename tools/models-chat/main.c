@@ -4,6 +4,7 @@
  *   models-chat "What is the capital of France?"
  *   echo "Summarise this" | models-chat --stream --system "Be brief."
  *   models-chat --config router.json --model openai/gpt-4o-mini "Hi"
+ *   models-chat --embed --model openai/text-embedding-3-small "Some text"
  *
  * Without --config the router is built from the API keys in the environment
  * (env_config.c). The exit status says what kind of failure happened, so
@@ -72,6 +73,8 @@ static void usage(FILE *out) {
             "      --options JSON   options for this call, e.g. '{\"timeout_ms\":5000,\n"
             "                       \"extra_headers\":{\"X-Trace\":\"1\"}}' (keys: see models_chat_ex)\n"
             "      --json           print the raw JSON answer (one line per chunk with --stream)\n"
+            "      --embed          embed the prompt instead (an embeddings model): print its\n"
+            "                       vector as a JSON array (with --json, the whole answer)\n"
             "      --health         print the models' health on stderr after answering: each\n"
             "                       model or group deployment, its availability, calls in\n"
             "                       flight, latency and this minute's requests and tokens\n"
@@ -100,7 +103,7 @@ static void usage(FILE *out) {
 struct options {
     const char *config_file, *model, *system, *call_options;
     long max_tokens;
-    int stream, json, health, print_config, verbose;
+    int stream, json, health, print_config, verbose, embed;
 };
 
 /* ---- --print-config ------------------------------------------------------ */
@@ -303,8 +306,41 @@ static char *build_request(const struct options *o, const char *prompt) {
     return text;
 }
 
+static char *build_embeddings_request(const struct options *o, const char *prompt) {
+    json_t *request = json_pack("{s:s}", "input", prompt);
+    if (o->model && o->config_file) json_object_set_new(request, "model", json_string(o->model));
+    char *text = json_dumps(request, 0);
+    json_decref(request);
+    return text;
+}
+
+/* --embed: the vector of the prompt (or the whole answer with --json). */
+static models_code embed(models_router *router, const struct options *o, const char *request,
+                         models_call *call, models_error **err) {
+    char *reply = NULL;
+    models_code code = models_embed_ex(router, request, o->call_options, call, &reply, err);
+    if (code != MODELS_OK) return code;
+    json_t *answer = json_loads(reply, 0, NULL);
+    if (o->json) {
+        printf("%s\n", reply);
+    } else {
+        json_t *first = json_object_get(json_array_get(json_object_get(answer, "data"), 0), "embedding");
+        char *text = first ? json_dumps(first, JSON_ENCODE_ANY | JSON_COMPACT) : NULL;
+        printf("%s\n", text ? text : "null");
+        free(text);
+    }
+    if (o->verbose) {
+        fprintf(stderr, "-- %s, %lld prompt tokens\n", json_string_value(json_object_get(answer, "model")),
+                (long long)json_integer_value(json_object_get(json_object_get(answer, "usage"), "prompt_tokens")));
+    }
+    json_decref(answer);
+    models_free(reply);
+    return MODELS_OK;
+}
+
 static models_code ask(models_router *router, const struct options *o, const char *request,
                        models_call *call, models_error **err) {
+    if (o->embed) return embed(router, o, request, call, err);
     if (!o->stream) {
         char *reply = NULL;
         models_code code = models_chat_ex(router, request, o->call_options, call, &reply, err);
@@ -372,7 +408,7 @@ static const char *hint_for(models_code code, int status) {
 /* ---- main ---------------------------------------------------------------- */
 
 int main(int argc, char **argv) {
-    enum { OPT_SYSTEM = 1000, OPT_MAX_TOKENS, OPT_OPTIONS, OPT_JSON, OPT_HEALTH, OPT_PRINT_CONFIG };
+    enum { OPT_SYSTEM = 1000, OPT_MAX_TOKENS, OPT_OPTIONS, OPT_JSON, OPT_HEALTH, OPT_PRINT_CONFIG, OPT_EMBED };
     static const struct option long_options[] = {
         {"config", required_argument, NULL, 'c'},
         {"model", required_argument, NULL, 'm'},
@@ -383,6 +419,7 @@ int main(int argc, char **argv) {
         {"json", no_argument, NULL, OPT_JSON},
         {"health", no_argument, NULL, OPT_HEALTH},
         {"print-config", no_argument, NULL, OPT_PRINT_CONFIG},
+        {"embed", no_argument, NULL, OPT_EMBED},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
@@ -411,6 +448,7 @@ int main(int argc, char **argv) {
         case OPT_JSON: o.json = 1; break;
         case OPT_HEALTH: o.health = 1; break;
         case OPT_PRINT_CONFIG: o.print_config = 1; break;
+        case OPT_EMBED: o.embed = 1; break;
         case 'v': o.verbose++; break;
         case 'h': usage(stdout); return EXIT_ANSWERED;
         case 'V': printf("models-chat %s (libmodels %s)\n", MODELS_CHAT_VERSION, models_version()); return 0;
@@ -457,7 +495,13 @@ int main(int argc, char **argv) {
         models_router_free(router);
         return EXIT_USAGE;
     }
-    char *request = build_request(&o, prompt);
+    if (o.embed && (o.stream || o.system || o.max_tokens > 0)) {
+        fprintf(stderr, "models-chat: --embed goes with neither --stream, --system nor --max-tokens\n");
+        free(prompt);
+        models_router_free(router);
+        return EXIT_USAGE;
+    }
+    char *request = o.embed ? build_embeddings_request(&o, prompt) : build_request(&o, prompt);
     free(prompt);
 
     /* Ctrl-C cancels the request: connecting, retrying or streaming. */

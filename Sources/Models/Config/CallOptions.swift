@@ -26,12 +26,17 @@ public struct CallOptions: Sendable {
     public var metadata: String?
     /// Adds (true) or leaves out (false) the answer's `x_libmodels` member; nil: the config decides.
     public var xLibmodels: Bool?
+    /// Hedging for this call (`hedge_after_ms`): 0 turns it off; nil: the config decides.
+    public var hedgeAfterMs: Int64?
+    /// What a stream does when it breaks after its first word; nil: the config's `stream_recovery`.
+    public var streamRecovery: StreamRecovery?
 
     public init() {}
 
     static let keys = [
         "timeout_ms", "max_retries", "fallbacks", "stream_idle_timeout_ms", "stream_timeout_ms",
-        "extra_headers", "extra_query", "metadata", "x_libmodels",
+        "extra_headers", "extra_query", "metadata", "x_libmodels", "hedge_after_ms",
+        "stream_recovery",
     ]
 
     /// Headers the transfer itself owns: replacing them would break the request.
@@ -94,6 +99,8 @@ public struct CallOptions: Sendable {
             metadata = m.serialized()
         }
         xLibmodels = try r.bool("x_libmodels")
+        hedgeAfterMs = try r.integer("hedge_after_ms", in: 0...3_600_000)
+        streamRecovery = try RouterConfig.readStreamRecovery(r, document: "options")
     }
 
     /// The values of the extra headers: kept out of log lines and error messages.

@@ -40,6 +40,12 @@ public struct RouterConfig: Sendable, Equatable {
     public var prices = PriceTable()
     /// Adds an `x_libmodels` member to every chat answer (`x_libmodels`); a call's options may too.
     public var xLibmodels = false
+    /// Hedging (`hedge_after_ms`): when an attempt has not sent its first word
+    /// within this many milliseconds, the same request also goes to the next
+    /// candidate and the first to answer wins; nil: off.
+    public var hedgeAfterMs: Int64?
+    /// What a stream does when it breaks after its first word (`stream_recovery`); a call's options may say otherwise.
+    public var streamRecovery = StreamRecovery.off
 
     public init(primary: String) { self.primary = primary }
 
@@ -57,6 +63,7 @@ public struct RouterConfig: Sendable, Equatable {
             && a.maxRetries == b.maxRetries && a.retryBaseMs == b.retryBaseMs && a.retryMaxMs == b.retryMaxMs
             && a.cooldown == b.cooldown && a.thinking == b.thinking && a.sharedState == b.sharedState
             && a.prices == b.prices && a.xLibmodels == b.xLibmodels
+            && a.hedgeAfterMs == b.hedgeAfterMs && a.streamRecovery == b.streamRecovery
             && a.rateLimits.elementsEqual(b.rateLimits, by: { $0.provider == $1.provider && $0.limit == $1.limit })
     }
 }
@@ -79,10 +86,13 @@ extension RouterConfig {
         "cooldown_wait_ms", "providers", "timeout_ms", "stream_connect_timeout_ms", "stream_idle_timeout_ms",
         "stream_timeout_ms", "max_response_bytes", "max_retries",
         "retry_base_ms", "retry_max_ms", "cooldown", "rate_limits", "thinking", "shared_state", "prices", "x_libmodels",
+        "hedge_after_ms",
+        "stream_recovery",
     ]
     static let providerKeys = [
         "type", "api_key", "api_key_env", "base_url", "headers", "github_token", "github_token_env", "token_url", "api_version",
         "region", "aws_access_key_id", "aws_secret_access_key", "aws_session_token",
+        "assistant_prefix",
     ]
     static let copilotOnlyKeys = ["github_token", "github_token_env", "token_url"]
     static let azureOnlyKeys = ["api_version"]
@@ -131,6 +141,8 @@ extension RouterConfig {
         retryBaseMs = try top.integer("retry_base_ms", in: 0...3_600_000) ?? retryBaseMs
         retryMaxMs = try top.integer("retry_max_ms", in: 0...3_600_000) ?? retryMaxMs
         cooldownWaitMs = try top.integer("cooldown_wait_ms", in: 0...3_600_000) ?? cooldownWaitMs
+        // 0 is off, as leaving it out is.
+        hedgeAfterMs = try top.integer("hedge_after_ms", in: 0...3_600_000).flatMap { $0 > 0 ? $0 : nil }
 
         if let c = try top.child("cooldown", allowed: ["base_ms", "max_ms", "multiplier"]) {
             var cooldown = CooldownConfig()
@@ -170,6 +182,16 @@ extension RouterConfig {
         }
         prices = try PriceTable.read(top)
         xLibmodels = try top.bool("x_libmodels") ?? false
+        streamRecovery = try Self.readStreamRecovery(top, document: "config") ?? .off
+    }
+
+    /// `stream_recovery`: "off" or "resume".
+    static func readStreamRecovery(_ r: ConfigReader, document: String) throws(ModelsError) -> StreamRecovery? {
+        guard let text = try r.string("stream_recovery") else { return nil }
+        guard let value = StreamRecovery(rawValue: text) else {
+            throw .invalidArgument("\(document): \"stream_recovery\" must be \"off\" or \"resume\"")
+        }
+        return value
     }
 
     private static func readModelGroups(_ top: ConfigReader) throws(ModelsError) -> [ModelGroup] {
@@ -282,6 +304,13 @@ extension RouterConfig {
             p.apiVersion = version
         }
         try readBedrock(name, r, &p)
+        if let prefix = r.object["assistant_prefix"] {
+            if let all = prefix.bool {
+                p.assistantPrefix = all ? .all : ProviderConfig.AssistantPrefix.none
+            } else if let ids = try r.stringArray("assistant_prefix") {
+                p.assistantPrefix = .models(ids)
+            }
+        }
         if p.resolvedType(name: name) == .azure {
             try checkAzure(name, p)
         } else if let key = azureOnlyKeys.first(where: { r.has($0) }) {

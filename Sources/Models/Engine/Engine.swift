@@ -99,7 +99,7 @@ public final class Engine: @unchecked Sendable { // loop state is confined to th
     /// router refuses before sending anything.
     public func chat(_ request: ChatRequest, options: CallOptions = CallOptions(), cancellation: Cancellation? = nil,
                      done: @escaping (Result<ChatAnswer, ModelsError>) -> Void) throws(ModelsError) {
-        try submit(request, options: options, stream: false, cancellation: cancellation, handlers: EngineCall.Handlers(
+        try submit(.chat(request), options: options, stream: false, cancellation: cancellation, handlers: EngineCall.Handlers(
             done: { result in done(result.map { $0! }) }))
     }
 
@@ -108,13 +108,13 @@ public final class Engine: @unchecked Sendable { // loop state is confined to th
     public func stream(_ request: ChatRequest, options: CallOptions = CallOptions(), cancellation: Cancellation? = nil,
                        chunk: @escaping ChunkOutlet.PushChunk, thinking: ChunkOutlet.Thinking? = nil,
                        done: @escaping (ModelsError?) -> Void) throws(ModelsError) {
-        try submit(request, options: options, stream: true, cancellation: cancellation, handlers: EngineCall.Handlers(
+        try submit(.chat(request), options: options, stream: true, cancellation: cancellation, handlers: EngineCall.Handlers(
             chunk: chunk, thinking: thinking, done: { result in
                 if case .failure(let error) = result { done(error) } else { done(nil) }
             }))
     }
 
-    private func submit(_ request: ChatRequest, options: CallOptions, stream: Bool, cancellation: Cancellation?,
+    func submit(_ request: CallRequest, options: CallOptions, stream: Bool, cancellation: Cancellation?,
                         handlers: EngineCall.Handlers) throws(ModelsError) {
         let plan = try router.plan(request, options: options, stream: stream)
         let closed = inbox.withLock { box -> Bool in
@@ -277,6 +277,22 @@ public final class Engine: @unchecked Sendable { // loop state is confined to th
         if transfers.removeValue(forKey: UInt(bitPattern: transfer.easy)) != nil {
             curl_multi_remove_handle(multi, transfer.easy)
         }
+    }
+
+    /// An id for a call the engine makes itself (a hedge).
+    func newCallID() -> UInt64 {
+        inbox.withLock { box in
+            defer { box.nextID += 1 }
+            return box.nextID
+        }
+    }
+
+    /// A hedge (EngineCall+Hedge.swift) gets its timers, transfers and cancels
+    /// like a call, without counting as one in flight.
+    func register(_ hedge: EngineCall) { calls[hedge.id] = hedge }
+
+    func unregister(_ hedge: EngineCall) {
+        if calls[hedge.id] === hedge { calls.removeValue(forKey: hedge.id) }
     }
 
     /// Runs `job` on a worker thread (made on first use); false when no thread can run it.

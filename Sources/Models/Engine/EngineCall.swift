@@ -24,33 +24,37 @@ final class EngineCall {
         var thinking: ChunkOutlet.Thinking?
         /// Called once: the answer (nil for a stream) or the error.
         var done: (Result<ChatAnswer?, ModelsError>) -> Void
+        /// A stream's first word came from this model (before its chunks go out).
+        var opened: ((String) -> Void)? = nil
+        /// A stream's tokens, just before `done`.
+        var usage: (((input: Int64, output: Int64)) -> Void)? = nil
     }
 
     let id: UInt64
-    private unowned let engine: Engine
-    private var plan: CallPlan
-    private var ledger: CallLedger
-    private let view: Router.LiveView
-    private var handlers: Handlers
+    unowned let engine: Engine
+    var plan: CallPlan
+    var ledger: CallLedger
+    let view: Router.LiveView
+    var handlers: Handlers
     let cancellation: Cancellation?
     /// The key of the engine's listener on `cancellation`.
     var listenerKey: Int?
 
-    private enum Phase { case deciding, waiting(untilMs: Int64), rateWait(untilMs: Int64), sending, done }
-    private var phase = Phase.deciding
+    enum Phase { case deciding, waiting(untilMs: Int64), rateWait(untilMs: Int64), sending, done }
+    var phase = Phase.deciding
     /// The time the engine's timer heap holds for this call (.max: none).
     var scheduledMs = Int64.max
 
     // The attempt in progress.
-    private var attempt: RouteStateMachine.Attempt?
-    private var began: Int64 = 0
-    private var sentAt: Int64 = 0
+    var attempt: RouteStateMachine.Attempt?
+    var began: Int64 = 0
+    var sentAt: Int64 = 0
     private var limiter: RateLimiter?
     private(set) var transfer: EngineTransfer?
     private var chatExchange: ChatExchange?
     private var streamExchange: StreamExchange?
     private var sentInstead = false
-    private var decoder: (any StreamDecoder)?
+    private(set) var decoder: (any StreamDecoder)?
     private var body: [UInt8] = []
     private var callbackError: ModelsError?
     private var lastEventMs: Int64 = 0
@@ -60,13 +64,27 @@ final class EngineCall {
     private var offThreadToken: Cancellation?
     /// That attempt's stream sent something (its idle timeout counts from then).
     private var offThreadOpened = false
-    private var offThreadUsage: (input: Int64, output: Int64)?
+    private(set) var offThreadUsage: (input: Int64, output: Int64)?
 
     // A stream's first word.
-    private var committed = false
+    private(set) var committed = false
     private var heldBytes: [UInt8] = []
     private var heldPieces: [(start: Int, count: Int, isThinking: Bool)] = []
-    private var end: Router.CallEnd?
+    var end: Router.CallEnd?
+
+    // Hedging (EngineCall+Hedge.swift).
+    var race: HedgeRace
+    /// The hedge this call started, while it runs or answers for this call.
+    var hedgeCall: EngineCall?
+    /// The call this one is the hedge of.
+    weak var hedgeOf: EngineCall?
+    /// This call's own attempt lost the race to its hedge: closed at the next `cancel`.
+    var lostRace = false
+    /// `stream_recovery: "resume"`: what the caller got, to go on after a break (see `StreamResume`).
+    /// A hedge (`hedgeOf` set) has none: a break after a hedge won is not resumed.
+    var resume: StreamResume?
+    /// The attempt in progress broke: its tokens are in `resume`'s count already.
+    private var resumeCounted = false
     private lazy var outlet = ChunkOutlet(push: { [unowned self] bytes in self.chunk(bytes) },
                                           onThinking: handlers.thinking == nil ? nil : { [unowned self] text in self.thinking(text) })
 
@@ -79,6 +97,8 @@ final class EngineCall {
         self.view = view
         self.handlers = handlers
         self.cancellation = cancellation
+        race = HedgeRace(afterMs: plan.hedgeAfterMs)
+        if plan.stream && (plan.options.streamRecovery ?? engine.router.config.streamRecovery) == .resume { resume = StreamResume() }
     }
 
     var isDone: Bool { if case .done = phase { return true } else { return false } }
@@ -105,7 +125,7 @@ final class EngineCall {
                 began = at
                 sentAt = at
                 if rateLimited(attempt, now: at) { return }
-                if send() { return }
+                if send() { return armHedge() }
             }
         }
     }
@@ -131,7 +151,7 @@ final class EngineCall {
 
     /// Starts the attempt's transfer; true when it is in flight, false when it
     /// failed at once (the machine was told; decide again).
-    private func send() -> Bool {
+    func send() -> Bool {
         guard let attempt else { return false }
         limiter = nil
         sentAt = MonotonicClock.nowMs()
@@ -139,13 +159,18 @@ final class EngineCall {
         guard let provider = attempt.model.provider as? any ExchangeProvider else { return sendOffThread(attempt) }
         let request: HTTPRequest
         do throws(ModelsError) {
-            let call = plan.call(attempt, cancellation: nil)
-            if plan.stream {
-                let exchange = try provider.streamExchange(call)
+            if plan.request.isEmbeddings {
+                guard let exchange = try provider.embeddingsExchange(plan.embeddingsCall(attempt, cancellation: nil)) else {
+                    return sendOffThread(attempt)
+                }
+                request = exchange.request
+                chatExchange = exchange
+            } else if plan.stream {
+                let exchange = try provider.streamExchange(continuing(plan.call(attempt, cancellation: nil), attempt))
                 request = exchange.request
                 streamExchange = exchange
             } else {
-                let exchange = try provider.chatExchange(call)
+                let exchange = try provider.chatExchange(plan.call(attempt, cancellation: nil))
                 request = exchange.request
                 chatExchange = exchange
             }
@@ -168,8 +193,18 @@ final class EngineCall {
         }
         resetAttemptState()
         let token = Cancellation()
-        let job = OffThreadAttempt.job(provider, plan.call(attempt, cancellation: token), stream: plan.stream,
+        let job: () -> Void
+        if plan.request.isEmbeddings {
+            job = OffThreadAttempt.job(provider, plan.embeddingsCall(attempt, cancellation: token), token: token, engine: engine, id: id)
+        } else {
+            let call: ChatCall
+            do throws(ModelsError) { call = try continuing(plan.call(attempt, cancellation: token), attempt) } catch {
+                attemptFailed(error, decideNext: false)
+                return false
+            }
+            job = OffThreadAttempt.job(provider, call, stream: plan.stream,
                                        thinking: handlers.thinking != nil, token: token, engine: engine, id: id)
+        }
         guard engine.runOffThread(job) else {
             attemptFailed(ModelsError(.noMemory, "cannot create a thread for the provider \"\(attempt.model.providerName)\""),
                           decideNext: false)
@@ -201,7 +236,7 @@ final class EngineCall {
         case .ended(let usage):
             offThreadToken = nil
             offThreadUsage = usage
-            if !committed && !commit() { return finish(.failure(ModelsError(.cancelled, "stopped by the chunk callback"))) }
+            if !committed && !commit() { return commitRefused() }
             finish(.success(nil))
         case .failed(let error, let usage):
             offThreadUsage = usage
@@ -227,6 +262,15 @@ final class EngineCall {
         endMarkerMs = nil
         heldBytes = []
         heldPieces = []
+        resumeCounted = false
+    }
+
+    /// The call of an attempt that continues a resumed stream asks for the rest of the answer.
+    private func continuing(_ call: ChatCall, _ attempt: RouteStateMachine.Attempt) throws(ModelsError) -> ChatCall {
+        guard resume?.hasDelivered == true else { return call }
+        var call = call
+        call.request = try engine.router.continuation(call.request, attempt, &resume!)
+        return call
     }
 
     // MARK: Timers
@@ -238,10 +282,11 @@ final class EngineCall {
         case .waiting(let until), .rateWait(let until): return until
         case .sending:
             guard let attempt else { return .max }
+            let hedge = race.dueMs ?? .max
             if transfer == nil, offThreadToken != nil {
-                guard plan.stream && offThreadOpened else { return attempt.deadlineMs }
+                guard plan.stream && offThreadOpened else { return min(attempt.deadlineMs, hedge) }
                 let idle = lastEventMs.saturatingAdd(plan.idleTimeoutMs)
-                return min(idle, plan.streamDeadline?.atMs ?? .max)
+                return min(idle, plan.streamDeadline?.atMs ?? .max, hedge)
             }
             var at = Int64.max
             if let transfer, !transfer.headParser.isComplete || !plan.stream { at = attempt.deadlineMs }
@@ -250,7 +295,7 @@ final class EngineCall {
                 if let total = plan.streamDeadline { at = min(at, total.atMs) }
             }
             if let endMarkerMs { at = min(at, endMarkerMs + 200) }
-            return at
+            return min(at, hedge)
         }
     }
 
@@ -264,8 +309,9 @@ final class EngineCall {
             decide()
         case .rateWait(let until):
             guard now >= until else { return engine.schedule(self) }
-            if !send() { decide() }
+            if send() { armHedge() } else { decide() }
         case .sending:
+            if race.isDue(now: now) { startHedge(now: now) }
             if transfer == nil, offThreadToken != nil, let attempt { return offThreadTimerFired(attempt, now: now) }
             guard let attempt, let transfer else { return }
             if endMarkerMs.map({ now >= $0 + 200 }) == true {
@@ -360,7 +406,7 @@ final class EngineCall {
     // MARK: A stream's chunks
 
     private func chunk(_ bytes: UnsafeRawBufferPointer) -> Bool {
-        if committed { return handlers.chunk?(bytes) ?? true }
+        if committed { return deliver(bytes) }
         heldPieces.append((heldBytes.count, bytes.count, false))
         heldBytes.append(contentsOf: bytes)
         heldBytes.append(0)
@@ -369,7 +415,7 @@ final class EngineCall {
     }
 
     private func thinking(_ text: UnsafeRawBufferPointer) {
-        if committed { handlers.thinking?(text); return }
+        if committed { return deliverThinking(text) }
         heldPieces.append((heldBytes.count, text.count, true))
         heldBytes.append(contentsOf: text)
         _ = commit()
@@ -379,17 +425,62 @@ final class EngineCall {
     /// to the caller in order. False when the caller's chunk callback stopped the stream.
     private func commit() -> Bool {
         guard !committed, let attempt else { return true }
+        guard winsRace() else { return false }
         committed = true
+        handlers.opened?(attempt.model.name)
         end = ledger.answered(&plan, attempt, began: began, sentAt: sentAt, now: MonotonicClock.nowMs())
+        resume?.attemptCommitted(model: attempt.model.name)
         let (bytes, pieces) = (heldBytes, heldPieces)
         heldBytes = []
         heldPieces = []
         return bytes.withUnsafeBytes { all in
             for piece in pieces {
                 let slice = UnsafeRawBufferPointer(rebasing: all[piece.start..<piece.start + piece.count])
-                if piece.isThinking { handlers.thinking?(slice) } else if handlers.chunk?(slice) == false { return false }
+                if piece.isThinking { deliverThinking(slice) } else if !deliver(slice) { return false }
             }
             return true
+        }
+    }
+
+    /// A chunk to the caller (through `resume` when the stream resumes); false when the caller stopped.
+    private func deliver(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        guard resume != nil else { return handlers.chunk?(bytes) ?? true }
+        switch resume!.filter(bytes) {
+        case .pass: return handlers.chunk?(bytes) ?? true
+        case .drop: return true
+        case .replace(let json): return deliver(json: json)
+        }
+    }
+
+    private func deliver(json: [UInt8]) -> Bool {
+        var bytes = json
+        bytes.append(0)
+        return bytes.withUnsafeBytes { all in handlers.chunk?(UnsafeRawBufferPointer(rebasing: all[..<json.count])) ?? true }
+    }
+
+    /// Thinking to the caller, except a resumed attempt's (the caller had the first attempt's).
+    private func deliverThinking(_ text: UnsafeRawBufferPointer) {
+        if resume?.isContinuing == true { return }
+        handlers.thinking?(text)
+    }
+
+    /// The answering stream broke: it ends the call, or (`stream_recovery: "resume"`) the call goes on with a continuation.
+    private func broke(_ error: ModelsError) {
+        guard resume != nil, let attempt else { return finish(.failure(error)) }
+        let decision = resume!.broke(error, model: attempt.model.name, usage: decoder?.usage ?? offThreadUsage ?? (0, 0))
+        resumeCounted = true
+        switch decision {
+        case .fail(let error): finish(.failure(error))
+        case .complete:
+            Log.info("\(attempt.model.name): the stream broke after its finish (\(error.message)); its answer is complete")
+            finish(.success(nil))
+        case .resume(let transient):
+            end = nil  // the ledger ends this attempt as failed
+            engine.router.noteResume(&plan, &ledger, attempt, transient, sentAt: sentAt, view: view, state: resume!)
+            committed = false
+            self.attempt = nil
+            phase = .deciding
+            decide()
         }
     }
 
@@ -436,7 +527,7 @@ final class EngineCall {
             guard decoder.finished else { return transferFailed(decoder.endedEarly) }
             // Ended cleanly; before its first word, it answered with what it sent.
             closeTransfer()
-            if !committed && !commit() { return finish(.failure(ModelsError(.cancelled, "stopped by the chunk callback"))) }
+            if !committed && !commit() { return commitRefused() }
             return finish(.success(nil))
         }
         let result: Result<ChatAnswer, ModelsError>
@@ -453,6 +544,7 @@ final class EngineCall {
 
     /// The attempt answered a chat: the call's answer.
     private func answered(_ answer: ChatAnswer) {
+        guard winsRace() else { return transferFailed(ModelsError(.cancelled, "lost the hedge race")) }
         var answer = answer
         closeTransfer()
         let end = ledger.answered(&plan, attempt!, began: began, sentAt: sentAt, now: MonotonicClock.nowMs())
@@ -466,8 +558,10 @@ final class EngineCall {
     /// the error; anything else is an attempt the machine may retry or fall back from.
     private func transferFailed(_ error: ModelsError) {
         closeTransfer()
-        if committed { return finish(.failure(error)) }
-        attemptFailed(error, decideNext: true)
+        if committed { return broke(error) }
+        if raceAttemptFailed(error) { return }
+        // "resume": a stream that breaks before its first word is retried like a transient failure too.
+        attemptFailed(resume != nil && plan.stream ? StreamResume.retryable(error) : error, decideNext: true)
     }
 
     private func attemptFailed(_ error: ModelsError, decideNext: Bool) {
@@ -478,7 +572,7 @@ final class EngineCall {
         if decideNext { decide() }
     }
 
-    private func closeTransfer() {
+    func closeTransfer() {
         if let token = offThreadToken {
             // The worker's stream stops at its next chunk; what it reports later is ignored.
             token.cancel()
@@ -493,7 +587,7 @@ final class EngineCall {
 
     /// Cancelled by the caller: whatever the call was doing stops, and it ends with `.cancelled`.
     func cancel() {
-        guard !isDone else { return }
+        guard !isDone, !cancelInRace() else { return }
         let error = ModelsError(.cancelled, "cancelled by the caller")
         if case .rateWait = phase { limiter?.cancelReservation() }
         limiter = nil
@@ -507,18 +601,31 @@ final class EngineCall {
         finish(.failure(error))
     }
 
-    private func finish(_ result: Result<ChatAnswer?, ModelsError>) {
+    func finish(_ result: Result<ChatAnswer?, ModelsError>) {
         guard !isDone else { return }
         phase = .done
         closeTransfer()
+        dropHedge()
+        var used: (input: Int64, output: Int64) = resumeCounted ? (0, 0) : decoder?.usage ?? offThreadUsage ?? (0, 0)
+        if let resume {
+            if case .success = result {
+                // A resumed stream ends with the text held for its overlap, then its summary.
+                var state = resume
+                if let text = state.flush() { _ = deliver(json: text) }
+                if let summary = state.summaryChunk(lastUsage: used) { _ = deliver(json: summary) }
+                self.resume = state
+            }
+            used = resume.totalUsage(used)
+        }
+        if let usage = handlers.usage, plan.stream, race.winner != .hedge { usage(used) }
         if let end {
             self.end = nil
-            let used: (input: Int64, output: Int64) = decoder?.usage ?? offThreadUsage ?? (0, 0)
             let (input, output) = (max(0, used.input), max(0, used.output))
             var failure: ModelsError?
             if case .failure(let error) = result { failure = error }
             end(usage: TokenUsage(input: input, output: output), atHand: true, error: failure)
         }
+        if hedgeOf != nil { return hedgeFinished(result) }
         engine.finished(self)
         let done = handlers.done
         handlers = Handlers(done: { _ in })

@@ -56,3 +56,15 @@ enum OffThreadAttempt {
         }
     }
 }
+
+extension OffThreadAttempt {
+    /// An embeddings attempt of a provider that blocks.
+    static func job(_ provider: any ChatProvider, _ call: EmbeddingsCall, token: Cancellation, engine: Engine,
+                    id: UInt64) -> () -> Void {
+        return {
+            let kind: OffThreadReport.Kind
+            do throws(ModelsError) { kind = .answer(try provider.embed(call)) } catch { kind = .failed(error, usage: (0, 0)) }
+            engine.post(id, OffThreadReport(attempt: token, kind: kind))
+        }
+    }
+}

@@ -8,7 +8,7 @@ import ModelsTransport
 /// by the blocking `Router.route` (sleeps) and by the `Engine` (timers) alike.
 struct CallPlan {
     var machine: RouteStateMachine
-    let request: ChatRequest
+    let request: CallRequest
     let options: CallOptions
     let stream: Bool
     let startMs: Int64
@@ -22,6 +22,8 @@ struct CallPlan {
     let cooldown: Cooldown?
     /// Every entry the call may try, when their state is shared through Redis (else empty).
     let sharedEntries: [RouteStateMachine.Entry]
+    /// Hedging (`hedge_after_ms`, the call's options over the config's); nil: off.
+    var hedgeAfterMs: Int64? = nil
 
     /// The transfer limits of an attempt whose answer (a stream: its headers) is due by `deadlineMs`.
     func limits(deadlineMs: Int64) -> TransferLimits {
@@ -32,10 +34,21 @@ struct CallPlan {
         return limits
     }
 
-    /// What the provider gets for `attempt`.
+    /// What the provider gets for `attempt` of a chat or a stream.
     func call(_ attempt: RouteStateMachine.Attempt, cancellation: Cancellation?) -> ChatCall {
+        guard case .chat(let request) = request else { preconditionFailure("an embeddings call has no chat attempt") }
         var call = ChatCall(request: request, model: attempt.model.name, modelID: attempt.model.id,
                             limits: limits(deadlineMs: attempt.deadlineMs), cancellation: cancellation)
+        call.extraHeaders = options.extraHeaders
+        call.extraQuery = options.extraQuery
+        return call
+    }
+
+    /// What the provider gets for `attempt` of an embeddings call.
+    func embeddingsCall(_ attempt: RouteStateMachine.Attempt, cancellation: Cancellation?) -> EmbeddingsCall {
+        guard case .embeddings(let request) = request else { preconditionFailure("a chat call has no embeddings attempt") }
+        var call = EmbeddingsCall(request: request, model: attempt.model.name, modelID: attempt.model.id,
+                                  limits: limits(deadlineMs: attempt.deadlineMs), cancellation: cancellation)
         call.extraHeaders = options.extraHeaders
         call.extraQuery = options.extraQuery
         return call

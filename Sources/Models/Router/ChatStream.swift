@@ -7,8 +7,11 @@ import ModelsProviders
 /// answered. Used from one thread at a time; `cancellation` may be triggered
 /// from any thread.
 public final class ChatStream {
+    /// The model that answered (a resumed stream: the first part's; see `resumed`).
     public let model: String
     private let stream: any ProviderStream
+    /// Set when the stream resumes after breaks (`stream_recovery: "resume"`).
+    private let resuming: ResumingStream?
     private let queue = ChunkOutlet()
     private var ended = false
     private var failure: ModelsError?
@@ -19,8 +22,10 @@ public final class ChatStream {
     /// Told once, when the stream is over, the tokens it used.
     private var onEnd: Router.CallEnd?
 
-    init(stream: any ProviderStream, model: String, maxCollectBytes: Int = 10 << 20, onEnd: Router.CallEnd? = nil) {
+    init(stream: any ProviderStream, model: String, maxCollectBytes: Int = 10 << 20, onEnd: Router.CallEnd? = nil,
+         resuming: ResumingStream? = nil) {
         self.stream = stream
+        self.resuming = resuming
         self.model = model
         self.maxCollectBytes = maxCollectBytes
         self.onEnd = onEnd
@@ -35,13 +40,20 @@ public final class ChatStream {
     }
 
     private func reportEnd() {
-        guard let onEnd else { return }
+        guard let onEnd = onEnd ?? resuming?.takeEnd() else { return }
         self.onEnd = nil
         let used = stream.usage
         onEnd(usage: TokenUsage(input: used.input, output: used.output), atHand: true, error: failure)
     }
 
     public var usage: (input: Int64, output: Int64) { stream.usage }
+
+    /// How often the stream was resumed, and `{"count", "parts"}` (which
+    /// models answered which part); nil when it was not.
+    public var resumed: (count: Int, summary: String)? {
+        guard let state = resuming?.state, state.resumes > 0 else { return nil }
+        return (state.resumes, state.summary.serialized())
+    }
 
     /// Where thinking text goes in pull mode.
     public var onThinking: ChunkOutlet.Thinking? {

@@ -125,6 +125,8 @@ struct RouteStateMachine {
     private var unregistered: [String] = []
     private var switched: Set<ErrorKind> = []
     private var waitedForCooldown = false
+    /// Models whose hedge failed in this call: not tried again (see `hedgeFailed`).
+    private var excluded: Set<String> = []
 
     /// `listed` holds an entry for every name of the settings' per-kind fallback lists.
     init(entries: [Entry], settings: Settings, startMs: Int64, listed: [String: Entry] = [:]) {
@@ -166,7 +168,7 @@ struct RouteStateMachine {
                 var candidates: [(model: RoutedModel, candidate: DeploymentPicker.Candidate)] = []
                 var waits: [(model: String, ms: Int64, limit: String)] = []
                 var coolingHere = 0, untried = 0
-                for (m, limits) in deployments where !tried.contains(m.name) {
+                for (m, limits) in deployments where !tried.contains(m.name) && !excluded.contains(m.name) {
                     untried += 1
                     guard m.provider != nil else {
                         unregister(m)
@@ -218,6 +220,7 @@ struct RouteStateMachine {
 
     /// Whether a plain model can be tried; records why not.
     private mutating func isUsable(_ m: RoutedModel, now: Int64, view: some View) -> Bool {
+        guard !excluded.contains(m.name) else { return false }
         guard m.provider != nil else {
             unregister(m)
             return false
@@ -290,6 +293,15 @@ struct RouteStateMachine {
     /// The attempt in progress answered.
     mutating func succeeded() {
         current = nil
+    }
+
+    /// A stream that answered broke at `now` and is to be resumed: `attempt` is
+    /// in progress again (its retries as they were), so that `failed` retries it
+    /// or moves on. The retry must connect within the stream connect timeout.
+    mutating func resuming(_ attempt: Attempt, now: Int64) {
+        var deadline = now.saturatingAdd(min(settings.timeoutMs, settings.streamConnectTimeoutMs))
+        if let streamDeadline = settings.streamDeadlineMs { deadline = min(deadline, streamDeadline) }
+        current = Current(model: attempt.model, attempt: attempt.number, deadlineMs: deadline, group: attempt.group)
     }
 
     /// The attempt in progress failed with `error` at `now`; the view's random number jitters the backoff.
@@ -392,5 +404,34 @@ struct RouteStateMachine {
 
     private static func describe(_ outcomes: [(model: String, reason: String)]) -> String {
         outcomes.map { "\($0.model): \($0.reason)" }.joined(separator: "; ")
+    }
+}
+
+// MARK: Hedging (issue 18, see HedgeRace)
+
+extension RouteStateMachine {
+    /// The hedge of the attempt in flight: the attempt `next` would send had
+    /// this one failed and been given up (another deployment of its group, else
+    /// the next entry that can take the call now), and the machine as it would
+    /// then be, with the hedge as its attempt in progress. This machine is not
+    /// changed. nil: nothing else can take the call now (a hedge never waits).
+    func hedge(now: Int64, view: some View) -> (attempt: Attempt, machine: RouteStateMachine)? {
+        guard finalError == nil, let c = current, c.retryAtMs == nil, index < entries.count else { return nil }
+        var probe = self
+        probe.current = nil
+        if case .model = probe.entries[probe.index] { probe.advance() }
+        guard case .send(let attempt) = probe.next(now: now, view: view), attempt.model.name != c.model.name else { return nil }
+        _ = probe.takeNotes()
+        return (attempt, probe)
+    }
+
+    /// The hedge to `model` failed with `error` (this machine's own attempt may
+    /// still run): the model is not tried again by this call, and the error
+    /// counts among the call's failures.
+    mutating func hedgeFailed(model: String, error: ModelsError) {
+        excluded.insert(model)
+        outcomes.append((model, error.message))
+        if lastError == nil || current == nil { lastError = error }
+        attemptedModels += 1
     }
 }

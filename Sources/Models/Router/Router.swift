@@ -174,10 +174,11 @@ public final class Router: Sendable {
     {
         // Bound as a var straight away: the answer's only owner, so setting the
         // model changes it in place instead of copying it first.
+        if hedges(options) { return try chatOnEngine(request, options: options, cancellation: cancellation) }
         let summary = options.xLibmodels ?? config.xLibmodels
-        var (answer, model, end) = try route(request, options: options, cancellation: cancellation, stream: false) {
-            provider, call throws(ModelsError) in
-            try provider.chat(call)
+        var (answer, model, end) = try route(.chat(request), options: options, cancellation: cancellation, stream: false) {
+            provider, plan, attempt throws(ModelsError) in
+            try provider.chat(plan.call(attempt, cancellation: cancellation))
         }
         let ended = end(usage: answer.usage)
         answer.setModel(model)
@@ -191,9 +192,13 @@ public final class Router: Sendable {
     public func openStream(_ request: ChatRequest, options: CallOptions = CallOptions(), cancellation: Cancellation? = nil)
         throws(ModelsError) -> ChatStream
     {
-        let (stream, model, end) = try route(request, options: options, cancellation: cancellation, stream: true) {
-            provider, call throws(ModelsError) in
-            try PrimedStream(priming: provider.openStream(call))
+        if hedges(options) { return try openStreamOnEngine(request, options: options, cancellation: cancellation) }
+        if (options.streamRecovery ?? config.streamRecovery) == .resume {
+            return try openResumingStream(request, options: options, cancellation: cancellation)
+        }
+        let (stream, model, end) = try route(.chat(request), options: options, cancellation: cancellation, stream: true) {
+            provider, plan, attempt throws(ModelsError) in
+            try PrimedStream(priming: provider.openStream(plan.call(attempt, cancellation: cancellation)))
         }
         return ChatStream(stream: stream, model: model, maxCollectBytes: config.maxResponseBytes, onEnd: end)
     }
@@ -202,6 +207,10 @@ public final class Router: Sendable {
     /// one model alone, the options may replace the fallbacks), the settings
     /// from the config and the options, and what each attempt gets.
     func plan(_ request: ChatRequest, options: CallOptions, stream: Bool) throws(ModelsError) -> CallPlan {
+        try plan(.chat(request), options: options, stream: stream)
+    }
+
+    func plan(_ request: CallRequest, options: CallOptions, stream: Bool) throws(ModelsError) -> CallPlan {
         let snapshot = state.withLock { $0 }
         let startMs = MonotonicClock.nowMs()
         var entries = snapshot.chain
@@ -231,11 +240,13 @@ public final class Router: Sendable {
         for name in config.fallbackPolicy.contextWindowFallbacks + config.fallbackPolicy.contentPolicyFallbacks {
             listed[name] = snapshot.entry(name)
         }
-        return CallPlan(machine: RouteStateMachine(entries: entries, settings: settings, startMs: startMs, listed: listed),
+        var plan = CallPlan(machine: RouteStateMachine(entries: entries, settings: settings, startMs: startMs, listed: listed),
                         request: request, options: options, stream: stream, startMs: startMs,
                         first: entries.first?.name ?? snapshot.primary, streamDeadline: streamDeadline,
                         idleTimeoutMs: idleTimeoutMs, maxResponseBytes: config.maxResponseBytes, cooldown: snapshot.cooldown,
                         sharedEntries: shared == nil ? [] : entries + listed.values)
+        plan.hedgeAfterMs = (options.hedgeAfterMs ?? config.hedgeAfterMs).flatMap { $0 > 0 ? $0 : nil }
+        return plan
     }
 
     /// Where a call reports its attempts: the metrics, the events, `load`, the
@@ -243,7 +254,8 @@ public final class Router: Sendable {
     /// (Redis), whose calls block: the engine, which must not block, does not share yet.
     func ledger(_ plan: CallPlan, sharing: Bool = true) -> CallLedger {
         let observer = CallObserver(metrics: metrics, events: events, prices: config.prices, first: plan.first,
-                                    metadata: plan.options.metadata, stream: plan.stream, startMs: plan.startMs)
+                                    metadata: plan.options.metadata, stream: plan.stream, startMs: plan.startMs,
+                                    operation: plan.request.operation)
         return CallLedger(observer: observer, load: load, deployments: deployments, shared: sharing ? shared : nil,
                           wantsSummary: !plan.stream && (plan.options.xLibmodels ?? config.xLibmodels))
     }
@@ -255,14 +267,26 @@ public final class Router: Sendable {
     /// with the clock, sleeps and the providers. Returns the answer, the model
     /// that gave it, and what to call when the call is over (a stream's ends
     /// later), with the tokens it used.
-    private func route<T>(_ request: ChatRequest, options: CallOptions, cancellation: Cancellation?, stream: Bool,
-                          _ send: (any ChatProvider, ChatCall) throws(ModelsError) -> T)
+    func route<T>(_ request: CallRequest, options: CallOptions, cancellation: Cancellation?, stream: Bool,
+                  _ send: (any ChatProvider, CallPlan, RouteStateMachine.Attempt) throws(ModelsError) -> T)
         throws(ModelsError) -> (value: T, model: String, end: CallEnd)
     {
         var plan = try plan(request, options: options, stream: stream)
         var ledger = ledger(plan)
         var view = view(plan)
+        let (value, attempt, end) = try drive(&plan, &ledger, &view, cancellation: cancellation) {
+            attempt, plan throws(ModelsError) in try send(attempt.model.provider!, plan, attempt)
+        }
+        return (value, attempt.model.name, end)
+    }
 
+    /// Drives a call's machine until an attempt answers (returned with the
+    /// attempt and what to call when the call is over) or the call fails.
+    /// `send` gets the attempt (whose provider is registered) and the plan it belongs to.
+    func drive<T>(_ plan: inout CallPlan, _ ledger: inout CallLedger, _ view: inout LiveView, cancellation: Cancellation?,
+                  _ send: (RouteStateMachine.Attempt, CallPlan) throws(ModelsError) -> T)
+        throws(ModelsError) -> (value: T, attempt: RouteStateMachine.Attempt, end: CallEnd)
+    {
         while true {
             if shared != nil { view.shared = readShared(plan.sharedEntries, cooldown: plan.cooldown) }
             let (action, began) = decide(&plan.machine, view: view)
@@ -285,10 +309,10 @@ public final class Router: Sendable {
                     member = try startAttempt(attempt.model, attempt, token: cancellation, observer: ledger.observer)
                     sentAt = MonotonicClock.nowMs()
                     // The machine sends only models whose provider is registered.
-                    let value = try send(attempt.model.provider!, plan.call(attempt, cancellation: cancellation))
+                    let value = try send(attempt, plan)
                     var end = ledger.answered(&plan, attempt, began: began, sentAt: sentAt, now: MonotonicClock.nowMs())
                     end.shared = shared.map { .init(state: $0, member: member, clearsCooldown: view.sharedFailures(attempt.model.name) > 0) }
-                    return (value, attempt.model.name, end)
+                    return (value, attempt, end)
                 } catch {
                     ledger.attemptFailed(&plan, attempt, error, sentAt: sentAt, view: view, member: member)
                 }

@@ -17,6 +17,8 @@ struct CallObserver {
     let metadata: String?
     let stream: Bool
     let startMs: Int64
+    /// `gen_ai.operation.name`: "chat" or "embeddings".
+    let operation: StaticString
     /// Attempts sent so far, over every model.
     private(set) var attempts = 0
     /// Counted in the metrics with its first attempt when it has one (one lock for both).
@@ -25,7 +27,7 @@ struct CallObserver {
     private var failed: (model: String, group: String?, error: ErrorKind)?
 
     init(metrics: RouterMetrics, events: EventHub, prices: PriceTable, first: String, metadata: String?,
-         stream: Bool, startMs: Int64) {
+         stream: Bool, startMs: Int64, operation: StaticString = "chat") {
         self.metrics = metrics
         self.events = events.isOn ? events : nil
         self.prices = prices
@@ -34,6 +36,7 @@ struct CallObserver {
         self.metadata = metadata
         self.stream = stream
         self.startMs = startMs
+        self.operation = operation
         emit("call.start") { $0.string("gen_ai.request.model", first) }
     }
 
@@ -48,7 +51,8 @@ struct CallObserver {
     @inline(never)
     private func send(_ events: EventHub, _ kind: StaticString, _ fill: (inout EventJSON) -> Void) {
         events.emit {
-            var e = EventJSON(kind, callID: callID, timeUnixNano: EventJSON.nowUnixNano(), stream: stream, metadata: metadata)
+            var e = EventJSON(kind, callID: callID, timeUnixNano: EventJSON.nowUnixNano(), stream: stream, metadata: metadata,
+                              operation: operation)
             fill(&e)
             return e.finish()
         }

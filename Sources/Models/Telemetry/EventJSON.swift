@@ -11,7 +11,8 @@ struct EventJSON {
     private(set) var bytes: [UInt8] = []
 
     /// Starts an event of kind `event` with the members every event has.
-    init(_ event: StaticString, callID: UInt64, timeUnixNano: Int64, stream: Bool, metadata: String?) {
+    init(_ event: StaticString, callID: UInt64, timeUnixNano: Int64, stream: Bool, metadata: String?,
+         operation: StaticString = "chat") {
         bytes.reserveCapacity(512)
         bytes.append(UInt8(ascii: "{"))
         key("event")
@@ -20,7 +21,10 @@ struct EventJSON {
         bytes.append(UInt8(ascii: "\""))
         int("libmodels.call_id", Int64(truncatingIfNeeded: callID))
         int("libmodels.time_unix_nano", timeUnixNano)
-        string("gen_ai.operation.name", "chat")
+        key("gen_ai.operation.name")
+        bytes.append(UInt8(ascii: "\""))
+        bytes.append(contentsOf: UnsafeRawBufferPointer(start: operation.utf8Start, count: operation.utf8CodeUnitCount))
+        bytes.append(UInt8(ascii: "\""))
         bool("libmodels.stream", stream)
         if let metadata { raw("libmodels.metadata", metadata) }
     }

@@ -32,10 +32,15 @@ public struct AzureEndpoint: Sendable, Equatable {
     }
 
     /// The chat completions URL for the model id `modelID`.
-    public func chatURL(modelID: String) -> String {
+    public func chatURL(modelID: String) -> String { url(modelID: modelID, path: "/chat/completions") }
+
+    /// The embeddings URL for the model id `modelID`.
+    public func embeddingsURL(modelID: String) -> String { url(modelID: modelID, path: "/embeddings") }
+
+    private func url(modelID: String, path: String) -> String {
         var url = root
         if form == .deployment { url += "/deployments/" + Self.pathSegment(modelID) }
-        url += "/chat/completions"
+        url += path
         if let apiVersion { url += "?api-version=" + apiVersion }
         return url
     }

@@ -26,11 +26,13 @@ public final class OpenAICompatibleProvider: ChatProvider {
     /// The URL and headers of one kind of request (chat or stream) to an endpoint.
     private struct Target: Sendable {
         var url: String
+        var embeddingsURL: String
         var headers: [(name: String, value: String)]
         var secrets: [String]
 
         init(_ endpoint: Endpoint, stream: Bool) {
             url = endpoint.baseURL + "/chat/completions"
+            embeddingsURL = endpoint.baseURL + "/embeddings"
             headers = [("Content-Type", "application/json"), ("Accept", stream ? "text/event-stream" : "application/json")]
             if let bearer = endpoint.bearer, !bearer.isEmpty { headers.append(("Authorization", "Bearer \(bearer)")) }
             headers += endpoint.headers
@@ -160,6 +162,17 @@ public final class OpenAICompatibleProvider: ChatProvider {
         let body = OpenAIRequest.body(call.request, modelID: call.modelID, stream: stream)
         let url = azure.map { $0.chatURL(modelID: call.modelID) } ?? target.url
         var request = HTTPRequest(method: .post, url: url, headers: target.headers, body: body)
+        request.http1Only = http1Only
+        request.add(extraHeaders: call.extraHeaders, extraQuery: call.extraQuery)
+        return (request, call.extraHeaders.isEmpty ? target.secrets : target.secrets + call.extraHeaders.map(\.value))
+    }
+
+    /// The request of one embeddings attempt (`POST {base}/embeddings`), and the secrets its answers may quote.
+    func embeddingsRequest(_ call: EmbeddingsCall) throws(ModelsError) -> (HTTPRequest, [String]) {
+        let target: Target
+        if let fixed { target = fixed.chat } else { target = Target(try endpoint(call.cancellation), stream: false) }
+        let url = azure.map { $0.embeddingsURL(modelID: call.modelID) } ?? target.embeddingsURL
+        var request = HTTPRequest(method: .post, url: url, headers: target.headers, body: call.request.body(modelID: call.modelID))
         request.http1Only = http1Only
         request.add(extraHeaders: call.extraHeaders, extraQuery: call.extraQuery)
         return (request, call.extraHeaders.isEmpty ? target.secrets : target.secrets + call.extraHeaders.map(\.value))

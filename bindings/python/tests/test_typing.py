@@ -63,6 +63,14 @@ async def later(router: libmodels.Router) -> str:
             chunks.append(chunk)
     as_dict: Any = dict(reply)
     return reply["id"] + chunks[0]["id"]
+
+
+def vectors(router: libmodels.Router) -> List[float]:
+    resp: libmodels.CreateEmbeddingResponse = router.embed(input=["a"], model="local/e", dimensions=4)
+    vector = resp.data[0].embedding
+    tokens: int = resp.usage.prompt_tokens if resp.usage is not None else 0
+    model: str = resp.model + resp["model"]
+    return vector if isinstance(vector, list) else []
 '''
 
 BAD = '''

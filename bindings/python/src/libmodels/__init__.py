@@ -38,6 +38,7 @@ from ._stream import AsyncStream, Stream, Usage
 from ._types import (ChatCompletion, ChatCompletionChunk, ChatCompletionMessage,
                      ChatCompletionMessageToolCall, ChoiceDelta, ChoiceDeltaToolCall,
                      ChoiceDeltaToolCallFunction, Choice, ChunkChoice, CompletionUsage, Function)
+from ._embeddings import CreateEmbeddingResponse, Embedding, EmbeddingUsage
 
 __all__ = [
     "Router", "Stream", "AsyncStream", "Usage", "Cooldown",
@@ -52,6 +53,8 @@ __all__ = [
     "ChatCompletion", "Choice", "ChatCompletionMessage", "ChatCompletionMessageToolCall",
     "Function", "CompletionUsage", "ChatCompletionChunk", "ChunkChoice", "ChoiceDelta",
     "ChoiceDeltaToolCall", "ChoiceDeltaToolCallFunction",
+    # What embed() and aembed() return (dicts that also read as attributes):
+    "CreateEmbeddingResponse", "Embedding", "EmbeddingUsage",
 ]
 
 

@@ -159,6 +159,8 @@ FUNCTIONS: Sequence[Tuple[str, Any, List[Any]]] = (
     ("models_stream_on_thinking", None, [c_void_p, models_text_fn, c_void_p]),
     ("models_stream_usage", None, [c_void_p, POINTER(c_int64), POINTER(c_int64)]),
     ("models_stream_model", c_char_p, [c_void_p]),
+    ("models_stream_resumes", c_int, [c_void_p]),
+    ("models_stream_resumed", c_void_p, [c_void_p]),
     ("models_stream_cancel", None, [c_void_p]),
     ("models_stream_collect", c_int, [c_void_p, _out_str, _err]),
     ("models_stream_close", None, [c_void_p]),
@@ -206,6 +208,10 @@ OPTIONAL_FUNCTIONS: Sequence[Tuple[str, Any, List[Any]]] = (
     ("models_chat_async", c_int, [c_void_p, c_char_p, c_char_p, c_void_p, models_done_fn, c_void_p, _err]),
     ("models_stream_async", c_int,
      [c_void_p, c_char_p, c_char_p, c_void_p, models_chunk_fn, models_text_fn, models_done_fn, c_void_p, _err]),
+    # Embeddings (issue 17).
+    ("models_embed", c_int, [c_void_p, c_char_p, _out_str, _err]),
+    ("models_embed_ex", c_int, [c_void_p, c_char_p, c_char_p, c_void_p, _out_str, _err]),
+    ("models_embed_async", c_int, [c_void_p, c_char_p, c_char_p, c_void_p, models_done_fn, c_void_p, _err]),
 )
 
 

@@ -273,14 +273,16 @@ class _Chat:
             self.future.set_result(response)
 
 
-async def chat(engines: Engines, request: bytes, options: Optional[bytes]) -> Any:
-    """models_chat_async on the running loop's engine; the answer as a dict."""
+async def chat(engines: Engines, request: bytes, options: Optional[bytes],
+               function: str = "models_chat_async") -> Any:
+    """models_chat_async (or `function`, models_embed_async) on the running loop's engine; the answer as a dict."""
     loop = asyncio.get_running_loop()
     engine = engines.get(loop)
     future: "asyncio.Future[bytes]" = loop.create_future()
     call = Call()
     lib = _capi.load()
-    _start(engine, _Chat(engine, call, future), lambda key, err: lib.models_chat_async(
+    submit = getattr(lib, function)
+    _start(engine, _Chat(engine, call, future), lambda key, err: submit(
         engine.ptr, request, options, call.ptr, DONE_FN, key, ctypes.byref(err)))
     try:
         text = await future

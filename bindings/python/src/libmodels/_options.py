@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """Per-call options and the request body, split from a call's keyword arguments
-the way the openai SDK splits them: ``timeout``, ``max_retries``,
+the way the openai SDK splits them: ``timeout``, ``max_retries``, ``hedge_after``,
 ``extra_headers``, ``extra_query``, ``metadata`` and ``x_libmodels`` are options for the router;
 ``extra_body`` is merged into the body; every other keyword must be an OpenAI
 chat parameter."""
@@ -25,7 +25,8 @@ CHAT_PARAMETERS = frozenset((
 ))
 
 OPTION_NAMES = ("timeout", "max_retries", "fallbacks", "stream_idle_timeout", "stream_timeout",
-                "extra_headers", "extra_query", "extra_body", "metadata", "x_libmodels")
+                "extra_headers", "extra_query", "extra_body", "metadata", "x_libmodels", "hedge_after",
+                "stream_recovery")
 
 
 def _dumps(value: Any) -> bytes:
@@ -40,10 +41,18 @@ def _milliseconds(name: str, seconds: Any) -> int:
     return max(1, int(round(seconds * 1000)))
 
 
-def _check_keywords(function: str, params: Mapping[str, Any]) -> None:
+# Embeddings parameters a request body may carry (besides input and model).
+EMBEDDINGS_PARAMETERS = frozenset(("dimensions", "encoding_format", "user"))
+
+# Options that make no sense for embeddings (no stream).
+STREAM_OPTION_NAMES = ("stream_idle_timeout", "stream_timeout")
+
+
+def _check_keywords(function: str, params: Mapping[str, Any], known: "frozenset[str]" = CHAT_PARAMETERS,
+                    options: Sequence[str] = OPTION_NAMES) -> None:
     for name in params:
-        if name not in CHAT_PARAMETERS:
-            near = difflib.get_close_matches(name, sorted(CHAT_PARAMETERS) + list(OPTION_NAMES), n=1)
+        if name not in known:
+            near = difflib.get_close_matches(name, sorted(known) + list(options), n=1)
             hint = " (did you mean %r?)" % near[0] if near else ""
             raise TypeError("%s() got an unexpected keyword argument %r%s; pass fields the library does "
                             "not know through extra_body" % (function, name, hint))
@@ -54,7 +63,7 @@ def prepare(function: str, messages: Iterable[Mapping[str, Any]], model: Optiona
     """The request body and the options JSON (None when no option is set) of a
     call, from its keyword arguments `params` (the options are taken out)."""
     timeout, max_retries, fallbacks, stream_idle_timeout, stream_timeout, extra_headers, \
-        extra_query, extra_body, metadata, x_libmodels = (params.pop(name, None) for name in OPTION_NAMES)
+        extra_query, extra_body, metadata, x_libmodels, hedge_after, stream_recovery = (params.pop(name, None) for name in OPTION_NAMES)
     _check_keywords(function, params)
     request: Dict[str, Any] = {"messages": messages if isinstance(messages, list) else list(messages)}
     if model is not None:
@@ -64,6 +73,15 @@ def prepare(function: str, messages: Iterable[Mapping[str, Any]], model: Optiona
     request.update(params)
     if extra_body is not None:
         request.update(dict(extra_body))
+    options = _call_options(timeout, max_retries, fallbacks, stream_idle_timeout, stream_timeout, extra_headers,
+                            extra_query, metadata, x_libmodels, hedge_after, stream_recovery)
+    return _dumps(request), (_dumps(options) if options else None)
+
+
+def _call_options(timeout: Any, max_retries: Any, fallbacks: Any, stream_idle_timeout: Any, stream_timeout: Any,
+                  extra_headers: Any, extra_query: Any, metadata: Any, x_libmodels: Any,
+                  hedge_after: Any, stream_recovery: Any) -> Dict[str, Any]:
+    """The options JSON object of a call (models_chat_ex's options_json)."""
     options: Dict[str, Any] = {}
     if timeout is not None:
         options["timeout_ms"] = _milliseconds("timeout", timeout)
@@ -89,4 +107,35 @@ def prepare(function: str, messages: Iterable[Mapping[str, Any]], model: Optiona
         if not isinstance(x_libmodels, bool):
             raise TypeError("x_libmodels must be True or False, not %s" % type(x_libmodels).__name__)
         options["x_libmodels"] = x_libmodels
+    if hedge_after is not None:
+        # Seconds, like timeout; 0 turns hedging off for this call.
+        options["hedge_after_ms"] = 0 if hedge_after == 0 and not isinstance(hedge_after, bool) \
+            else _milliseconds("hedge_after", hedge_after)
+    if stream_recovery is not None:
+        if stream_recovery not in ("off", "resume"):
+            raise ValueError("stream_recovery must be \"off\" or \"resume\", not %r" % (stream_recovery,))
+        options["stream_recovery"] = stream_recovery
+    return options
+
+
+def prepare_embeddings(function: str, input: Any, model: Optional[str],
+                       params: Dict[str, Any]) -> Tuple[bytes, Optional[bytes]]:
+    """The request body and the options JSON of an embeddings call (embed, aembed)."""
+    # Hedging races first words: an embeddings answer has none.
+    options_only = [name for name in OPTION_NAMES
+                    if name not in STREAM_OPTION_NAMES and name not in ("hedge_after", "stream_recovery")]
+    taken = {name: params.pop(name, None) for name in options_only}
+    _check_keywords(function, params, EMBEDDINGS_PARAMETERS, options_only)
+    if isinstance(input, (bytes, bytearray)):
+        raise TypeError("input must be a string, a list of strings or a list of token lists, not bytes")
+    if isinstance(input, (tuple, range)) or (not isinstance(input, (str, list)) and hasattr(input, "__iter__")):
+        input = list(input)
+    request: Dict[str, Any] = {"input": input}
+    if model is not None:
+        request["model"] = model
+    request.update(params)
+    if taken["extra_body"] is not None:
+        request.update(dict(taken["extra_body"]))
+    options = _call_options(taken["timeout"], taken["max_retries"], taken["fallbacks"], None, None,
+                            taken["extra_headers"], taken["extra_query"], taken["metadata"], taken["x_libmodels"], None, None)
     return _dumps(request), (_dumps(options) if options else None)

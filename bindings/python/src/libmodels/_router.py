@@ -11,10 +11,11 @@ from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Seque
 
 from . import _capi, _engine, _sigint, _threads
 from ._cooldown import Cooldown
+from ._embeddings import CreateEmbeddingResponse
 from ._errors import InvalidArgumentError, error_from_c
 from ._events import EventHandler, EventSink
 from ._handles import Call, Handle
-from ._options import prepare
+from ._options import prepare, prepare_embeddings
 from ._providers import register_copilot, register_provider
 from ._stream import AsyncStream, Stream, open_async_stream, open_stream
 from ._types import ChatCompletion
@@ -27,15 +28,16 @@ def _dumps(value: Any) -> bytes:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
-def _chat_now(router: Handle, request: bytes, options: Optional[bytes], call: Optional[Call]) -> bytes:
-    """models_chat_ex on the calling thread. Releases `router` and frees `call`,
+def _chat_now(router: Handle, request: bytes, options: Optional[bytes], call: Optional[Call],
+              function: str = "models_chat_ex") -> bytes:
+    """models_chat_ex (or `function`, models_embed_ex) on the calling thread. Releases `router` and frees `call`,
     the response and the error, even when KeyboardInterrupt strikes as the call
     returns."""
     lib = _capi.load()
     response, err = ctypes.c_void_p(), ctypes.c_void_p()
     try:
-        code = lib.models_chat_ex(router.ptr, request, options, call.ptr if call is not None else None,
-                                  ctypes.byref(response), ctypes.byref(err))
+        code = getattr(lib, function)(router.ptr, request, options, call.ptr if call is not None else None,
+                                      ctypes.byref(response), ctypes.byref(err))
         if code != _capi.MODELS_OK:
             error, err.value = err.value, None
             raise error_from_c(code, error)
@@ -168,7 +170,11 @@ class Router:
           ``metadata`` (a dict handed back in the router's events: see
           on_event()) and ``x_libmodels`` (True: the answer gets an
           "x_libmodels" dict with the model, attempts, latency_ms and
-          cost_usd; False: it does not, whatever the config says).
+          cost_usd; False: it does not, whatever the config says),
+          ``hedge_after`` (seconds; 0: off): when the first model has sent
+          nothing within that time, the request also goes to the next
+          candidate and the first answer wins (the config's
+          "hedge_after_ms", for this call).
 
         Raises a ModelsError subclass on failure. Ctrl-C interrupts the call
         promptly (the transfer is cancelled) and raises KeyboardInterrupt.
@@ -246,6 +252,54 @@ class Router:
             return AsyncStream(_engine.feed_for(self._engines, request, options, on_thinking is not None),
                                on_thinking)
         return open_async_stream(self._handle, request, options, on_thinking)
+
+    # ---- embeddings ----------------------------------------------------------------
+
+    def embed(self, input: Any, model: Optional[str] = None, **params: Any) -> CreateEmbeddingResponse:
+        """Sends an OpenAI embeddings request and returns the answer
+        (models_embed_ex), routed as chat() is: ``model`` (a model or a group)
+        alone, else the primary and its fallbacks; retries, cooldowns, rate
+        limits. ``input`` is a string, a list of strings, a list of tokens or
+        a list of token lists. The answer is a dict that also reads like the
+        openai SDK's CreateEmbeddingResponse (``resp.data[0].embedding``,
+        ``resp.usage.prompt_tokens``); its "model" is the model that answered.
+
+        Keywords: ``dimensions``, ``encoding_format`` and ``user`` go into the
+        request; ``extra_body`` is merged into it; ``timeout``, ``max_retries``,
+        ``fallbacks``, ``extra_headers``, ``extra_query``, ``metadata`` and
+        ``x_libmodels`` are options, as for chat(). Any other keyword raises
+        TypeError. A provider without embeddings (Anthropic) raises
+        InvalidArgumentError."""
+        request, options = prepare_embeddings("embed", input, model, params)
+        handle = self._handle
+        handle.acquire()
+        if _sigint.mode() == _sigint.DIRECT:
+            return CreateEmbeddingResponse.from_answer(json.loads(_chat_now(handle, request, options, None, "models_embed_ex")))
+        try:
+            call = Call()
+        except BaseException:
+            handle.release()
+            raise
+        text = _threads.call_blocking(lambda: _chat_now(handle, request, options, call, "models_embed_ex"), call.cancel)
+        return CreateEmbeddingResponse.from_answer(json.loads(text))
+
+    async def aembed(self, input: Any, model: Optional[str] = None, **params: Any) -> CreateEmbeddingResponse:
+        """embed() for asyncio, with the same keywords, on the router's engine for
+        the running event loop (models_embed_async), as achat() is; cancelling
+        the awaiting task cancels the call."""
+        request, options = prepare_embeddings("aembed", input, model, params)
+        if self._on_engine() and _capi.has("models_embed_async"):
+            answer = await _engine.chat(self._engines, request, options, "models_embed_async")
+            return CreateEmbeddingResponse.from_answer(answer)
+        handle = self._handle
+        handle.acquire()
+        try:
+            call = Call()
+        except BaseException:
+            handle.release()
+            raise
+        text = await _threads.run_async(lambda: _chat_now(handle, request, options, call, "models_embed_ex"), call.cancel)
+        return CreateEmbeddingResponse.from_answer(json.loads(text))
 
     # ---- management ----------------------------------------------------------------
 

@@ -284,6 +284,22 @@ class _StreamState:
         self._model: Optional[str] = None
         self._ended = False
         self._cancelled = False
+        self._resumed: Dict[str, Any] = {}
+
+    @property
+    def resumes(self) -> int:
+        """How many times the answer was resumed after a break (stream_recovery
+        "resume"); 0 when it was not. Known once the last chunk was read."""
+        count = self._resumed.get("count")
+        return count if isinstance(count, int) else 0
+
+    @property
+    def resumed_parts(self) -> List[Dict[str, Any]]:
+        """Which models answered which part of a resumed answer, in order:
+        {"model", "content_bytes", "ended_by"} dicts (the last has no "ended_by");
+        [] when the answer was not resumed."""
+        parts = self._resumed.get("parts")
+        return list(parts) if isinstance(parts, list) else []
 
     @property
     def model(self) -> Optional[str]:
@@ -312,6 +328,9 @@ class _StreamState:
     def _chunk(self, data: bytes) -> ChatCompletionChunk:
         """The chunk dict for a chunk's JSON text, its content added to text."""
         chunk: ChatCompletionChunk = _json_decode(data.decode("utf-8", "replace"))
+        extra = chunk.get("x_libmodels")
+        if isinstance(extra, dict) and isinstance(extra.get("resumed"), dict):
+            self._resumed = extra["resumed"]
         for choice in chunk.get("choices") or ():
             if choice.get("index", 0) == 0:
                 content = (choice.get("delta") or {}).get("content")
