@@ -113,3 +113,9 @@ def test_throttled_stream_falls_back(srv):
         text = "".join(c["choices"][0]["delta"].get("content") or "" for c in stream if c["choices"])
         assert stream.model == "local/m2"
     assert text == "echo: hi"
+
+
+def test_embeddings_are_refused_clearly(srv):
+    with pytest.raises(libmodels.InvalidArgumentError, match='provider "aws" has no embeddings API'):
+        bedrock_router(srv).embed(model="aws/amazon.titan-embed-text-v2:0", input="hi")
+    assert srv.requests() == []
