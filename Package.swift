@@ -21,12 +21,12 @@ let package = Package(
         .systemLibrary(name: "CHiredis"),
         // The Swift core, one target a layer, each importing only the layers below it
         // (what crosses a target is `package`, not `public`):
-        // 1. ModelsCore: support (locks, log, clock, redaction), JSON, errors, SSE parsing, model names.
+        // 1. ModelsCore: support (locks, log, clock, redaction), JSON, errors, SSE and event-stream parsing, model names.
         .target(name: "ModelsCore", dependencies: ["CModelsSupport"]),
         // 2. ModelsTransport: libcurl (easy and multi handles, transfers, kept connections), HTTP heads, cancellation.
         .target(name: "ModelsTransport", dependencies: ["ModelsCore", "CModelsSupport"]),
         // 3. ModelsProviders: the chat request and answer, the provider protocol and its
-        //    implementations (OpenAI-compatible, Azure, Anthropic, Copilot, callbacks), the registry.
+        //    implementations (OpenAI-compatible, Azure, Anthropic, Bedrock, Copilot, callbacks), the registry.
         .target(name: "ModelsProviders", dependencies: ["ModelsCore", "ModelsTransport", "CModelsSupport"]),
         // 4. Models: router, engine, config, telemetry, metrics, shared state. Knows nothing of the C ABI.
         .target(name: "Models", dependencies: ["ModelsCore", "ModelsTransport", "ModelsProviders", "CModelsSupport", "CHiredis"]),

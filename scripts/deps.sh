@@ -6,7 +6,7 @@
 set -eu
 # The second line: what scripts/deb needs to build and check the Debian packages,
 # and abigail-tools for the ABI check (scripts/abi-check).
-packages="libcurl4-openssl-dev libjansson-dev cmake ninja-build pkg-config python3 python3-venv python3-pytest python3-setuptools python3-wheel nginx-light binutils valgrind libhiredis-dev redis-server
+packages="libcurl4-openssl-dev libjansson-dev cmake ninja-build pkg-config python3 python3-venv python3-pytest python3-botocore python3-setuptools python3-wheel nginx-light binutils valgrind libhiredis-dev redis-server
     debhelper dh-python dpkg-dev help2man lintian python3-all abigail-tools"
 missing=""
 for p in $packages; do

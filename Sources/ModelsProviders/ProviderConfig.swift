@@ -16,6 +16,12 @@ public struct ProviderConfig: Sendable, Equatable {
     public var tokenURL: String?
     /// Azure type only: the `api-version` query parameter (`2024-10-21`).
     public var apiVersion: String?
+    /// Bedrock type only: the AWS region (else `AWS_REGION` / `AWS_DEFAULT_REGION`).
+    public var region: String?
+    /// Bedrock type only: credentials (else `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`).
+    public var awsAccessKeyID: String?
+    public var awsSecretAccessKey: String?
+    public var awsSessionToken: String?
     /// Which of the provider's models continue an assistant message marked
     /// `"prefix": true` (`assistant_prefix`: true, false or a list of model ids);
     /// nil: the provider's name decides (deepseek and mistral do).

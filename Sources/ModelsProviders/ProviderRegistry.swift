@@ -85,6 +85,8 @@ public enum ProviderRegistry {
             }
             return OpenAICompatibleProvider(name: name, azure: AzureEndpoint(baseURL: url, apiVersion: pc.apiVersion),
                                             apiKey: key, headers: headers)
+        case .bedrock:
+            return try bedrock(name: name, config: pc, environment: env)
         }
     }
 
@@ -104,7 +106,40 @@ public enum ProviderRegistry {
             guard let url = pc.baseURL else { throw .invalidArgument("config: \"providers.\(name).base_url\" is required for type azure") }
             let azure = AzureEndpoint(baseURL: url, apiVersion: pc.apiVersion)
             return OpenAICompatibleProvider(name: name, baseURL: azure.root, azure: azure, token: token, headers: headers)
+        case .bedrock:
+            throw .invalidArgument("provider \"\(name)\" has type bedrock, whose requests are signed with AWS credentials: "
+                                   + "it takes no token source")
         }
+    }
+
+    /// A Bedrock provider: region and credentials from the config, else from the
+    /// standard AWS environment variables. Without a region or credentials the
+    /// router is not built: no request could be signed.
+    static func bedrock(name: String, config pc: ProviderConfig, environment env: Environment) throws(ModelsError) -> BedrockProvider {
+        var region = pc.region
+        if region == nil { region = try credential(env, "AWS_REGION", namedBy: nil) }
+        if region == nil { region = try credential(env, "AWS_DEFAULT_REGION", namedBy: nil) }
+        guard let region else {
+            throw .invalidArgument("config: provider \(name) has type bedrock and no region: give \"providers.\(name).region\" "
+                                   + "or set AWS_REGION")
+        }
+        guard BedrockEndpoint.isValidRegion(region) else {
+            throw .invalidArgument("config: the AWS region of provider \(name) (from AWS_REGION or AWS_DEFAULT_REGION) must look like \"us-east-1\"")
+        }
+        var keyID = pc.awsAccessKeyID, secret = pc.awsSecretAccessKey, token = pc.awsSessionToken
+        if keyID == nil {
+            keyID = try credential(env, "AWS_ACCESS_KEY_ID", namedBy: nil)
+            secret = try credential(env, "AWS_SECRET_ACCESS_KEY", namedBy: nil)
+            token = try credential(env, "AWS_SESSION_TOKEN", namedBy: nil)
+        }
+        guard let keyID, let secret else {
+            throw .invalidArgument("config: provider \(name) has type bedrock and no AWS credentials: give \"aws_access_key_id\" and "
+                                   + "\"aws_secret_access_key\" (and \"aws_session_token\" for temporary ones), or set AWS_ACCESS_KEY_ID "
+                                   + "and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN)")
+        }
+        let signer = AWSSigV4(accessKeyID: keyID, secretAccessKey: secret, sessionToken: token, region: region, service: "bedrock")
+        return BedrockProvider(name: name, endpoint: BedrockEndpoint(baseURL: pc.baseURL, signer: signer),
+                               headers: pc.headers.map { (name: $0.name, value: $0.value) })
     }
 
     /// Where an azure provider without `api_key`, `api_key_env` or `<NAME>_API_KEY` finds its key.

@@ -5,15 +5,17 @@ import ModelsCore
 /// without it, what the provider's name implies (`anthropic` → Anthropic's
 /// Messages API, `github-copilot` → GitHub Copilot, any other name →
 /// OpenAI-compatible Chat Completions). `azure` is Azure OpenAI: Chat
-/// Completions at a deployment's URL with an `api-key` header; no name implies it.
+/// Completions at a deployment's URL with an `api-key` header; `bedrock` is AWS
+/// Bedrock's Converse API, signed with SigV4. No name implies either.
 public enum ProviderType: String, Sendable, Equatable, CaseIterable {
     case openai
     case anthropic
     case githubCopilot = "github-copilot"
     case azure
+    case bedrock
 
     /// Values DESIGN.md reserves for later issues: refused with "not supported yet".
-    static let reserved = ["bedrock"]
+    static let reserved: [String] = []
 
     /// The type a provider without `"type"` gets from its name.
     public static func implied(byName name: String) -> ProviderType {

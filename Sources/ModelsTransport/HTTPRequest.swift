@@ -69,8 +69,14 @@ public struct HTTPResponseHead: Sendable {
     public var status: Int = 0
     public var contentType: String = ""
     public var retryAfter: String?
+    /// AWS's `x-amzn-ErrorType` (`ThrottlingException:http://...`): the exception an error answer names.
+    public var awsErrorType: String?
 
     public var isSuccess: Bool { (200..<300).contains(status) }
-    public var isEventStream: Bool { contentType.lowercased().hasPrefix("text/event-stream") }
+    /// Server-sent events, or AWS's binary event stream (Bedrock's ConverseStream).
+    public var isEventStream: Bool {
+        let type = contentType.lowercased()
+        return type.hasPrefix("text/event-stream") || type.hasPrefix("application/vnd.amazon.eventstream")
+    }
     public var retryAfterMs: Int64 { retryAfter.flatMap { RetryAfter.milliseconds($0) } ?? 0 }
 }

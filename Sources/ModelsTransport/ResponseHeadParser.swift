@@ -3,7 +3,8 @@ import CModelsSupport
 import Glibc
 
 /// Reads the header lines libcurl hands over, one at a time, into an
-/// `HTTPResponseHead`: the status, Content-Type and Retry-After; every other
+/// `HTTPResponseHead`: the status, Content-Type, Retry-After and AWS's
+/// x-amzn-ErrorType; every other
 /// line is passed over at its first byte. Bounded by `maxHeaderBytes`. Shared
 /// by the blocking transfer and the engine.
 package struct ResponseHeadParser {
@@ -26,8 +27,8 @@ package struct ResponseHeadParser {
         // and only two headers are read (a String per line cost more than the request).
         guard let first = line.first else { return .more }
         let lower = first | 0x20
-        // Only Content-Type and Retry-After are read: other lines are passed over at their first byte.
-        if lower != UInt8(ascii: "c") && lower != UInt8(ascii: "r") && first != UInt8(ascii: "H") && first != UInt8(ascii: "\r")
+        // Only Content-Type, Retry-After and x-amzn-ErrorType are read: other lines are passed over at their first byte.
+        if lower != UInt8(ascii: "c") && lower != UInt8(ascii: "r") && lower != UInt8(ascii: "x") && first != UInt8(ascii: "H") && first != UInt8(ascii: "\r")
             && first != UInt8(ascii: "\n") { return .more }
         if Self.startsWith(line, "HTTP/") {
             // A new response (after 100 Continue, or the final one): start over.
@@ -48,12 +49,13 @@ package struct ResponseHeadParser {
         guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else { return .more }
         let name = UnsafeRawBufferPointer(rebasing: line[..<colon])
         let isContentType = Self.equalIgnoringASCIICase(name, "content-type")
-        guard isContentType || Self.equalIgnoringASCIICase(name, "retry-after") else { return .more }
+        let isAWSErrorType = !isContentType && Self.equalIgnoringASCIICase(name, "x-amzn-errortype")
+        guard isContentType || isAWSErrorType || Self.equalIgnoringASCIICase(name, "retry-after") else { return .more }
         var start = colon + 1, end = line.count
         while start < end, line[start] == 0x20 || line[start] == 0x09 { start += 1 }
         while end > start, line[end - 1] == 0x20 || line[end - 1] == 0x09 || line[end - 1] == 0x0D || line[end - 1] == 0x0A { end -= 1 }
         let value = String(decoding: line[start..<end], as: UTF8.self)
-        if isContentType { head.contentType = value } else { head.retryAfter = value }
+        if isContentType { head.contentType = value } else if isAWSErrorType { head.awsErrorType = String(value.prefix(200)) } else { head.retryAfter = value }
         return .more
     }
 

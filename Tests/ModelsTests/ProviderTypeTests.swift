@@ -32,9 +32,15 @@ import Testing
 
     /// Each bad entry and the text its error must contain.
     static let badTypes: [(String, String)] = [
-        (#"{"type":"Azure"}"#, #""providers.x.type" must be one of "openai", "anthropic", "github-copilot", "azure""#),
-        (#"{"type":"bedrock"}"#, #""providers.x.type" "bedrock" is not supported yet; use one of "openai", "anthropic", "github-copilot", "azure""#),
-        (#"{"type":"Anthropic"}"#, #""providers.x.type" must be one of "openai", "anthropic", "github-copilot", "azure""#),
+        (#"{"type":"Azure"}"#, #""providers.x.type" must be one of "openai", "anthropic", "github-copilot", "azure", "bedrock""#),
+        (#"{"type":"Bedrock"}"#, #""providers.x.type" must be one of "openai", "anthropic", "github-copilot", "azure", "bedrock""#),
+        // The Bedrock-only keys follow the type too.
+        (#"{"type":"openai","region":"us-east-1"}"#, #""providers.x.region" applies to providers with "type": "bedrock" only"#),
+        (#"{"aws_access_key_id":"AKID"}"#, #""providers.x.aws_access_key_id" applies to providers with "type": "bedrock" only"#),
+        (#"{"type":"bedrock","aws_access_key_id":"AKID"}"#, #"needs both "aws_access_key_id" and "aws_secret_access_key", or neither"#),
+        (#"{"type":"bedrock","region":"US East"}"#, #""providers.x.region" must be an AWS region"#),
+        (#"{"type":"bedrock","api_key":"k"}"#, #""providers.x.api_key" does not apply to type bedrock"#),
+        (#"{"type":"Anthropic"}"#, #""providers.x.type" must be one of "openai", "anthropic", "github-copilot", "azure", "bedrock""#),
         (#"{"type":""}"#, #""providers.x.type" must not be empty"#),
         (#"{"type":null}"#, #""providers.x.type" must be a string, not null"#),
         (#"{"typ":"openai"}"#, #"unknown key "providers.x.typ" (did you mean "type"?)"#),

@@ -232,8 +232,7 @@ static void check_refused(const char *provider, const char *expected) {
 }
 
 static void test_refused_types(void) {
-    check_refused("{\"type\":\"bedrock\"}", "not supported yet");
-    check_refused("{\"type\":\"gemini\"}", "\"openai\", \"anthropic\", \"github-copilot\", \"azure\"");
+    check_refused("{\"type\":\"gemini\"}", "\"openai\", \"anthropic\", \"github-copilot\", \"azure\", \"bedrock\"");
     check_refused("{\"type\":7}", "must be a string");
 }
 

@@ -394,6 +394,62 @@ static int deep_next(void *user, void *stream, const char **chunk_json, size_t *
     return MODELS_OK;
 }
 
+/* Bedrock on a small stack: SigV4, Converse both ways, event-stream frames read
+ * byte by byte, a deep allowed tool schema and deep tool-call input. */
+static void bedrock_use(void) {
+    char config[1024];
+    snprintf(config, sizeof config,
+             "{\"primary\":\"aws/m-v1:0\",\"max_retries\":0,\"providers\":{\"aws\":{\"type\":\"bedrock\",\"base_url\":\"%s\","
+             "\"region\":\"us-east-1\",\"aws_access_key_id\":\"AKIDLOOPBACK\",\"aws_secret_access_key\":\"loopback/secret+key\"}}}",
+             ts_url());
+    models_router *r = router_or_exit(config);
+    ts_reset();
+    char *response = NULL;
+    models_error *err = NULL;
+    CHECK(models_chat(r, HELLO, &response, &err) == MODELS_OK);
+    CHECK_STR_CONTAINS(response, "echo: hi");
+    models_free(response);
+    ts_script("m-v1:0", "[{\"byte_at_a_time\":true,\"thinking\":\"hmm\"}]");
+    int chunks = 0;
+    CHECK(models_chat_stream(r, HELLO_STREAM, on_chunk, NULL, &chunks, NULL) == MODELS_OK);
+    CHECK(chunks > 0);
+    models_stream *s = models_stream_open(r, HELLO_STREAM, NULL);
+    CHECK(s != NULL);
+    char *text = NULL;
+    CHECK(models_stream_collect(s, &text, NULL) == MODELS_OK);
+    CHECK(text && strcmp(text, "echo: hi") == 0);
+    models_free(text);
+    models_stream_close(s);
+
+    char *deep = deep_tool_request(ALLOWED_DEPTH - 4, 0);
+    response = NULL;
+    CHECK(models_chat(r, deep, &response, &err) == MODELS_OK);
+    if (err) fprintf(stderr, "  bedrock deep tool schema: %s\n", models_error_message(err));
+    models_error_free(err);
+    err = NULL;
+    models_free(response);
+    free(deep);
+
+    char *args = nested("{\"a\":", ALLOWED_DEPTH - 8, "}");
+    char *quoted = json_quote(args);
+    size_t n = strlen(quoted) + 128;
+    char *step = malloc(n);
+    snprintf(step, n, "[{\"tool_calls\":[{\"id\":\"t1\",\"name\":\"f\",\"arguments\":%s}]}]", quoted);
+    ts_script("m-v1:0", step);
+    response = NULL;
+    CHECK(models_chat(r, HELLO, &response, &err) == MODELS_OK);
+    if (err) fprintf(stderr, "  bedrock deep tool input: %s\n", models_error_message(err));
+    models_error_free(err);
+    models_free(response);
+    ts_script("m-v1:0", step);
+    chunks = 0;
+    CHECK(models_chat_stream(r, HELLO_STREAM, on_chunk, NULL, &chunks, NULL) == MODELS_OK);
+    free(step);
+    free(quoted);
+    free(args);
+    models_router_free(r);
+}
+
 static void deep_c_provider(void) {
     models_router *r = router_from("\"primary\":\"deep/m\",\"max_retries\":0");
     models_provider_callbacks cb = {0};
@@ -422,5 +478,6 @@ int main(void) {
     on_small_stack(deep_caller_input);
     on_small_stack(deep_server_answers);
     on_small_stack(deep_c_provider);
+    on_small_stack(bedrock_use);
     return check_report("test_small_stack");
 }

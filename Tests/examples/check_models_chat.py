@@ -263,16 +263,22 @@ def check_secrets(server, binary, configs):
             "azure": {"type": "azure", "base_url": server.url, "api_version": "2024-10-21",
                       "api_key": "azure-print-secret-4711"},
             "gw": {"base_url": server.base_url("/v1") + "?key=gw-print-secret-4711&flag&v=1"},
+            "aws": {"type": "bedrock", "region": "us-east-1", "aws_access_key_id": "AKIDSECRETPRINT",
+                    "aws_secret_access_key": "aws-print-secret-4711", "aws_session_token": "aws-token-secret-4711"},
         },
     })
     code, out, err = run(binary, "--config", config, "--print-config")
-    expect(code == 0 and "secret" not in out + err, "--print-config prints no secret", out, err)
+    # (The key "aws_secret_access_key" is no secret; its value is.)
+    expect(code == 0 and "secret" not in (out + err).replace("aws_secret_access_key", ""), "--print-config prints no secret",
+           out, err)
     printed = json.loads(out)["providers"]
     expect(printed["openai"]["api_key"] == "[redacted]" and printed["openai"]["headers"]["X-Auth"] == "[redacted]"
            and printed["github-copilot"]["github_token"] == "[redacted]"
            and printed["azure"]["api_key"] == "[redacted]" and printed["azure"]["api_version"] == "2024-10-21"
            and printed["anthropic"]["api_key_env"] == "MY_ANTHROPIC_KEY"
-           and printed["gw"]["base_url"] == server.base_url("/v1") + "?key=[redacted]&flag&v=[redacted]",
+           and printed["gw"]["base_url"] == server.base_url("/v1") + "?key=[redacted]&flag&v=[redacted]"
+           and printed["aws"]["aws_secret_access_key"] == "[redacted]" and printed["aws"]["aws_session_token"] == "[redacted]"
+           and printed["aws"]["aws_access_key_id"] == "[redacted]" and printed["aws"]["region"] == "us-east-1",
            "secrets show as [redacted], variables by name",
            out, err)
     # ...or from the environment, where it names the variables.

@@ -32,13 +32,14 @@ from urllib.parse import urlsplit
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import llm_embeddings  # noqa: E402  (the embeddings wire format)
 import stream_breaks  # noqa: E402  (breaks after any event, continuations: issue 18)
+import bedrock_wire  # noqa: E402  (AWS Bedrock Converse / ConverseStream)
 
 MAX_REQUEST_BODY = 64 * 1024 * 1024  # larger request bodies get a 413
 HANG_CAP_S = 120.0                   # "hang" never lasts longer than this
 POLL_S = 0.05                        # how often a waiting handler checks its client
 CONTROL_PREFIX = "/_control/"
 
-OPENAI, ANTHROPIC, TOKEN, EMBEDDINGS = "openai", "anthropic", "token", "embeddings"
+OPENAI, ANTHROPIC, TOKEN, EMBEDDINGS, BEDROCK = "openai", "anthropic", "token", "embeddings", bedrock_wire.BEDROCK
 
 
 # --------------------------------------------------------------------------
@@ -473,6 +474,8 @@ def error_body(mode: str, status: int, message: Optional[str] = None) -> Dict[st
 
 
 def stream_error_event(mode: str, error: Any) -> bytes:
+    if mode == BEDROCK:
+        return bedrock_wire.exception(error)
     if mode == ANTHROPIC:
         if error is None:
             error = {"type": "overloaded_error", "message": "Overloaded"}
@@ -563,6 +566,8 @@ def route(method: str, path: str) -> Optional[str]:
         return EMBEDDINGS
     if method == "GET" and path.endswith("/copilot_internal/v2/token"):
         return TOKEN
+    if bedrock_wire.route(method, path):
+        return BEDROCK
     return None
 
 
@@ -757,7 +762,8 @@ class Handler(BaseHTTPRequestHandler):
 
     def send_stream(self, status: int, step: Step, mode: str, events: Iterator[bytes]) -> None:
         chunked = self.request_version != "HTTP/1.0"
-        defaults = {"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
+        defaults = {"Content-Type": "application/vnd.amazon.eventstream" if mode == BEDROCK else "text/event-stream",
+                    "Cache-Control": "no-cache"}
         if chunked:
             defaults["Transfer-Encoding"] = "chunked"
         else:
@@ -816,10 +822,20 @@ class Handler(BaseHTTPRequestHandler):
             self.send_json(404, error_body(OPENAI, 404, "no route for %s %s" % (self.command, path)))
             return
         model = request["model"]
+        parsed = request["body"] if isinstance(request["body"], dict) else {}
+        if mode == BEDROCK:
+            # The model id is in the path; every request must carry a good SigV4 signature.
+            model, stream = bedrock_wire.route(self.command, path)
+            parsed = dict(parsed, model=model, stream=stream)
+            problem, details = bedrock_wire.verify(self.command, self.path, request["headers"], body)
+            request["sigv4"] = dict(details, ok=problem is None)
+            if problem is not None:
+                self.send_json(403, bedrock_wire.signature_error(problem), extra=bedrock_wire.error_headers(403, problem))
+                return
         keys = [TOKEN] if mode == TOKEN else [model if isinstance(model, str) else None, "*"]
         step = self.server.state.pop_step(keys) or Step()
         try:
-            self.answer(mode, request["body"] if isinstance(request["body"], dict) else {}, step)
+            self.answer(mode, parsed, step)
             if step.trailing is not None:
                 self.send_trailing(step)
         except ClientGone:
@@ -862,13 +878,18 @@ class Handler(BaseHTTPRequestHandler):
         elif step.has_body:
             self.send_json(step.status, step.body, step)
         elif step.sse is not None:
-            self.send_stream(step.status, step, mode, raw_sse(step.sse))
+            items = bedrock_wire.raw_items(step.sse) if mode == BEDROCK else raw_sse(step.sse)
+            self.send_stream(step.status, step, mode, items)
+        elif not 200 <= step.status < 300 and mode == BEDROCK:
+            self.send_json(step.status, bedrock_wire.error_body(step.status), step, extra=bedrock_wire.error_headers(step.status))
         elif not 200 <= step.status < 300:
             self.send_json(step.status, error_body(mode, step.status), step)
         elif mode not in (TOKEN, EMBEDDINGS) and request.get("stream") is True:
             answer = Answer(request, step)
             if mode == ANTHROPIC:
                 events = anthropic_stream(answer, state.next_id())
+            elif mode == BEDROCK:
+                events = bedrock_wire.stream(answer, split_words, split_arguments)
             else:
                 options = request.get("stream_options")
                 include_usage = isinstance(options, dict) and options.get("include_usage") is True
@@ -898,6 +919,8 @@ class Handler(BaseHTTPRequestHandler):
         answer = Answer(request, step)
         if mode == ANTHROPIC:
             return anthropic_response(answer, state.next_id())
+        if mode == BEDROCK:
+            return bedrock_wire.response(answer)
         return openai_response(answer, state.next_id())
 
     # ---- control API ----------------------------------------------------------

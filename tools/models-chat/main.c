@@ -149,7 +149,7 @@ static json_t *redacted_base_url(const char *url) {
 }
 
 /* Prints the config with every secret replaced by "[redacted]": each
- * provider's api_key and github_token, the values of its headers and of its
+ * provider's api_key, github_token and AWS credentials, the values of its headers and of its
  * base_url's query, and the password of shared_state.redis_url. The variables that name keys
  * (api_key_env, github_token_env, redis_url_env) are shown. */
 static void print_config(const char *config) {
@@ -161,7 +161,8 @@ static void print_config(const char *config) {
     const char *name;
     json_t *p;
     json_object_foreach(providers, name, p) {
-        static const char *const secret_keys[] = {"api_key", "github_token"};
+        static const char *const secret_keys[] = {"api_key", "github_token", "aws_access_key_id", "aws_secret_access_key",
+                                                  "aws_session_token"};
         for (size_t i = 0; i < sizeof secret_keys / sizeof *secret_keys; i++)
             if (json_object_get(p, secret_keys[i])) json_object_set_new(p, secret_keys[i], json_string("[redacted]"));
         const char *base_url = json_string_value(json_object_get(p, "base_url"));

@@ -91,10 +91,12 @@ extension RouterConfig {
     ]
     static let providerKeys = [
         "type", "api_key", "api_key_env", "base_url", "headers", "github_token", "github_token_env", "token_url", "api_version",
+        "region", "aws_access_key_id", "aws_secret_access_key", "aws_session_token",
         "assistant_prefix",
     ]
     static let copilotOnlyKeys = ["github_token", "github_token_env", "token_url"]
     static let azureOnlyKeys = ["api_version"]
+    static let bedrockOnlyKeys = ["region", "aws_access_key_id", "aws_secret_access_key", "aws_session_token"]
 
     /// The largest config text accepted; a config is a few kilobytes.
     public static let maxTextBytes = 1 << 20
@@ -305,6 +307,7 @@ extension RouterConfig {
             }
             p.apiVersion = version
         }
+        try readBedrock(name, r, &p)
         if let prefix = r.object["assistant_prefix"] {
             if let all = prefix.bool {
                 p.assistantPrefix = all ? .all : ProviderConfig.AssistantPrefix.none
@@ -318,6 +321,35 @@ extension RouterConfig {
             throw .invalidArgument("config: \"providers.\(name).\(key)\" applies to providers with \"type\": \"azure\" only")
         }
         return p
+    }
+
+    /// The bedrock-only keys: refused on other types; the key id and the secret go together.
+    private static func readBedrock(_ name: String, _ r: ConfigReader, _ p: inout ProviderConfig) throws(ModelsError) {
+        guard p.resolvedType(name: name) == .bedrock else {
+            if let key = bedrockOnlyKeys.first(where: { r.has($0) }) {
+                throw .invalidArgument("config: \"providers.\(name).\(key)\" applies to providers with \"type\": \"bedrock\" only")
+            }
+            return
+        }
+        if let region = try r.string("region") {
+            guard BedrockEndpoint.isValidRegion(region) else {
+                throw .invalidArgument("config: \"providers.\(name).region\" must be an AWS region such as \"us-east-1\"")
+            }
+            p.region = region
+        }
+        p.awsAccessKeyID = try r.credential("aws_access_key_id")
+        p.awsSecretAccessKey = try r.credential("aws_secret_access_key")
+        p.awsSessionToken = try r.credential("aws_session_token")
+        if (p.awsAccessKeyID == nil) != (p.awsSecretAccessKey == nil) {
+            throw .invalidArgument("config: \"providers.\(name)\" needs both \"aws_access_key_id\" and \"aws_secret_access_key\", or neither")
+        }
+        if p.awsSessionToken != nil && p.awsAccessKeyID == nil {
+            throw .invalidArgument("config: \"providers.\(name).aws_session_token\" goes with \"aws_access_key_id\" and \"aws_secret_access_key\"")
+        }
+        if let key = ["api_key", "api_key_env"].first(where: { r.has($0) }) {
+            throw .invalidArgument("config: \"providers.\(name).\(key)\" does not apply to type bedrock: requests are signed "
+                                   + "with AWS credentials (\"aws_access_key_id\", \"aws_secret_access_key\" or AWS_ACCESS_KEY_ID, ...)")
+        }
     }
 
     /// An Azure provider needs its resource endpoint, without a query (the

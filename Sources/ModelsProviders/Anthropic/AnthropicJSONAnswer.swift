@@ -22,7 +22,8 @@ extension AnthropicRequest {
     static let defaultJSONAnswerName = "json_answer"
 
     /// The answer tool `request`'s `response_format` asks for; nil for none (or `text`).
-    static func jsonAnswer(_ request: JSON) throws(ModelsError) -> JSONAnswer? {
+    /// `api` names the API in messages ("Anthropic", or "Bedrock" when Converse reuses this).
+    static func jsonAnswer(_ request: JSON, api: String = "Anthropic") throws(ModelsError) -> JSONAnswer? {
         guard let format = request["response_format"], !format.isNull else { return nil }
         guard format.kind == .object, let type = format["type"]?.string else {
             throw .invalidArgument("request: \"response_format\" must be an object with a \"type\"")
@@ -32,7 +33,7 @@ extension AnthropicRequest {
         case "text":
             return nil
         case "json_object":
-            return try answer(named: defaultJSONAnswerName, schema: ["type": "object"], description: nil, userTools: userTools)
+            return try answer(named: defaultJSONAnswerName, schema: ["type": "object"], description: nil, userTools: userTools, api: api)
         case "json_schema":
             guard let spec = format["json_schema"], spec.kind == .object else {
                 throw .invalidArgument("request: \"response_format\" of type \"json_schema\" has no \"json_schema\" object")
@@ -43,13 +44,13 @@ extension AnthropicRequest {
             }
             if schema["type"] == nil { schema.set("type", "object") }
             guard schema["type"]?.string == "object" else {
-                throw .invalidArgument("request: \"response_format.json_schema.schema\" must describe an object to be sent to Anthropic (its root \"type\" is \"object\")")
+                throw .invalidArgument("request: \"response_format.json_schema.schema\" must describe an object to be sent to \(api) (its root \"type\" is \"object\")")
             }
             var name = defaultJSONAnswerName
             if let given = spec["name"]?.string, isToolName(given), !userTools.contains(given) { name = given }
-            return try answer(named: name, schema: schema, description: spec["description"]?.string, userTools: userTools)
+            return try answer(named: name, schema: schema, description: spec["description"]?.string, userTools: userTools, api: api)
         default:
-            throw .invalidArgument("request: \"response_format\" of type \"\(type)\" cannot be sent to Anthropic (only \"text\", \"json_object\" and \"json_schema\")")
+            throw .invalidArgument("request: \"response_format\" of type \"\(type)\" cannot be sent to \(api) (only \"text\", \"json_object\" and \"json_schema\")")
         }
     }
 
@@ -60,9 +61,9 @@ extension AnthropicRequest {
     }
 
     private static func answer(named name: String, schema: JSON, description: String?,
-                               userTools: Set<String>) throws(ModelsError) -> JSONAnswer {
+                               userTools: Set<String>, api: String) throws(ModelsError) -> JSONAnswer {
         guard !userTools.contains(name) else {
-            throw .invalidArgument("request: a tool is named \"\(name)\", the name of the tool that carries a JSON answer to Anthropic; rename it or give \"response_format.json_schema\" a \"name\"")
+            throw .invalidArgument("request: a tool is named \"\(name)\", the name of the tool that carries a JSON answer to \(api); rename it or give \"response_format.json_schema\" a \"name\"")
         }
         var text = "Give your complete answer by calling this tool: its input is the answer."
         if let description, !description.isEmpty { text += " The answer: " + description }

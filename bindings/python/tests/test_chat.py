@@ -201,5 +201,5 @@ def test_a_typed_provider_speaks_its_type_under_its_own_name(srv):
 
 
 def test_an_unsupported_provider_type_is_a_config_error(srv):
-    with pytest.raises(libmodels.InvalidArgumentError, match="not supported yet"):
-        libmodels.Router({"primary": "eu/gpt-4o", "providers": {"eu": {"type": "bedrock"}}})
+    with pytest.raises(libmodels.InvalidArgumentError, match='must be one of .*"bedrock"'):
+        libmodels.Router({"primary": "eu/gpt-4o", "providers": {"eu": {"type": "vertex"}}})
