@@ -82,8 +82,9 @@ public final class AnthropicProvider: ChatProvider {
             transfer.close()
             throw notEventStream(body, call: call, token: token)
         }
-        return AnthropicStream(transfer: transfer, provider: name, model: call.model, secrets: secrets(call, token),
-                               jsonAnswer: AnthropicRequest.jsonAnswerName(call.request.json))
+        let decoder = AnthropicStreamDecoder(provider: name, model: call.model, secrets: secrets(call, token),
+                                             jsonAnswer: AnthropicRequest.jsonAnswerName(call.request.json))
+        return DecodedStream(transfer: transfer, decoder: decoder)
     }
 
     /// The request in Anthropic's terms; the fields dropped on the way are logged.
@@ -203,39 +204,6 @@ extension AnthropicProvider: ExchangeProvider, TokenSourcedProvider {
             },
             decoder: { AnthropicStreamDecoder(provider: name, model: call.model, secrets: secrets, jsonAnswer: jsonAnswer) })
     }
-}
-
-/// Anthropic's event stream, translated event by event into chunks.
-final class AnthropicStream: ProviderStream {
-    private let transfer: HTTPTransfer
-    private let decoder: AnthropicStreamDecoder
-
-    /// `model`: the full routed name (`anthropic/claude-sonnet-4-6`) every chunk carries.
-    init(transfer: HTTPTransfer, provider: String, model: String, secrets: [String], jsonAnswer: String?) {
-        self.transfer = transfer
-        decoder = AnthropicStreamDecoder(provider: provider, model: model, secrets: secrets, jsonAnswer: jsonAnswer)
-    }
-
-    deinit { transfer.close() }
-
-    var usage: (input: Int64, output: Int64) { decoder.usage }
-
-    func pump(_ outlet: ChunkOutlet) throws(ModelsError) -> Bool {
-        guard !decoder.finished else { return false }
-        let more = try transfer.pump { bytes throws(ModelsError) in
-            try self.decoder.feed(bytes, to: outlet, onEvent: self.transfer.noteEvent)
-        }
-        if decoder.finished {
-            transfer.finishQuietly()
-            return false
-        }
-        if !more { throw decoder.endedEarly }
-        return true
-    }
-
-    func close() { transfer.close() }
-
-    func pauseAfterThisRead() { transfer.pauseAfterThisRead() }
 }
 
 /// Anthropic's event stream as bytes come: events parsed and translated into chunks.

@@ -47,7 +47,7 @@ public final class BedrockProvider: ChatProvider {
             transfer.close()
             throw head.isSuccess ? exchange.notEventStream(head, body) : exchange.failure(head, body)
         }
-        return BedrockStream(transfer: transfer, decoder: exchange.decoder())
+        return decodedStream(transfer, exchange.decoder())
     }
 
     /// The request body in Converse's terms; the fields dropped on the way are logged.
@@ -126,34 +126,3 @@ extension BedrockProvider: ExchangeProvider {
     }
 }
 
-/// ConverseStream read by the blocking path.
-final class BedrockStream: ProviderStream {
-    private let transfer: HTTPTransfer
-    private let decoder: any StreamDecoder
-
-    init(transfer: HTTPTransfer, decoder: any StreamDecoder) {
-        self.transfer = transfer
-        self.decoder = decoder
-    }
-
-    deinit { transfer.close() }
-
-    var usage: (input: Int64, output: Int64) { decoder.usage }
-
-    func pump(_ outlet: ChunkOutlet) throws(ModelsError) -> Bool {
-        guard !decoder.finished else { return false }
-        let more = try transfer.pump { bytes throws(ModelsError) in
-            try self.decoder.feed(bytes, to: outlet, onEvent: self.transfer.noteEvent)
-        }
-        if decoder.finished {
-            transfer.finishQuietly()
-            return false
-        }
-        if !more { throw decoder.endedEarly }
-        return true
-    }
-
-    func close() { transfer.close() }
-
-    func pauseAfterThisRead() { transfer.pauseAfterThisRead() }
-}

@@ -183,8 +183,9 @@ public final class OpenAICompatibleProvider: ChatProvider {
                 let body = (try? transfer.readBody(limit: ProviderExchange.errorBodyBytes, truncate: true)) ?? []
                 throw notEventStream(head, body, secrets: secrets)
             }
-            return OpenAIStream(transfer: transfer, provider: name, model: call.model, secrets: secrets,
-                                contentFilterIsRefusal: azure != nil)
+            let decoder = OpenAIStreamDecoder(provider: name, secrets: secrets, model: call.model,
+                                              contentFilterIsRefusal: azure != nil)
+            return DecodedStream(transfer: transfer, decoder: decoder)
         } catch {
             transfer.close()
             throw error

@@ -2,46 +2,11 @@
 import ModelsCore
 import ModelsTransport
 
-/// An OpenAI-compatible event stream: each `data:` event is one
-/// `chat.completion.chunk`, passed on byte for byte once `ChunkInspector` has
-/// checked it and set its `"model"` to the routed name. `data: [DONE]` ends
-/// it; a body that ends before is an error, and so is an `event: error` (some
-/// servers name their error events so).
-final class OpenAIStream: ProviderStream {
-    private let transfer: HTTPTransfer
-    private let decoder: OpenAIStreamDecoder
-
-    /// `model`: the full routed name (`openai/gpt-4o`) every chunk carries.
-    init(transfer: HTTPTransfer, provider: String, model: String, secrets: [String], contentFilterIsRefusal: Bool = false) {
-        self.transfer = transfer
-        decoder = OpenAIStreamDecoder(provider: provider, secrets: secrets, model: model,
-                                      contentFilterIsRefusal: contentFilterIsRefusal)
-    }
-
-    deinit { transfer.close() }
-
-    var usage: (input: Int64, output: Int64) { decoder.usage }
-
-    func pump(_ outlet: ChunkOutlet) throws(ModelsError) -> Bool {
-        guard !decoder.finished else { return false }
-        let more = try transfer.pump { bytes throws(ModelsError) in
-            try self.decoder.feed(bytes, to: outlet, onEvent: self.transfer.noteEvent)
-        }
-        if decoder.finished {
-            transfer.finishQuietly()
-            return false
-        }
-        if !more { throw decoder.endedEarly }
-        return true
-    }
-
-    func close() { transfer.close() }
-
-    func pauseAfterThisRead() { transfer.pauseAfterThisRead() }
-}
-
-/// The event stream of an OpenAI-compatible provider, as bytes come: events
-/// parsed, chunks checked and passed on (see `OpenAIStream`).
+/// The event stream of an OpenAI-compatible provider, as bytes come: each
+/// `data:` event is one `chat.completion.chunk`, passed on byte for byte once
+/// `ChunkInspector` has checked it and set its `"model"` to the routed name.
+/// `data: [DONE]` ends it; a body that ends before is an error, and so is an
+/// `event: error` (some servers name their error events so).
 final class OpenAIStreamDecoder: StreamDecoder {
     private let provider: String
     private var parser = SSEParser()
