@@ -48,21 +48,8 @@ private func embed(_ r: OpaquePointer?, _ request: UnsafePointer<CChar>?, _ opti
 public func models_embed_async(_ e: OpaquePointer?, _ request: UnsafePointer<CChar>?, _ options: UnsafePointer<CChar>?,
                                _ call: OpaquePointer?, _ onDone: DoneFunction?, _ user: UnsafeMutableRawPointer?,
                                _ err: ErrorOut?) -> Int32 {
-    let function = "models_embed_async"
-    do throws(ModelsError) {
-        guard let e else { throw ModelsError.invalidArgument("\(function): engine is NULL") }
-        guard let onDone else { throw ModelsError.invalidArgument("\(function): on_done is NULL") }
-        let embeddingsRequest = try parseEmbeddingsRequest(request, function: function)
-        let callOptions = try parseOptions(options, function: function)
-        let user = UserPointer(raw: user)
-        try EngineObject.from(e).engine.embed(embeddingsRequest, options: callOptions, cancellation: cancellation(of: call)) { result in
-            switch result {
-            case .success(let answer): complete(onDone, user, answer: answer, error: nil)
-            case .failure(let error): complete(onDone, user, answer: nil, error: error)
-            }
-        }
-        return succeed(err)
-    } catch {
-        return fail(error, err)
+    startAnswerCall("models_embed_async", e, options, onDone, user, err) { engine, callOptions, done throws(ModelsError) in
+        let embeddingsRequest = try parseEmbeddingsRequest(request, function: "models_embed_async")
+        try engine.embed(embeddingsRequest, options: callOptions, cancellation: cancellation(of: call), done: done)
     }
 }

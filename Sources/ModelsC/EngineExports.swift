@@ -85,14 +85,27 @@ func complete(_ onDone: DoneFunction, _ user: UserPointer, answer: ChatAnswer?, 
 public func models_chat_async(_ e: OpaquePointer?, _ request: UnsafePointer<CChar>?, _ options: UnsafePointer<CChar>?,
                               _ call: OpaquePointer?, _ onDone: DoneFunction?, _ user: UnsafeMutableRawPointer?,
                               _ err: ErrorOut?) -> Int32 {
-    let function = "models_chat_async"
+    startAnswerCall("models_chat_async", e, options, onDone, user, err) { engine, callOptions, done throws(ModelsError) in
+        let chatRequest = try parseRequest(request, function: "models_chat_async")
+        try engine.chat(chatRequest, options: callOptions, cancellation: cancellation(of: call), done: done)
+    }
+}
+
+/// What the asynchronous calls that end with one answer (chat, embeddings)
+/// share: the checks of their arguments, the options, and the completion that
+/// calls `on_done` on the engine's thread. `start` parses the request and
+/// starts the call with `done`.
+func startAnswerCall(_ function: String, _ e: OpaquePointer?, _ options: UnsafePointer<CChar>?, _ onDone: DoneFunction?,
+                     _ user: UnsafeMutableRawPointer?, _ err: ErrorOut?,
+                     _ start: (Engine, CallOptions, @escaping (Result<ChatAnswer, ModelsError>) -> Void) throws(ModelsError) -> Void)
+    -> Int32
+{
     do throws(ModelsError) {
         guard let e else { throw ModelsError.invalidArgument("\(function): engine is NULL") }
         guard let onDone else { throw ModelsError.invalidArgument("\(function): on_done is NULL") }
-        let chatRequest = try parseRequest(request, function: function)
         let callOptions = try parseOptions(options, function: function)
         let user = UserPointer(raw: user)
-        try EngineObject.from(e).engine.chat(chatRequest, options: callOptions, cancellation: cancellation(of: call)) { result in
+        try start(EngineObject.from(e).engine, callOptions) { result in
             switch result {
             case .success(let answer): complete(onDone, user, answer: answer, error: nil)
             case .failure(let error): complete(onDone, user, answer: nil, error: error)

@@ -30,7 +30,7 @@ extension AnthropicRequest {
                 }
                 switch role {
                 case "system", "developer":
-                    systemParts += try texts(message["content"], path: path)
+                    systemParts += try SystemMessageText.texts(message["content"], path: path)
                 case "user":
                     flush()
                     let blocks = try contentBlocks(message["content"], path: path, assistant: false)
@@ -78,23 +78,6 @@ extension AnthropicRequest {
             } else {
                 messages[messages.count - 1] = ["role": "assistant", "content": .array(blocks)]
             }
-        }
-
-        /// The texts of a system message: a string or an array of text parts.
-        private static func texts(_ content: JSON?, path: String) throws(ModelsError) -> [String] {
-            guard let content, !content.isNull else { return [] }
-            if let s = content.string { return [s] }
-            guard let parts = content.array else {
-                throw .invalidArgument("request: \(path).content must be a string or an array of parts, not \(content.kindName)")
-            }
-            var out: [String] = []
-            for (j, part) in parts.enumerated() {
-                guard part["type"]?.string == "text", let text = part["text"]?.string else {
-                    throw .invalidArgument("request: \(path).content[\(j)] must be a text part in a system message")
-                }
-                out.append(text)
-            }
-            return out
         }
 
         /// Content blocks of a user, assistant or tool message.

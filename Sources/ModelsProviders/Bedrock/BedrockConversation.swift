@@ -23,7 +23,9 @@ struct BedrockConversation {
             guard let role = message["role"]?.string else { throw .invalidArgument("request: \(path) has no \"role\"") }
             switch role {
             case "system", "developer":
-                for text in try systemTexts(message["content"], path: path) where !AnthropicRequest.isBlank(text) { out.system.append(text) }
+                for text in try SystemMessageText.texts(message["content"], path: path) where !AnthropicRequest.isBlank(text) {
+                    out.system.append(text)
+                }
             case "user":
                 add("user", try blocks(message["content"], path: path, assistant: false, provider: provider))
             case "assistant":
@@ -41,22 +43,6 @@ struct BedrockConversation {
             }
         }
         out.messages = turns.map { ["role": .string($0.role), "content": .array($0.blocks)] }
-        return out
-    }
-
-    private static func systemTexts(_ content: JSON?, path: String) throws(ModelsError) -> [String] {
-        guard let content, !content.isNull else { return [] }
-        if let s = content.string { return [s] }
-        guard let parts = content.array else {
-            throw .invalidArgument("request: \(path).content must be a string or an array of parts, not \(content.kindName)")
-        }
-        var out: [String] = []
-        for (j, part) in parts.enumerated() {
-            guard part["type"]?.string == "text", let text = part["text"]?.string else {
-                throw .invalidArgument("request: \(path).content[\(j)] must be a text part in a system message")
-            }
-            out.append(text)
-        }
         return out
     }
 
