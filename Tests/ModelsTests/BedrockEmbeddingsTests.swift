@@ -2,6 +2,7 @@
 import Testing
 @testable import ModelsCore
 @testable import ModelsProviders
+@testable import ModelsTransport
 
 /// Bedrock embeddings (InvokeModel): the model families, the bodies sent and
 /// the OpenAI answer built from Bedrock's, without a network.
@@ -98,5 +99,13 @@ import Testing
         #expect(BedrockEmbeddings.base64(Array("f".utf8)) == "Zg==")
         #expect(BedrockEmbeddings.base64(Array("fo".utf8)) == "Zm8=")
         #expect(BedrockEmbeddings.base64(Array("foobar".utf8)) == "Zm9vYmFy")
+    }
+
+    @Test(arguments: [("12", Int64(12)), ("0", 0), ("", 0), ("-3", 0), ("1e3", 0), (" 7", 0),
+                      ("999999999999999999", 999_999_999_999_999_999), ("9999999999999999999", 0)])
+    func inputTokenHeader(_ value: String, _ tokens: Int64) {
+        var head = HTTPResponseHead()
+        head.bedrockInputTokens = value
+        #expect(BedrockProvider.tokens(head) == tokens)
     }
 }
