@@ -71,6 +71,8 @@ public struct HTTPResponseHead: Sendable {
     public var retryAfter: String?
     /// AWS's `x-amzn-ErrorType` (`ThrottlingException:http://...`): the exception an error answer names.
     public var awsErrorType: String?
+    /// Bedrock's `X-Amzn-Bedrock-Input-Token-Count` (the input tokens an InvokeModel call counted), as sent.
+    public var bedrockInputTokens: String?
 
     public var isSuccess: Bool { (200..<300).contains(status) }
     /// Server-sent events, or AWS's binary event stream (Bedrock's ConverseStream).

@@ -27,7 +27,7 @@ package struct ResponseHeadParser {
         // and only two headers are read (a String per line cost more than the request).
         guard let first = line.first else { return .more }
         let lower = first | 0x20
-        // Only Content-Type, Retry-After and x-amzn-ErrorType are read: other lines are passed over at their first byte.
+        // Only Content-Type, Retry-After, x-amzn-ErrorType and X-Amzn-Bedrock-Input-Token-Count are read: other lines are passed over at their first byte.
         if lower != UInt8(ascii: "c") && lower != UInt8(ascii: "r") && lower != UInt8(ascii: "x") && first != UInt8(ascii: "H") && first != UInt8(ascii: "\r")
             && first != UInt8(ascii: "\n") { return .more }
         if Self.startsWith(line, "HTTP/") {
@@ -50,12 +50,21 @@ package struct ResponseHeadParser {
         let name = UnsafeRawBufferPointer(rebasing: line[..<colon])
         let isContentType = Self.equalIgnoringASCIICase(name, "content-type")
         let isAWSErrorType = !isContentType && Self.equalIgnoringASCIICase(name, "x-amzn-errortype")
-        guard isContentType || isAWSErrorType || Self.equalIgnoringASCIICase(name, "retry-after") else { return .more }
+        let isInputTokens = !isContentType && !isAWSErrorType && Self.equalIgnoringASCIICase(name, "x-amzn-bedrock-input-token-count")
+        guard isContentType || isAWSErrorType || isInputTokens || Self.equalIgnoringASCIICase(name, "retry-after") else { return .more }
         var start = colon + 1, end = line.count
         while start < end, line[start] == 0x20 || line[start] == 0x09 { start += 1 }
         while end > start, line[end - 1] == 0x20 || line[end - 1] == 0x09 || line[end - 1] == 0x0D || line[end - 1] == 0x0A { end -= 1 }
         let value = String(decoding: line[start..<end], as: UTF8.self)
-        if isContentType { head.contentType = value } else if isAWSErrorType { head.awsErrorType = String(value.prefix(200)) } else { head.retryAfter = value }
+        if isContentType {
+            head.contentType = value
+        } else if isAWSErrorType {
+            head.awsErrorType = String(value.prefix(200))
+        } else if isInputTokens {
+            head.bedrockInputTokens = String(value.prefix(20))
+        } else {
+            head.retryAfter = value
+        }
         return .more
     }
 

@@ -5,7 +5,7 @@
  * event-stream framing); tools, images, reasoning and usage; errors (4xx,
  * 5xx, throttling over HTTP and inside a stream, a corrupt frame); fallbacks
  * to and from Bedrock; a session token; credentials and region from the AWS
- * environment variables; the engine; the config's checks; and no secret in a
+ * environment variables; embeddings (InvokeModel: Titan, Cohere); the engine; the config's checks; and no secret in a
  * message or a log line. */
 #define _GNU_SOURCE
 #include "test_util.h"
@@ -334,6 +334,144 @@ static void test_session_token_and_environment(void) {
     unsetenv("AWS_DEFAULT_REGION");
 }
 
+/* ---- Embeddings (InvokeModel: Titan and Cohere) ------------------------------ */
+
+#define TITAN_ID "amazon.titan-embed-text-v2:0"
+#define TITAN_PATH "/model/amazon.titan-embed-text-v2%3A0/invoke"
+#define COHERE_ID "cohere.embed-english-v3"
+#define COHERE_PATH "/model/cohere.embed-english-v3/invoke"
+
+static models_code embed(models_router *r, const char *request, char **response) {
+    models_error *err = NULL;
+    *response = NULL;
+    models_code rc = models_embed(r, request, response, &err);
+    if (rc != MODELS_OK) fprintf(stderr, "embed: %s\n", models_error_message(err));
+    models_error_free(err);
+    return rc;
+}
+
+static void check_embed_refused(models_router *r, const char *request, const char *words) {
+    char *response = NULL;
+    models_error *err = NULL;
+    ts_reset();
+    CHECK(models_embed(r, request, &response, &err) == MODELS_ERR_INVALID_ARGUMENT);
+    CHECK(response == NULL);
+    CHECK_STR_CONTAINS(models_error_message(err), words);
+    CHECK(ts_stat("requests") == 0); /* refused before anything is sent */
+    models_error_free(err);
+}
+
+static void test_embeddings(void) {
+    models_router *r = bedrock_router("aws/" TITAN_ID, "\"max_retries\":2");
+    char *response = NULL;
+
+    /* Titan, one input. */
+    ts_reset();
+    CHECK(embed(r, "{\"input\":\"hello there world\"}", &response) == MODELS_OK);
+    CHECK_STR_CONTAINS(response, "\"object\":\"list\"");
+    CHECK_STR_CONTAINS(response, "\"data\":[{\"object\":\"embedding\",\"index\":0,\"embedding\":[");
+    CHECK_STR_CONTAINS(response, "\"model\":\"aws/" TITAN_ID "\"");
+    CHECK_STR_CONTAINS(response, "\"usage\":{\"prompt_tokens\":3,\"total_tokens\":3}");
+    check_signed(0, TITAN_PATH);
+    char *req = nth_request(0);
+    CHECK_STR_CONTAINS(req, "\"body\":{\"inputText\":\"hello there world\",\"normalize\":true}");
+    free(req);
+    models_free(response);
+
+    /* Titan, a batch: one request per input, in order; tokens summed; dimensions sent. */
+    ts_reset();
+    CHECK(embed(r, "{\"input\":[\"a\",\"b c\",\"d e f\"],\"dimensions\":4}", &response) == MODELS_OK);
+    CHECK(ts_stat("requests") == 3);
+    CHECK_STR_CONTAINS(response, "\"index\":2,");
+    CHECK(strstr(response, "\"index\":3") == NULL);
+    CHECK_STR_CONTAINS(response, "\"usage\":{\"prompt_tokens\":6,\"total_tokens\":6}");
+    for (int i = 0; i < 3; i++) check_signed(i, TITAN_PATH);
+    req = nth_request(1);
+    CHECK_STR_CONTAINS(req, "\"body\":{\"inputText\":\"b c\",\"dimensions\":4,\"normalize\":true}");
+    free(req);
+    /* 4 numbers per vector: "[x,y,z,w]" holds 3 commas. */
+    const char *v = strstr(response, "\"embedding\":[");
+    int commas = 0;
+    for (v = v ? v + 13 : ""; *v && *v != ']'; v++) commas += *v == ',';
+    CHECK(commas == 3);
+    models_free(response);
+
+    /* base64: little-endian float32, like OpenAI. */
+    ts_reset();
+    CHECK(embed(r, "{\"input\":\"x\",\"encoding_format\":\"base64\",\"dimensions\":2}", &response) == MODELS_OK);
+    CHECK_STR_CONTAINS(response, "\"embedding\":\""); /* 2 floats = 8 bytes = 12 base64 characters */
+    const char *b = strstr(response, "\"embedding\":\"");
+    CHECK(b && strlen(b) > 25 && b[13 + 12] == '"');
+    models_free(response);
+
+    /* Throttling is a rate limit, retried. */
+    ts_reset();
+    ts_script(TITAN_ID, "[{\"status\":429}]");
+    CHECK(embed(r, "{\"input\":[\"a\",\"b\"]}", &response) == MODELS_OK);
+    CHECK(ts_stat("requests") == 3); /* the 429, then both inputs again */
+    CHECK_STR_CONTAINS(response, "\"index\":1,");
+    models_free(response);
+    models_router_free(r);
+
+    r = bedrock_router("aws/" TITAN_ID, "");
+    ts_reset();
+    ts_script(TITAN_ID, "[{\"status\":429}]");
+    models_error *err = NULL;
+    CHECK(models_embed(r, "{\"input\":\"a\"}", &response, &err) == MODELS_ERR_API);
+    CHECK(models_error_status(err) == 429);
+    CHECK(strcmp(models_error_kind(err), "rate_limit") == 0);
+    CHECK_STR_CONTAINS(models_error_message(err), "ThrottlingException");
+    CHECK(!leaks(models_error_message(err)));
+    models_error_free(err);
+    models_router_free(r);
+
+    /* Cohere: one request for the batch; input_type passed through; tokens from the header. */
+    r = bedrock_router("aws/" COHERE_ID, "");
+    ts_reset();
+    CHECK(embed(r, "{\"input\":[\"one\",\"two three\"],\"model\":\"aws/us." COHERE_ID "\",\"input_type\":\"search_query\"}",
+                &response) == MODELS_OK);
+    CHECK(ts_stat("requests") == 1);
+    check_signed(0, "/model/us." COHERE_ID "/invoke");
+    req = nth_request(0);
+    CHECK_STR_CONTAINS(req, "\"body\":{\"texts\":[\"one\",\"two three\"],\"input_type\":\"search_query\"}");
+    free(req);
+    CHECK_STR_CONTAINS(response, "\"index\":1,");
+    CHECK_STR_CONTAINS(response, "\"model\":\"aws/us." COHERE_ID "\"");
+    CHECK_STR_CONTAINS(response, "\"usage\":{\"prompt_tokens\":3,\"total_tokens\":3}");
+    models_free(response);
+    ts_reset();
+    CHECK(embed(r, "{\"input\":\"doc\"}", &response) == MODELS_OK);
+    req = nth_request(0);
+    CHECK_STR_CONTAINS(req, "\"input_type\":\"search_document\"");
+    free(req);
+    models_free(response);
+
+    /* Bad inputs, refused before anything is sent. */
+    check_embed_refused(r, "{\"input\":[1,2,3]}", "takes text inputs only, not tokens");
+    check_embed_refused(r, "{\"input\":[[1],[2]],\"model\":\"aws/" TITAN_ID "\"}", "takes text inputs only, not tokens");
+    check_embed_refused(r, "{\"input\":\"a\",\"dimensions\":8}", "does not take \"dimensions\"");
+    check_embed_refused(r, "{\"input\":\"a\",\"input_type\":7}", "\"input_type\" must be a non-empty string");
+    check_embed_refused(r, "{\"input\":\"a\",\"model\":\"aws/" MODEL_ID "\"}", "provider \"aws\" has no embeddings API");
+    char many[2048] = "{\"input\":[";
+    for (int i = 0; i < 97; i++) strcat(many, i ? ",\"t\"" : "\"t\"");
+    strcat(many, "]}");
+    check_embed_refused(r, many, "at most 96 inputs per call, not 97");
+    models_router_free(r);
+
+    /* Fallback from Bedrock to OpenAI-compatible embeddings. */
+    r = bedrock_router("aws/" TITAN_ID, "\"fallbacks\":[\"local/emb\"]");
+    ts_reset();
+    ts_script(TITAN_ID, "[{\"status\":503}]");
+    CHECK(embed(r, "{\"input\":[\"a\",\"b\"]}", &response) == MODELS_OK);
+    CHECK_STR_CONTAINS(response, "\"model\":\"local/emb\"");
+    CHECK_STR_CONTAINS(response, "\"index\":1,");
+    req = nth_request(1);
+    CHECK_STR_CONTAINS(req, "/v1/embeddings");
+    free(req);
+    models_free(response);
+    models_router_free(r);
+}
+
 /* ---- The engine -------------------------------------------------------------- */
 
 struct outcome {
@@ -395,6 +533,34 @@ static void test_engine(void) {
     CHECK(o.code == MODELS_ERR_API);
     CHECK(strcmp(o.kind, "server") == 0);
     models_engine_free(e);
+    /* Embeddings: Cohere as one exchange, a Titan batch on a worker thread. */
+    models_router *re = bedrock_router("aws/" COHERE_ID, "");
+    models_engine *ee = models_engine_new(re, NULL);
+    models_router_free(re);
+    CHECK(ee != NULL);
+    if (!ee) return;
+    ts_reset();
+    memset(&o, 0, sizeof o);
+    CHECK(models_embed_async(ee, "{\"input\":[\"a\",\"b\"]}", NULL, NULL, on_done, &o, NULL) == MODELS_OK);
+    run(ee, &o);
+    CHECK(o.code == MODELS_OK);
+    CHECK_STR_CONTAINS(o.response, "\"index\":1,");
+    check_signed(0, COHERE_PATH);
+    ts_reset();
+    memset(&o, 0, sizeof o);
+    CHECK(models_embed_async(ee, "{\"input\":[\"a\",\"b\"],\"model\":\"aws/" TITAN_ID "\"}", NULL, NULL, on_done, &o, NULL) == MODELS_OK);
+    run(ee, &o);
+    CHECK(o.code == MODELS_OK);
+    CHECK_STR_CONTAINS(o.response, "\"model\":\"aws/" TITAN_ID "\"");
+    CHECK(ts_stat("requests") == 2);
+    ts_reset();
+    ts_script(COHERE_ID, "[{\"status\":429}]");
+    memset(&o, 0, sizeof o);
+    CHECK(models_embed_async(ee, "{\"input\":\"a\"}", NULL, NULL, on_done, &o, NULL) == MODELS_OK);
+    run(ee, &o);
+    CHECK(o.code == MODELS_ERR_API);
+    CHECK(strcmp(o.kind, "rate_limit") == 0);
+    models_engine_free(ee);
 }
 
 /* ---- Config checks ----------------------------------------------------------- */
@@ -433,6 +599,7 @@ int main(void) {
     test_errors();
     test_fallbacks();
     test_session_token_and_environment();
+    test_embeddings();
     test_engine();
     test_config_checks();
     models_set_log_handler(NULL, NULL, MODELS_LOG_DEBUG);

@@ -1,11 +1,12 @@
 # SPDX-License-Identifier: Apache-2.0
-"""AWS Bedrock's Converse and ConverseStream wire formats for the loopback
+"""AWS Bedrock's Converse, ConverseStream and InvokeModel (embeddings) wire formats for the loopback
 test server: routes, answers, the binary event-stream framing of streams, and
 the check of every request's SigV4 signature with botocore's signer (the
 independent reference; botocore is a test-only dependency).
 
 Kept apart from llm_test_server.py, which imports it; it imports nothing from
-there (the answer object is passed in)."""
+there (the answer object is passed in); InvokeModel's vectors come from
+llm_embeddings (the same numbers as the OpenAI embeddings of the same text)."""
 
 import binascii
 import datetime
@@ -17,6 +18,8 @@ import zlib
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 from urllib.parse import unquote
 
+import llm_embeddings
+
 BEDROCK = "bedrock"
 
 # The credentials the server knows: access key id -> (secret, session token or None).
@@ -25,7 +28,7 @@ CREDENTIALS: Dict[str, Tuple[str, Optional[str]]] = {
     "ASIALOOPBACK": ("loopback/temporary+secret", "loopback-session-token"),
 }
 
-_PATH = re.compile(r"/model/([^/]+)/(converse|converse-stream)$")
+_PATH = re.compile(r"/model/([^/]+)/(converse|converse-stream|invoke)$")
 
 # HTTP status -> the exception AWS names in x-amzn-ErrorType.
 _EXCEPTIONS = {
@@ -38,11 +41,16 @@ _dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 
 def route(method: str, path: str) -> Optional[Tuple[str, bool]]:
-    """(model id, stream) for a Converse path; None otherwise."""
+    """(model id, stream) for a Converse or InvokeModel path; None otherwise."""
     match = _PATH.search(path)
     if method != "POST" or not match:
         return None
     return unquote(match.group(1)), match.group(2) == "converse-stream"
+
+
+def is_invoke(path: str) -> bool:
+    match = _PATH.search(path)
+    return bool(match) and match.group(2) == "invoke"
 
 
 # ---- SigV4 -------------------------------------------------------------------
@@ -157,6 +165,36 @@ def response(answer: Any) -> Dict[str, Any]:
         content.append({"toolUse": {"toolUseId": call["id"], "name": call["name"], "input": _tool_input(call["arguments"])}})
     return {"output": {"message": {"role": "assistant", "content": content}}, "stopReason": stop_reason(answer),
             "usage": usage(answer), "metrics": {"latencyMs": 1}}
+
+
+# ---- InvokeModel: Titan and Cohere embeddings -----------------------------------
+
+def invoke(model: str, request: Dict[str, Any]) -> Tuple[int, Dict[str, Any], Dict[str, str]]:
+    """(status, body, headers) of an InvokeModel call: Titan text embeddings
+    (one `inputText`, optional `dimensions`) or Cohere v3 (`texts`, `input_type`).
+    Vectors as llm_embeddings gives them (DEFAULT_DIMENSIONS numbers unless
+    `dimensions`); tokens are words, also in X-Amzn-Bedrock-Input-Token-Count."""
+    bare = model.split("/")[-1]
+    bare = bare.split(".", 1)[1] if bare.split(".")[0] not in ("amazon", "cohere") and "." in bare else bare
+    if bare.startswith("amazon.titan-embed-text-"):
+        text = request.get("inputText")
+        dims = request.get("dimensions", llm_embeddings.DEFAULT_DIMENSIONS)
+        extra = set(request) - {"inputText", "dimensions", "normalize", "model", "stream", "invoke"}
+        if not isinstance(text, str) or not text or not isinstance(dims, int) or not 0 < dims <= llm_embeddings.MAX_DIMENSIONS or extra:
+            return 400, {"message": "Malformed input request, please reformat your input and try again."}, error_headers(400)
+        tokens = llm_embeddings.tokens_of(text)
+        return 200, {"embedding": llm_embeddings.vector(text, dims), "inputTextTokenCount": tokens}, \
+            {"X-Amzn-Bedrock-Input-Token-Count": str(tokens)}
+    if bare.startswith("cohere.embed-"):
+        texts = request.get("texts")
+        if not isinstance(texts, list) or not texts or len(texts) > 96 or not all(isinstance(t, str) and t for t in texts) \
+                or not isinstance(request.get("input_type"), str):
+            return 400, {"message": "Malformed input request, please reformat your input and try again."}, error_headers(400)
+        tokens = sum(llm_embeddings.tokens_of(t) for t in texts)
+        body = {"embeddings": [llm_embeddings.vector(t, llm_embeddings.DEFAULT_DIMENSIONS) for t in texts],
+                "id": "emb-loopback", "response_type": "embeddings_floats", "texts": texts}
+        return 200, body, {"X-Amzn-Bedrock-Input-Token-Count": str(tokens)}
+    return 400, {"message": "The provided model doesn't support embeddings."}, error_headers(400)
 
 
 # ---- event-stream framing ------------------------------------------------------

@@ -827,6 +827,8 @@ class Handler(BaseHTTPRequestHandler):
             # The model id is in the path; every request must carry a good SigV4 signature.
             model, stream = bedrock_wire.route(self.command, path)
             parsed = dict(parsed, model=model, stream=stream)
+            if bedrock_wire.is_invoke(path):
+                parsed["invoke"] = True  # InvokeModel: embeddings
             problem, details = bedrock_wire.verify(self.command, self.path, request["headers"], body)
             request["sigv4"] = dict(details, ok=problem is None)
             if problem is not None:
@@ -884,6 +886,9 @@ class Handler(BaseHTTPRequestHandler):
             self.send_json(step.status, bedrock_wire.error_body(step.status), step, extra=bedrock_wire.error_headers(step.status))
         elif not 200 <= step.status < 300:
             self.send_json(step.status, error_body(mode, step.status), step)
+        elif mode == BEDROCK and request.get("invoke") is True:
+            status, body, headers = bedrock_wire.invoke(request["model"], request)
+            self.send_json(status, body, step, extra=headers)
         elif mode not in (TOKEN, EMBEDDINGS) and request.get("stream") is True:
             answer = Answer(request, step)
             if mode == ANTHROPIC:

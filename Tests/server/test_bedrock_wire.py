@@ -76,3 +76,17 @@ def test_routes():
     assert bedrock_wire.route("POST", "/model/a.b-v1%3A0/converse-stream") == ("a.b-v1:0", True)
     assert bedrock_wire.route("POST", "/model/arn%3Aaws%2Fx/converse") == ("arn:aws/x", False)
     assert bedrock_wire.route("GET", "/model/m/converse") is None
+
+
+def test_invoke_model_embeddings():
+    assert bedrock_wire.route("POST", "/model/amazon.titan-embed-text-v2%3A0/invoke") == ("amazon.titan-embed-text-v2:0", False)
+    assert bedrock_wire.is_invoke("/model/m/invoke") and not bedrock_wire.is_invoke("/model/m/converse")
+    status, body, headers = bedrock_wire.invoke("us.amazon.titan-embed-text-v2:0", {"inputText": "a b", "dimensions": 4, "normalize": True})
+    assert status == 200 and len(body["embedding"]) == 4 and body["inputTextTokenCount"] == 2
+    assert headers["X-Amzn-Bedrock-Input-Token-Count"] == "2"
+    status, body, _ = bedrock_wire.invoke("cohere.embed-english-v3", {"texts": ["a", "b c"], "input_type": "search_query"})
+    assert status == 200 and len(body["embeddings"]) == 2 and body["texts"] == ["a", "b c"]
+    assert body["embeddings"][0] == bedrock_wire.llm_embeddings.vector("a", bedrock_wire.llm_embeddings.DEFAULT_DIMENSIONS)
+    assert bedrock_wire.invoke("cohere.embed-english-v3", {"texts": ["a"]})[0] == 400
+    assert bedrock_wire.invoke("amazon.titan-embed-text-v1", {"inputText": "a", "extra": 1})[0] == 400
+    assert bedrock_wire.invoke("anthropic.claude", {"inputText": "a"})[0] == 400

@@ -20,6 +20,11 @@ public struct BedrockEndpoint: Sendable, Equatable {
         "\(baseURL)/model/\(AWSSigV4.encode(modelID, keepSlash: false))/\(stream ? "converse-stream" : "converse")"
     }
 
+    /// `{base}/model/{id}/invoke` (InvokeModel: the embeddings models).
+    public func invokeURL(modelID: String) -> String {
+        "\(baseURL)/model/\(AWSSigV4.encode(modelID, keepSlash: false))/invoke"
+    }
+
     /// AWS region names: lowercase letters, digits and `-` (`us-east-1`, `eu-central-2`).
     public static func isValidRegion(_ region: String) -> Bool {
         (1...64).contains(region.utf8.count)

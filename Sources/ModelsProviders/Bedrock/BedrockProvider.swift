@@ -10,10 +10,10 @@ import ModelsTransport
 /// This type only builds the requests and reads the answers.
 public final class BedrockProvider: ChatProvider {
     public let name: String
-    private let endpoint: BedrockEndpoint
-    private let headers: [(name: String, value: String)]
+    let endpoint: BedrockEndpoint
+    let headers: [(name: String, value: String)]
     /// Unix seconds, for the signature's date (tests fix it).
-    private let now: @Sendable () -> Int64
+    let now: @Sendable () -> Int64
 
     public init(name: String = "bedrock", endpoint: BedrockEndpoint, headers: [(name: String, value: String)] = [],
                 now: @escaping @Sendable () -> Int64 = { Int64(time(nil)) }) {
@@ -86,7 +86,7 @@ public final class BedrockProvider: ChatProvider {
 
     /// An HTTP error answer: AWS's `{"message": ...}` (or `Message`), with the
     /// exception name of the `x-amzn-ErrorType` header (or the body's `__type`).
-    private func httpError(_ head: HTTPResponseHead, _ body: [UInt8], secrets: [String]) -> ModelsError {
+    func httpError(_ head: HTTPResponseHead, _ body: [UInt8], secrets: [String]) -> ModelsError {
         let json = try? JSON.parse(body)
         let raw = json?["message"]?.string ?? json?["Message"]?.string
         guard let raw else { return ProviderErrors.httpError(provider: name, head: head, body: body, secrets: secrets) }

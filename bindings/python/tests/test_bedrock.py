@@ -2,9 +2,14 @@
 """AWS Bedrock ("type": "bedrock") from Python: Converse and ConverseStream on
 the loopback server, which checks every request's SigV4 signature with
 botocore; tools, images, reasoning, usage, errors as the right exceptions,
-credentials from the environment, and nothing secret in an error."""
+credentials from the environment, nothing secret in an error, and
+embeddings (Titan and Cohere through InvokeModel)."""
 
 from __future__ import annotations
+
+import asyncio
+import base64
+import struct
 
 import pytest
 
@@ -12,6 +17,7 @@ import libmodels
 from lmtest import user
 
 MODEL = "anthropic.claude-3-5-sonnet-20240620-v1:0"
+TITAN, COHERE = "amazon.titan-embed-text-v2:0", "cohere.embed-english-v3"
 KEY_ID, SECRET = "AKIDLOOPBACK", "loopback/secret+key"
 TEMP_ID, TEMP_SECRET, TOKEN = "ASIALOOPBACK", "loopback/temporary+secret", "loopback-session-token"
 
@@ -24,6 +30,10 @@ def bedrock_router(srv, primary="aws/" + MODEL, provider=None, **extra):
                                 "aws_access_key_id": KEY_ID, "aws_secret_access_key": SECRET},
             "local": {"base_url": srv.base_url("/v1"), "api_key": "sk-test-local-0123456789"},
         }})
+
+
+def run(coro, timeout=20.0):
+    return asyncio.run(asyncio.wait_for(coro, timeout))
 
 
 def test_chat_is_signed_and_translated(srv):
@@ -115,7 +125,34 @@ def test_throttled_stream_falls_back(srv):
     assert text == "echo: hi"
 
 
-def test_embeddings_are_refused_clearly(srv):
+def test_embeddings_of_a_chat_model_are_refused_clearly(srv):
     with pytest.raises(libmodels.InvalidArgumentError, match='provider "aws" has no embeddings API'):
-        bedrock_router(srv).embed(model="aws/amazon.titan-embed-text-v2:0", input="hi")
+        bedrock_router(srv).embed(input="hi")
     assert srv.requests() == []
+
+
+def test_titan_and_cohere_embeddings(srv):
+    openai_types = pytest.importorskip("openai.types", reason="the openai SDK is not installed")
+    router = bedrock_router(srv, primary="aws/" + TITAN, fallbacks=[])
+    resp = router.embed(input=["one", "two words"], dimensions=4)
+    assert resp["model"] == "aws/" + TITAN and resp["usage"] == {"prompt_tokens": 3, "total_tokens": 3}
+    assert [d["index"] for d in resp["data"]] == [0, 1] and len(resp["data"][1]["embedding"]) == 4
+    parsed = openai_types.CreateEmbeddingResponse.model_validate(resp)
+    assert parsed.data[1].embedding == resp["data"][1]["embedding"]
+    sent = srv.requests()
+    assert [r["path"] for r in sent] == ["/model/amazon.titan-embed-text-v2%3A0/invoke"] * 2
+    assert all(r["sigv4"]["ok"] for r in sent)
+    assert sent[1]["body"] == {"inputText": "two words", "dimensions": 4, "normalize": True}
+
+    packed = router.embed(input="one", dimensions=4, encoding_format="base64")["data"][0]["embedding"]
+    assert list(struct.unpack("<4f", base64.b64decode(packed))) == resp["data"][0]["embedding"]
+
+    srv.reset()
+    resp = run(router.aembed(input=["a", "b"], model="aws/" + COHERE,
+                                 extra_body={"input_type": "search_query"}))
+    assert openai_types.CreateEmbeddingResponse.model_validate(resp).model == "aws/" + COHERE
+    assert len(resp["data"]) == 2
+    assert srv.requests()[0]["body"] == {"texts": ["a", "b"], "input_type": "search_query"}
+
+    with pytest.raises(libmodels.InvalidArgumentError, match="takes text inputs only, not tokens"):
+        router.embed(input=[1, 2, 3])
