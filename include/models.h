@@ -1126,7 +1126,10 @@ models_code models_stream_async(models_engine *e, const char *request_json, cons
 ** "embeddings") and "prices" (input price) apply as for chat.
 **
 ** OpenAI-compatible providers answer at POST {base_url}/embeddings, Azure at
-** its deployment's /embeddings (or /openai/v1/embeddings). A provider without
+** its deployment's /embeddings (or /openai/v1/embeddings). Bedrock's Titan
+** text and Cohere v3 models answer through InvokeModel; their answers are
+** turned into the OpenAI shape (Titan: one request per input, at most 96
+** inputs; token inputs refused). A provider without
 ** an embeddings API (Anthropic, a provider added with
 ** models_router_add_provider()) ends the call with
 ** MODELS_ERR_INVALID_ARGUMENT ("provider ... has no embeddings API"), without
@@ -1142,7 +1145,7 @@ models_code models_stream_async(models_engine *e, const char *request_json, cons
 
 /* Sends an embeddings request and waits for the answer. On MODELS_OK,
 ** *response_json is a new string (free it with models_free()) holding the
-** provider's {"object": "list", "data": [{"embedding": ..., "index": 0}, ...],
+** answer {"object": "list", "data": [{"embedding": ..., "index": 0}, ...],
 ** "usage": {...}} with "model" set to the full name of the model that
 ** answered. On failure *response_json is NULL and the code (and *err) say
 ** why. Blocks the calling thread. Thread-safe. */
