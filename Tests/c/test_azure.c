@@ -247,35 +247,6 @@ static void test_content_filter_finish(void) {
 
 /* ---- The engine -------------------------------------------------------------- */
 
-struct outcome {
-    int done;
-    models_code code;
-    char kind[64];
-    char message[512];
-    char response[8192];
-    struct stream_text stream;
-};
-
-static void on_done(void *user, models_code code, const char *response_json, const models_error *err) {
-    struct outcome *o = user;
-    o->done++;
-    o->code = code;
-    snprintf(o->kind, sizeof o->kind, "%s", err ? models_error_kind(err) : "");
-    snprintf(o->message, sizeof o->message, "%s", err ? models_error_message(err) : "");
-    snprintf(o->response, sizeof o->response, "%s", response_json ? response_json : "");
-}
-
-static int on_chunk(void *user, const char *chunk, size_t len) {
-    struct outcome *o = user;
-    return stream_text_on_chunk(&o->stream, chunk, len);
-}
-
-static void run(models_engine *e, struct outcome *o) {
-    int64_t until = now_ms() + 20000;
-    while (!o->done && now_ms() < until) CHECK(models_engine_process(e, 100) >= 0);
-    CHECK(o->done == 1);
-}
-
 static void test_engine(void) {
     models_router *r = azure_router("az/dep-1", "", ",\"api_version\":\"" VERSION "\"", "\"content_policy_fallbacks\":[\"local/m2\"]");
     models_engine *e = models_engine_new(r, NULL);
@@ -283,10 +254,10 @@ static void test_engine(void) {
     models_router_free(r);
     if (!e) return;
     ts_reset();
-    struct outcome o;
+    struct async_outcome o;
     memset(&o, 0, sizeof o);
-    CHECK(models_chat_async(e, HELLO, "{\"extra_query\":{\"trace\":\"on\"}}", NULL, on_done, &o, NULL) == MODELS_OK);
-    run(e, &o);
+    CHECK(models_chat_async(e, HELLO, "{\"extra_query\":{\"trace\":\"on\"}}", NULL, async_on_done, &o, NULL) == MODELS_OK);
+    async_run(e, &o);
     CHECK(o.code == MODELS_OK);
     CHECK_STR_CONTAINS(o.response, "echo: hi");
     CHECK_STR_CONTAINS(o.response, "\"model\":\"az/dep-1\"");
@@ -294,8 +265,8 @@ static void test_engine(void) {
 
     ts_reset();
     memset(&o, 0, sizeof o);
-    CHECK(models_stream_async(e, HELLO_STREAM, NULL, NULL, on_chunk, NULL, on_done, &o, NULL) == MODELS_OK);
-    run(e, &o);
+    CHECK(models_stream_async(e, HELLO_STREAM, NULL, NULL, async_on_chunk, NULL, async_on_done, &o, NULL) == MODELS_OK);
+    async_run(e, &o);
     CHECK(o.code == MODELS_OK);
     CHECK(strcmp(o.stream.text, "echo: hi") == 0);
     check_azure_request(0, DEPLOYMENT_PATH);
@@ -304,13 +275,13 @@ static void test_engine(void) {
     ts_reset();
     ts_script("dep-1", "[" FILTER_400 ",{\"content\":\"\",\"finish_reason\":\"content_filter\"}]");
     memset(&o, 0, sizeof o);
-    CHECK(models_chat_async(e, HELLO, NULL, NULL, on_done, &o, NULL) == MODELS_OK);
-    run(e, &o);
+    CHECK(models_chat_async(e, HELLO, NULL, NULL, async_on_done, &o, NULL) == MODELS_OK);
+    async_run(e, &o);
     CHECK(o.code == MODELS_OK);
     CHECK_STR_CONTAINS(o.response, "\"model\":\"local/m2\"");
     memset(&o, 0, sizeof o);
-    CHECK(models_chat_async(e, HELLO, NULL, NULL, on_done, &o, NULL) == MODELS_OK);
-    run(e, &o);
+    CHECK(models_chat_async(e, HELLO, NULL, NULL, async_on_done, &o, NULL) == MODELS_OK);
+    async_run(e, &o);
     CHECK(o.code == MODELS_OK);
     CHECK_STR_CONTAINS(o.response, "\"model\":\"local/m2\"");
     CHECK(requests_for("dep-1") == 2 && requests_for("m2") == 2);
@@ -323,8 +294,8 @@ static void test_engine(void) {
     ts_reset();
     ts_script("dep-1", "[{\"content\":\"\",\"finish_reason\":\"content_filter\"}]");
     memset(&o, 0, sizeof o);
-    CHECK(models_stream_async(e, HELLO_STREAM, NULL, NULL, on_chunk, NULL, on_done, &o, NULL) == MODELS_OK);
-    run(e, &o);
+    CHECK(models_stream_async(e, HELLO_STREAM, NULL, NULL, async_on_chunk, NULL, async_on_done, &o, NULL) == MODELS_OK);
+    async_run(e, &o);
     CHECK(o.code == MODELS_ERR_API);
     CHECK(strcmp(o.kind, "content_policy") == 0);
     check_no_key(o.message);

@@ -474,33 +474,6 @@ static void test_embeddings(void) {
 
 /* ---- The engine -------------------------------------------------------------- */
 
-struct outcome {
-    int done;
-    models_code code;
-    char kind[64];
-    char response[8192];
-    struct stream_text stream;
-};
-
-static void on_done(void *user, models_code code, const char *response_json, const models_error *err) {
-    struct outcome *o = user;
-    o->done++;
-    o->code = code;
-    snprintf(o->kind, sizeof o->kind, "%s", err ? models_error_kind(err) : "");
-    snprintf(o->response, sizeof o->response, "%s", response_json ? response_json : "");
-}
-
-static int on_chunk(void *user, const char *chunk, size_t len) {
-    struct outcome *o = user;
-    return stream_text_on_chunk(&o->stream, chunk, len);
-}
-
-static void run(models_engine *e, struct outcome *o) {
-    int64_t until = now_ms() + 20000;
-    while (!o->done && now_ms() < until) CHECK(models_engine_process(e, 100) >= 0);
-    CHECK(o->done == 1);
-}
-
 static void test_engine(void) {
     models_router *r = bedrock_router("aws/" MODEL_ID, "");
     models_engine *e = models_engine_new(r, NULL);
@@ -508,10 +481,10 @@ static void test_engine(void) {
     models_router_free(r);
     if (!e) return;
     ts_reset();
-    struct outcome o;
+    struct async_outcome o;
     memset(&o, 0, sizeof o);
-    CHECK(models_chat_async(e, HELLO, NULL, NULL, on_done, &o, NULL) == MODELS_OK);
-    run(e, &o);
+    CHECK(models_chat_async(e, HELLO, NULL, NULL, async_on_done, &o, NULL) == MODELS_OK);
+    async_run(e, &o);
     CHECK(o.code == MODELS_OK);
     CHECK_STR_CONTAINS(o.response, "echo: hi");
     check_signed(0, MODEL_PATH "/converse");
@@ -519,8 +492,8 @@ static void test_engine(void) {
     ts_reset();
     ts_script(MODEL_ID, "[{\"content\":\"x y z\",\"byte_at_a_time\":true}]");
     memset(&o, 0, sizeof o);
-    CHECK(models_stream_async(e, HELLO_STREAM, NULL, NULL, on_chunk, NULL, on_done, &o, NULL) == MODELS_OK);
-    run(e, &o);
+    CHECK(models_stream_async(e, HELLO_STREAM, NULL, NULL, async_on_chunk, NULL, async_on_done, &o, NULL) == MODELS_OK);
+    async_run(e, &o);
     CHECK(o.code == MODELS_OK);
     CHECK(strcmp(o.stream.text, "x y z") == 0);
     check_signed(0, MODEL_PATH "/converse-stream");
@@ -528,8 +501,8 @@ static void test_engine(void) {
     ts_reset();
     ts_script(MODEL_ID, "[{\"error_after\":2,\"error\":\"serviceUnavailableException\"}]");
     memset(&o, 0, sizeof o);
-    CHECK(models_stream_async(e, HELLO_STREAM, NULL, NULL, on_chunk, NULL, on_done, &o, NULL) == MODELS_OK);
-    run(e, &o);
+    CHECK(models_stream_async(e, HELLO_STREAM, NULL, NULL, async_on_chunk, NULL, async_on_done, &o, NULL) == MODELS_OK);
+    async_run(e, &o);
     CHECK(o.code == MODELS_ERR_API);
     CHECK(strcmp(o.kind, "server") == 0);
     models_engine_free(e);
@@ -541,23 +514,23 @@ static void test_engine(void) {
     if (!ee) return;
     ts_reset();
     memset(&o, 0, sizeof o);
-    CHECK(models_embed_async(ee, "{\"input\":[\"a\",\"b\"]}", NULL, NULL, on_done, &o, NULL) == MODELS_OK);
-    run(ee, &o);
+    CHECK(models_embed_async(ee, "{\"input\":[\"a\",\"b\"]}", NULL, NULL, async_on_done, &o, NULL) == MODELS_OK);
+    async_run(ee, &o);
     CHECK(o.code == MODELS_OK);
     CHECK_STR_CONTAINS(o.response, "\"index\":1,");
     check_signed(0, COHERE_PATH);
     ts_reset();
     memset(&o, 0, sizeof o);
-    CHECK(models_embed_async(ee, "{\"input\":[\"a\",\"b\"],\"model\":\"aws/" TITAN_ID "\"}", NULL, NULL, on_done, &o, NULL) == MODELS_OK);
-    run(ee, &o);
+    CHECK(models_embed_async(ee, "{\"input\":[\"a\",\"b\"],\"model\":\"aws/" TITAN_ID "\"}", NULL, NULL, async_on_done, &o, NULL) == MODELS_OK);
+    async_run(ee, &o);
     CHECK(o.code == MODELS_OK);
     CHECK_STR_CONTAINS(o.response, "\"model\":\"aws/" TITAN_ID "\"");
     CHECK(ts_stat("requests") == 2);
     ts_reset();
     ts_script(COHERE_ID, "[{\"status\":429}]");
     memset(&o, 0, sizeof o);
-    CHECK(models_embed_async(ee, "{\"input\":\"a\"}", NULL, NULL, on_done, &o, NULL) == MODELS_OK);
-    run(ee, &o);
+    CHECK(models_embed_async(ee, "{\"input\":\"a\"}", NULL, NULL, async_on_done, &o, NULL) == MODELS_OK);
+    async_run(ee, &o);
     CHECK(o.code == MODELS_ERR_API);
     CHECK(strcmp(o.kind, "rate_limit") == 0);
     models_engine_free(ee);

@@ -131,6 +131,39 @@ static inline int stream_text_on_chunk(void *user, const char *chunk, size_t len
     return 0;
 }
 
+/* What an engine call (models_chat_async(), models_stream_async(),
+** models_embed_async()) delivered: async_on_done and async_on_chunk fill it
+** (pass it as `user`), async_run processes the engine until it is done. */
+struct async_outcome {
+    int done; /* times on_done was called */
+    models_code code;
+    char kind[64];
+    char message[512];
+    char response[8192];
+    struct stream_text stream;
+};
+
+static inline void async_on_done(void *user, models_code code, const char *response_json, const models_error *err) {
+    struct async_outcome *o = user;
+    o->done++;
+    o->code = code;
+    snprintf(o->kind, sizeof o->kind, "%s", err ? models_error_kind(err) : "");
+    snprintf(o->message, sizeof o->message, "%s", err ? models_error_message(err) : "");
+    snprintf(o->response, sizeof o->response, "%s", response_json ? response_json : "");
+}
+
+static inline int async_on_chunk(void *user, const char *chunk, size_t len) {
+    struct async_outcome *o = user;
+    return stream_text_on_chunk(&o->stream, chunk, len);
+}
+
+/* Processes `e` until `o` is done (at most 20 s): on_done called once. */
+static inline void async_run(models_engine *e, struct async_outcome *o) {
+    int64_t until = now_ms() + 20000;
+    while (!o->done && now_ms() < until) CHECK(models_engine_process(e, 100) >= 0);
+    CHECK(o->done == 1);
+}
+
 /* Scripts `n` copies of one step (a JSON object text) for model id `id`. */
 static inline void script_n(const char *id, const char *step, int n) {
     char steps[4096] = "[";
