@@ -1153,7 +1153,8 @@ models_code models_embed(models_router *r, const char *request_json,
                          char **response_json, models_error **err);
 
 /* models_embed() with per-call options and a cancellation token, as
-** models_chat_ex(). */
+** models_chat_ex(). The stream options, "stream_recovery" and
+** "hedge_after_ms" have no effect on an embeddings call: it is never hedged. */
 models_code models_embed_ex(models_router *r, const char *request_json, const char *options_json,
                             models_call *call, char **response_json, models_error **err);
 

@@ -446,6 +446,22 @@ static void test_engine(void) {
     CHECK(o.code == MODELS_OK);
     CHECK_STR_CONTAINS(o.response, "\"model\":\"local/emb2\"");
 
+    /* Hedging is for first words: an embeddings call is never hedged, on the
+     * engine as in the blocking call, even when a fallback could take it. */
+    ts_reset();
+    ts_script("emb", "[{\"delay_ms\":300}]");
+    memset(&o, 0, sizeof o);
+    CHECK(models_embed_async(e, ONE, "{\"fallbacks\":[\"local/emb2\"],\"hedge_after_ms\":20}", NULL, on_done, &o,
+                             &err) == MODELS_OK);
+    run(e, &o);
+    CHECK(o.code == MODELS_OK);
+    CHECK_STR_CONTAINS(o.response, "\"model\":\"local/emb\"");
+    CHECK(requests_for("emb2") == 0);
+    ts_reset();
+    ts_script("emb", "[{\"delay_ms\":300}]");
+    CHECK(embed(r, ONE, "{\"fallbacks\":[\"local/emb2\"],\"hedge_after_ms\":20}", NULL, NULL, NULL, 0) == MODELS_OK);
+    CHECK(requests_for("emb2") == 0);
+
     /* Anthropic: the clear error, through on_done, nothing sent. */
     ts_reset();
     memset(&o, 0, sizeof o);

@@ -245,7 +245,10 @@ public final class Router: Sendable {
                         first: entries.first?.name ?? snapshot.primary, streamDeadline: streamDeadline,
                         idleTimeoutMs: idleTimeoutMs, maxResponseBytes: config.maxResponseBytes, cooldown: snapshot.cooldown,
                         sharedEntries: shared == nil ? [] : entries + listed.values)
-        plan.hedgeAfterMs = (options.hedgeAfterMs ?? config.hedgeAfterMs).flatMap { $0 > 0 ? $0 : nil }
+        // Hedging races first words; an embeddings answer has none (and the blocking path never hedges it).
+        if !request.isEmbeddings {
+            plan.hedgeAfterMs = (options.hedgeAfterMs ?? config.hedgeAfterMs).flatMap { $0 > 0 ? $0 : nil }
+        }
         return plan
     }
 
